@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// The installed `repayrisk` command: runs the TypeScript CLI through tsx (a runtime dependency).
+import { register } from 'tsx/esm/api';
+
+register();
+const { run } = await import('../src/cli/main.ts');
+process.exitCode = await run(process.argv.slice(2));

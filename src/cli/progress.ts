@@ -1,0 +1,30 @@
+/**
+ * Progress on stderr for long steps: a live line on a terminal, nothing when stderr is a pipe or a file (CI,
+ * logs), so output stays clean where nobody watches.
+ */
+export interface Progress {
+  update(done: number, total: number, unit: string): void;
+  done(message?: string): void;
+}
+
+export function progress(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
+  const live = Boolean(stream.isTTY);
+  const t0 = Date.now();
+  let last = 0;
+  return {
+    update(done, total, unit) {
+      if (!live) return;
+      const now = Date.now();
+      if (now - last < 100 && done < total) return;
+      last = now;
+      const pct = total > 0 ? Math.floor((100 * done) / total) : 0;
+      stream.write(
+        `\r${label}: ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} ${unit} (${pct}%)`,
+      );
+    },
+    done(message) {
+      if (live) stream.write('\r\x1b[K');
+      if (message) stream.write(`${label}: ${message} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    },
+  };
+}

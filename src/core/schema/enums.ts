@@ -1,0 +1,28 @@
+/** Enumerations of the data contract (DESIGN §3). One place, so schemas, generator and policy agree. */
+
+export const PRODUCTS = ['card', 'personal_loan', 'bnpl', 'auto'] as const;
+export type Product = (typeof PRODUCTS)[number];
+
+export const PREFERRED_CHANNELS = ['sms', 'email', 'app', 'call', 'letter'] as const;
+export type PreferredChannel = (typeof PREFERRED_CHANNELS)[number];
+
+export const CONTACT_CHANNELS = ['sms', 'email', 'app', 'call', 'visit', 'letter', 'legal'] as const;
+export type ContactChannel = (typeof CONTACT_CHANNELS)[number];
+
+export const CONTACT_OUTCOMES = [
+  'delivered',
+  'no_answer',
+  'right_party',
+  'promise_to_pay',
+  'refused',
+  'dispute',
+  'wrong_party',
+] as const;
+export type ContactOutcome = (typeof CONTACT_OUTCOMES)[number];
+
+export const EMPLOYMENT_STATUSES = ['employed', 'self_employed', 'unemployed', 'retired', 'student'] as const;
+export type EmploymentStatus = (typeof EMPLOYMENT_STATUSES)[number];
+
+/** What a policy can do with a delinquent account on a day. `hold` = no collection contact. */
+export const TREATMENTS = ['hold', 'gentle_nudge', 'plan_offer', 'human_call', 'legal'] as const;
+export type Treatment = (typeof TREATMENTS)[number];

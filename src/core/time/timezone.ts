@@ -1,0 +1,75 @@
+/**
+ * IANA time-zone arithmetic without a library: the offset of a zone at an instant comes from Intl, which
+ * knows every DST rule. Offsets are memoised per zone and hour, since they change only at DST transitions.
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const offsetCache = new Map<string, number>();
+
+function formatter(tz: string): Intl.DateTimeFormat {
+  let f = formatters.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formatters.set(tz, f);
+  }
+  return f;
+}
+
+/** True when `tz` is an IANA zone this runtime knows. */
+export function isTimeZone(tz: string): boolean {
+  try {
+    formatter(tz);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Offset of zone `tz` from UTC at instant `utcMs`, in minutes (New York in winter: -300). */
+export function offsetMinutes(tz: string, utcMs: number): number {
+  const hourKey = `${tz}|${Math.floor(utcMs / 3_600_000)}`;
+  const hit = offsetCache.get(hourKey);
+  if (hit !== undefined) return hit;
+  const parts = formatter(tz).formatToParts(new Date(utcMs));
+  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
+  const asUtc = Date.UTC(
+    get('year'),
+    get('month') - 1,
+    get('day'),
+    get('hour'),
+    get('minute'),
+    get('second'),
+  );
+  const off = Math.round((asUtc - Math.floor(utcMs / 1000) * 1000) / 60_000);
+  if (offsetCache.size > 200_000) offsetCache.clear();
+  offsetCache.set(hourKey, off);
+  return off;
+}
+
+/**
+ * The UTC instant of local wall-clock time `minuteOfDay` (0..1439) on local date `day` (a day number) in `tz`.
+ * In a spring-forward gap the time is moved forward by the gap; in a fall-back overlap the first occurrence wins.
+ */
+export function localToUtcMs(tz: string, day: number, minuteOfDay: number): number {
+  const wall = day * 86_400_000 + minuteOfDay * 60_000;
+  // A candidate instant is right when the zone's offset at that instant is the offset used to find it.
+  const offA = offsetMinutes(tz, wall - 86_400_000 / 2);
+  const offB = offsetMinutes(tz, wall + 86_400_000 / 2);
+  const a = wall - offA * 60_000;
+  if (offA === offB) return a;
+  const b = wall - offB * 60_000;
+  const aOk = offsetMinutes(tz, a) === offA;
+  const bOk = offsetMinutes(tz, b) === offB;
+  if (aOk && bOk) return Math.min(a, b); // fall-back overlap: the first occurrence
+  if (aOk) return a;
+  if (bOk) return b;
+  return Math.max(a, b); // spring-forward gap: shifted forward by the gap
+}

@@ -1,0 +1,81 @@
+import type { Treatment } from '../../core/schema/enums.ts';
+import { TREATMENTS } from '../../core/schema/enums.ts';
+import { KNOBS } from './knobs.ts';
+
+/** Logistic function. */
+export function sigmoid(x: number): number {
+  return 1 / (1 + Math.exp(-x));
+}
+
+/** Delinquency bucket index 0..4 for days past due (1-30, 31-60, 61-90, 91-180, 181+). */
+export function bucketOf(dpd: number): number {
+  if (dpd <= 30) return 0;
+  if (dpd <= 60) return 1;
+  if (dpd <= 90) return 2;
+  if (dpd <= 180) return 3;
+  return 4;
+}
+
+/** What the true response of a delinquent account depends on, beyond its latents. */
+export interface ResponseState {
+  /** Latent willingness (standard-normal scale). */
+  w: number;
+  /** Latent ability (log capacity over the amount needed, centred). */
+  a: number;
+  dpd: number;
+  deceased: boolean;
+  bankrupt: boolean;
+  disputeOpen: boolean;
+}
+
+/** The true P(pay anything in 30 days) and P(cover the overdue | pay), per treatment (indexed as TREATMENTS). */
+export interface TrueResponse {
+  pPay: Float64Array;
+  pCover: Float64Array;
+}
+
+/**
+ * Treatment response in the synthetic world, on the logit scale. It is heterogeneous on purpose
+ * (DESIGN §6): a nudge lifts the able and willing, a plan offer lifts the willing but unable (and the payments
+ * it brings are smaller, so they cover the overdue less often), a call lifts the able but reluctant, legal
+ * recovers some from the able.
+ */
+export function trueResponse(s: ResponseState): TrueResponse {
+  const b = bucketOf(s.dpd);
+  let basePay = (KNOBS.payIntercept[b] ?? 0) + KNOBS.pay.bW * s.w + KNOBS.pay.bA * s.a;
+  const baseCover = (KNOBS.coverIntercept[b] ?? 0) + KNOBS.cover.bW * s.w + KNOBS.cover.bA * s.a;
+  if (s.deceased) basePay -= 3.5;
+  if (s.bankrupt) basePay -= 3.0;
+  if (s.disputeOpen) basePay -= 1.0;
+  const hw = sigmoid(1.5 * s.w);
+  const ha = sigmoid(1.5 * s.a);
+  const pPay = new Float64Array(TREATMENTS.length);
+  const pCover = new Float64Array(TREATMENTS.length);
+  for (let t = 0; t < TREATMENTS.length; t++) {
+    const [dPay, dCover] = lift(TREATMENTS[t]!, hw, ha);
+    pPay[t] = sigmoid(basePay + dPay);
+    pCover[t] = sigmoid(baseCover + dCover);
+  }
+  return { pPay, pCover };
+}
+
+/** Logit lifts (pay, cover) of a treatment for willingness share hw and ability share ha, both in (0, 1). */
+function lift(t: Treatment, hw: number, ha: number): [number, number] {
+  switch (t) {
+    case 'hold':
+      return [0, 0];
+    case 'gentle_nudge':
+      return [1.1 * hw * ha, 0];
+    case 'plan_offer':
+      return [0.2 + 1.5 * hw * (1 - ha), -0.8];
+    case 'human_call':
+      return [0.25 + 1.3 * ha * (1 - hw), 0.2];
+    case 'legal':
+      return [-0.3 + 1.1 * ha, 0.7 * ha - 0.2];
+  }
+}
+
+/** E[min(paid in 30 days, overdue)] for overdue O (currency) given P(pay) and P(cover | pay). */
+export function expectedRecovery(overdue: number, pPay: number, pCover: number): number {
+  return overdue * pPay * (pCover + (1 - pCover) * KNOBS.partialMean);
+}
