@@ -24,6 +24,13 @@ const MEDIAN_INCOME: Record<EmploymentStatus, number> = {
   student: 1400,
 };
 
+const HIGH_COST_REGIONS = new Set(['NY', 'CA', 'HI', 'AK']);
+
+/** Share of income that goes on living costs: higher in expensive regions, lower for older customers. */
+function livingShare(region: string, age: number): number {
+  return (HIGH_COST_REGIONS.has(region) ? 0.62 : 0.52) - (age >= 60 ? 0.05 : 0);
+}
+
 /** The customer behind an account: traits fixed at birth of the record, plus latents that move month by month. */
 export interface Customer {
   index: number;
@@ -92,8 +99,8 @@ export function drawCustomer(rng: Rng, index: number): Customer {
     status,
     declaredIncome: null,
     incomeVerified: false,
-    livingCost: Math.round(usualIncome * (0.45 + 0.25 * rng.next())),
-    otherDebt: Math.round(usualIncome * 0.25 * rng.next()),
+    livingCost: Math.round(usualIncome * (livingShare(r.region, birthAge) + 0.05 * rng.normal())),
+    otherDebt: Math.round(usualIncome * 0.08 * rng.next()),
     trait: rng.normal(),
     drift: 0,
     shockMonths: 0,
@@ -118,7 +125,7 @@ export function declareIncome(rng: Rng, c: Customer, product: Product): void {
     c.declaredIncome = null;
     return;
   }
-  const noise = c.incomeVerified ? 0.03 * rng.normal() : 0.08 + 0.25 * rng.normal();
+  const noise = c.incomeVerified ? 0.03 * rng.normal() : 0.08 + 0.15 * rng.normal();
   c.declaredIncome = Math.round(currentIncome(c) * Math.exp(noise));
 }
 

@@ -21,11 +21,13 @@ export const KNOBS = {
   willingnessDriftSd: 0.25,
   /** On-time payment of a current account: logit = intercept + w * bW + a * bA. */
   onTime: { intercept: 3.0, bW: 1.1, bA: 0.9 },
+  /** Days an on-time payment comes ahead of the due date: early + earlyPerW * w + N(0, sd), within [0, 20]. */
+  timing: { early: 5, earlyPerW: 3.5, sd: 1.5 },
   /** Share of missed payments that are still made late within the month (no delinquency at the next snapshot). */
   lateWithinMonth: 0.25,
   /** Delinquent accounts, by bucket 1-30 / 31-60 / 61-90 / 91-180 / 181+: logit intercepts of P(pay) and P(cover|pay). */
-  payIntercept: [2.8, 1.5, 0.7, 0.0, -0.8],
-  coverIntercept: [2.6, 1.4, 0.6, 0.0, -0.5],
+  payIntercept: [3.3, 1.5, 0.7, 0.0, -0.8],
+  coverIntercept: [3.2, 1.4, 0.6, 0.0, -0.5],
   /** Slopes of P(pay) and P(cover|pay) on the latents (w = willingness, a = ability). */
   pay: { bW: 1.2, bA: 0.6 },
   cover: { bW: 0.3, bA: 1.3 },

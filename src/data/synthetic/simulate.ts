@@ -426,7 +426,7 @@ export function simulateCustomer(
       if (covers) amount = od.cents + (rng.bernoulli(KNOBS.coverIncludesCurrent) ? due : 0);
       else if (pays)
         amount = Math.max(1, Math.min(od.cents - 1, Math.round(od.cents * (0.15 + 0.8 * rng.next()))));
-      const payDay = s + rng.int(1, 28);
+      const payDay = s + Math.min(28, Math.max(1, Math.round(12 - 5 * w + 4 * rng.normal())));
       if (amount > 0) applyPayment(a0, payDay, amount);
       else missed = due > 0;
       if (observed) {
@@ -500,6 +500,11 @@ export function simulateCustomer(
     }
   }
   closeAccount();
+}
+
+/** Days ahead of the due date an on-time payer pays: about 5 + 3.5 w, with noise. */
+function daysEarly(rng: Rng, w: number): number {
+  return Math.min(20, Math.max(0, Math.round(KNOBS.timing.early + KNOBS.timing.earlyPerW * w + KNOBS.timing.sd * rng.normal())));
 }
 
 function monthsBetween(fromDay: number, toDay: number): number {
