@@ -39,11 +39,16 @@ try {
   const baseSecs = (performance.now() - t1) / 1000;
 
   console.log(`generate ${accounts.toLocaleString('en-US')} accounts x ${months} months (${format})`);
-  for (const [t, n] of Object.entries(r.rows)) console.log(`  ${t.padEnd(13)} ${n.toLocaleString('en-US').padStart(12)} rows`);
+  for (const [t, n] of Object.entries(r.rows))
+    console.log(`  ${t.padEnd(13)} ${n.toLocaleString('en-US').padStart(12)} rows`);
   console.log(`  wall time      ${secs.toFixed(1)} s`);
-  console.log(`  throughput     ${Math.round(rows / secs).toLocaleString('en-US')} rows/s, ${(bytes / 1e6 / secs).toFixed(1)} MB/s on disk`);
+  console.log(
+    `  throughput     ${Math.round(rows / secs).toLocaleString('en-US')} rows/s, ${(bytes / 1e6 / secs).toFixed(1)} MB/s on disk`,
+  );
   console.log(`  peak RSS       ${peak.toFixed(0)} MiB`);
-  console.log(`  baseline       ${Math.round(rows / baseSecs).toLocaleString('en-US')} rows/s writing fixed rows; generation takes ${(secs / baseSecs).toFixed(1)}x the baseline`);
+  console.log(
+    `  baseline       ${Math.round(rows / baseSecs).toLocaleString('en-US')} rows/s writing fixed rows; generation takes ${(secs / baseSecs).toFixed(1)}x the baseline`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -32,7 +32,9 @@ try {
 
   const t0 = performance.now();
   const n0 = await withDuckDB(async (conn) => {
-    const r = await conn.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM read_csv(${sqlString(path)}, all_varchar = true, header = true)`);
+    const r = await conn.runAndReadAll(
+      `SELECT count(*)::BIGINT AS n FROM read_csv(${sqlString(path)}, all_varchar = true, header = true)`,
+    );
     return Number(r.getRowObjectsJson()[0]!.n);
   });
   const scan = (performance.now() - t0) / 1000;
@@ -48,11 +50,19 @@ try {
   const secs = (performance.now() - t1) / 1000;
   if (n !== n0) throw new Error(`reader saw ${n} rows, DuckDB counted ${n0}`);
 
-  console.log(`read ${(bytes / 1e9).toFixed(2)} GB accounts CSV, ${n.toLocaleString('en-US')} rows, every cell validated`);
+  console.log(
+    `read ${(bytes / 1e9).toFixed(2)} GB accounts CSV, ${n.toLocaleString('en-US')} rows, every cell validated`,
+  );
   console.log(`  wall time      ${secs.toFixed(1)} s`);
-  console.log(`  throughput     ${Math.round(n / secs).toLocaleString('en-US')} rows/s, ${(bytes / 1e6 / secs).toFixed(0)} MB/s`);
-  console.log(`  RSS            ${rssBefore.toFixed(0)} MiB before, ${maxRss.toFixed(0)} MiB at most while reading (file: ${(bytes / 2 ** 20).toFixed(0)} MiB)`);
-  console.log(`  baseline       DuckDB count(*) over the file: ${scan.toFixed(1)} s; the validating reader takes ${(secs / scan).toFixed(1)}x`);
+  console.log(
+    `  throughput     ${Math.round(n / secs).toLocaleString('en-US')} rows/s, ${(bytes / 1e6 / secs).toFixed(0)} MB/s`,
+  );
+  console.log(
+    `  RSS            ${rssBefore.toFixed(0)} MiB before, ${maxRss.toFixed(0)} MiB at most while reading (file: ${(bytes / 2 ** 20).toFixed(0)} MiB)`,
+  );
+  console.log(
+    `  baseline       DuckDB count(*) over the file: ${scan.toFixed(1)} s; the validating reader takes ${(secs / scan).toFixed(1)}x`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -38,12 +38,26 @@ describe('repayrisk CLI', () => {
     expect(unknown.err).toContain("unknown command 'frobnicate'");
     const missing = repayrisk('validate');
     expect(missing.code).toBe(2);
-    expect(missing.err.trim()).toBe('repayrisk: validate needs --history DIR, or --file PATH with --table NAME');
+    expect(missing.err.trim()).toBe(
+      'repayrisk: validate needs --history DIR, or --file PATH with --table NAME',
+    );
   });
 
   it('generates a Parquet world, validates it and summarises it', () => {
     const out = join(dir, 'pq');
-    const g = repayrisk('generate', '--accounts', '200', '--months', '3', '--seed', '4', '--format', 'parquet', '--out', out);
+    const g = repayrisk(
+      'generate',
+      '--accounts',
+      '200',
+      '--months',
+      '3',
+      '--seed',
+      '4',
+      '--format',
+      'parquet',
+      '--out',
+      out,
+    );
     expect(g.code, g.err).toBe(0);
     expect(g.out).toMatch(/accounts\s+\d+ rows\s+.*accounts\.parquet/);
     const world = JSON.parse(readFileSync(join(out, 'world.json'), 'utf8'));
@@ -58,12 +72,18 @@ describe('repayrisk CLI', () => {
 
   it('fails validation with exit 2 and names file, row and column', () => {
     const lines = readFileSync('data-samples/outcomes.csv', 'utf8').split('\n');
-    lines[3] = lines[3]!.replace(/^([^,]*),([^,]*),/, '$1,$2,abc,').split(',').slice(0, 4).join(',');
+    lines[3] = lines[3]!
+      .replace(/^([^,]*),([^,]*),/, '$1,$2,abc,')
+      .split(',')
+      .slice(0, 4)
+      .join(',');
     const bad = join(dir, 'outcomes.csv');
     writeFileSync(bad, lines.join('\n'));
     const v = repayrisk('validate', '--file', bad, '--table', 'outcomes');
     expect(v.code).toBe(2);
-    expect(v.err).toContain("outcomes.csv: row 3 (line 4), column 'paid_30d': expected a number >= 0, got 'abc'");
+    expect(v.err).toContain(
+      "outcomes.csv: row 3 (line 4), column 'paid_30d': expected a number >= 0, got 'abc'",
+    );
   });
 
   it('fails with exit 1 when a history folder has no accounts table', () => {

@@ -18,12 +18,36 @@ describe('data contract schemas', () => {
 
   it('parse a file cell and validate a JSON value the same way, for every column', () => {
     // For each column: a value the file parser accepts must be accepted by the zod schema, and vice versa.
-    const samples = ['', 'x', '0', '1', '-1', '2.5', '-0.01', '17', '1e3', 'true', 'false', 'card', 'sms', 'hold',
-      'delivered', 'employed', '2024-02-29', '2024-02-30', '2024-03-01T14:05:00Z', '130', '0.5', '1.5'];
+    const samples = [
+      '',
+      'x',
+      '0',
+      '1',
+      '-1',
+      '2.5',
+      '-0.01',
+      '17',
+      '1e3',
+      'true',
+      'false',
+      'card',
+      'sms',
+      'hold',
+      'delivered',
+      'employed',
+      '2024-02-29',
+      '2024-02-30',
+      '2024-03-01T14:05:00Z',
+      '130',
+      '0.5',
+      '1.5',
+    ];
     for (const table of Object.values(TABLES)) {
       for (const c of table.columns) {
         const parse = cellParser(c);
-        const zod = table.schema.shape[c.name as keyof typeof table.schema.shape] as { safeParse(v: unknown): { success: boolean } };
+        const zod = table.schema.shape[c.name as keyof typeof table.schema.shape] as {
+          safeParse(v: unknown): { success: boolean };
+        };
         for (const raw of samples) {
           const r = parse(raw);
           if (r.ok) expect(zod.safeParse(r.value).success, `${table.name}.${c.name} '${raw}'`).toBe(true);

@@ -378,9 +378,11 @@ export function simulateCustomer(
       if (due > 0) {
         const pOnTime = sigmoid(KNOBS.onTime.intercept + KNOBS.onTime.bW * w + KNOBS.onTime.bA * a);
         let payDay = -1;
-        if (rng.bernoulli(pOnTime)) payDay = Math.max(s + 1, dueDay - rng.int(0, 10));
-        else if (rng.bernoulli(KNOBS.lateWithinMonth) && dueDay < s + 27)
-          payDay = rng.int(dueDay + 1, s + 27);
+        // Timing reveals willingness: the willing pay days ahead of the due date, the reluctant at the last minute.
+        if (rng.bernoulli(pOnTime)) payDay = Math.max(s + 1, dueDay - daysEarly(rng, w));
+        else if (rng.bernoulli(KNOBS.lateWithinMonth) && dueDay < s + 27) {
+          payDay = Math.min(s + 27, dueDay + 1 + Math.max(0, Math.round(6 - 3 * w + 2 * rng.normal())));
+        }
         if (payDay >= 0) {
           let amount = due;
           if (a0.product === 'card' && rng.bernoulli(0.35))
@@ -504,7 +506,10 @@ export function simulateCustomer(
 
 /** Days ahead of the due date an on-time payer pays: about 5 + 3.5 w, with noise. */
 function daysEarly(rng: Rng, w: number): number {
-  return Math.min(20, Math.max(0, Math.round(KNOBS.timing.early + KNOBS.timing.earlyPerW * w + KNOBS.timing.sd * rng.normal())));
+  return Math.min(
+    20,
+    Math.max(0, Math.round(KNOBS.timing.early + KNOBS.timing.earlyPerW * w + KNOBS.timing.sd * rng.normal())),
+  );
 }
 
 function monthsBetween(fromDay: number, toDay: number): number {
