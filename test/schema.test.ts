@@ -69,7 +69,7 @@ describe('data contract schemas', () => {
     expect(paths).toContain('customer_id');
   });
 
-  it('are documented: docs/data-contract.md is what the specs render to (npm run docs:contract)', () => {
+  it('are documented: docs/data-contract.md is what the specs render to (npm run docs)', () => {
     expect(readFileSync(CONTRACT_DOC_PATH, 'utf8')).toBe(contractDoc());
   });
 });

@@ -7,7 +7,7 @@ export const CONTRACT_DOC_PATH = 'docs/data-contract.md';
 const INTRO = `
 # Data contract
 
-<!-- Generated from src/core/schema/tables.ts by \`npm run docs:contract\`; a test fails when it is stale. -->
+<!-- Generated from src/core/schema/tables.ts by \`npm run docs\`; a test fails when it is stale. -->
 
 repayrisk reads historical data as one file per table, CSV (with a header row) or Parquet, in a history folder:
 \`accounts\`, \`installments\`, \`contacts\`, \`treatments\`, \`outcomes\` (and, for synthetic worlds, \`truth\`).

@@ -11,6 +11,13 @@ export interface ReadOptions {
   maxIssues?: number;
   /** Headerless CSV: the column names in file order. */
   columns?: readonly string[];
+  /**
+   * SQL predicate on the file's columns selecting the rows to read (e.g. to skip rows known to be irrelevant).
+   * Write it so that a malformed cell passes through to validation rather than being filtered out silently.
+   */
+  where?: string;
+  /** Columns to stream the rows sorted by (DuckDB sorts out of core, so any size works). */
+  orderBy?: readonly string[];
 }
 
 /** A typed row: column name to parsed value (dates as ISO strings, money as numbers, flags as booleans). */
@@ -113,7 +120,14 @@ export async function* readTable(
     const width = colNames.length;
     let result: Awaited<ReturnType<DuckDBConnection['stream']>>;
     try {
-      result = await conn.conn.stream(`SELECT ${select} FROM ${source}`);
+      // With a filter or an order, rows no longer arrive in file order: number them at the source first.
+      const numbered = opts.where !== undefined || opts.orderBy !== undefined;
+      const from = numbered ? `(SELECT *, row_number() OVER () AS __row FROM ${source})` : source;
+      const where = opts.where ? ` WHERE ${opts.where}` : '';
+      const order = opts.orderBy?.length ? ` ORDER BY ${opts.orderBy.map(sqlIdent).join(', ')}, __row` : '';
+      result = await conn.conn.stream(
+        `SELECT ${select}${numbered ? ', CAST(__row AS DOUBLE)' : ''} FROM ${from}${where}${order}`,
+      );
     } catch (e) {
       throw new RepayriskError('io', `${path}: ${firstLine(e)}`);
     }
@@ -130,9 +144,10 @@ export async function* readTable(
       }
       if (!chunk || chunk.rowCount === 0) break;
       const vec = chunk.getColumnVector(0);
+      const rowVec = chunk.columnCount > 1 ? chunk.getColumnVector(1) : null;
       const n = chunk.rowCount;
       for (let i = 0; i < n; i++) {
-        rowNo++;
+        rowNo = rowVec ? (rowVec.getItem(i) as number) : rowNo + 1;
         const cells = (vec.getItem(i) as string).split(UNIT_SEP);
         if (cells.length !== width) {
           throw new RepayriskError(

@@ -1,0 +1,95 @@
+import type { ContactChannel, ContactOutcome } from '../schema/enums.ts';
+import { CONTACT_CHANNELS, CONTACT_OUTCOMES } from '../schema/enums.ts';
+
+/** Day number (days since 1970-01-01) of an ISO date or the UTC day of an ISO timestamp; fast path for dates. */
+export function isoDay(iso: string): number {
+  if (iso.length === 10) {
+    const y = Number(iso.slice(0, 4));
+    const m = Number(iso.slice(5, 7));
+    const d = Number(iso.slice(8, 10));
+    return Math.floor(Date.UTC(y, m - 1, d) / 86_400_000);
+  }
+  return Math.floor(Date.parse(iso) / 86_400_000);
+}
+
+/** The instalment fields the feature builder reads (a subset of the installments table). */
+export interface InstallmentLike {
+  due_date: string;
+  amount_due: number;
+  paid_date: string | null;
+  amount_paid: number;
+}
+
+/** The contact fields the feature builder reads (a subset of the contacts table). */
+export interface ContactLike {
+  ts: string;
+  channel: ContactChannel | string;
+  outcome: ContactOutcome | string;
+  promise_amount: number | null;
+  promise_date: string | null;
+}
+
+/**
+ * An account's repayment and contact history in columnar typed arrays, sorted by date, so the feature builder
+ * can scan it for each snapshot without parsing dates again. Build it once per account.
+ */
+export interface PreparedHistory {
+  n: number;
+  due: Int32Array;
+  /** Day of the last payment towards the instalment, or -1 when nothing was paid. */
+  paid: Int32Array;
+  amountDue: Float64Array;
+  amountPaid: Float64Array;
+  contacts: number;
+  /** Contact instant in ms since the epoch. */
+  contactMs: Float64Array;
+  channel: Uint8Array;
+  outcome: Uint8Array;
+  promiseDay: Int32Array;
+}
+
+const CH = new Map<string, number>(CONTACT_CHANNELS.map((c, i) => [c, i]));
+const OUT = new Map<string, number>(CONTACT_OUTCOMES.map((c, i) => [c, i]));
+
+/** Indexes of channels and outcomes as coded in PreparedHistory. */
+export const CHANNEL_CODE = Object.fromEntries(CONTACT_CHANNELS.map((c, i) => [c, i])) as Record<ContactChannel, number>;
+export const OUTCOME_CODE = Object.fromEntries(CONTACT_OUTCOMES.map((c, i) => [c, i])) as Record<ContactOutcome, number>;
+
+/** Sorts and encodes an account's instalments and contacts (any order in, date order out). */
+export function prepareHistory(
+  installments: readonly InstallmentLike[],
+  contacts: readonly ContactLike[],
+): PreparedHistory {
+  const ins = [...installments].sort((a, b) => (a.due_date < b.due_date ? -1 : a.due_date > b.due_date ? 1 : 0));
+  const con = contacts
+    .map((c) => ({ c, ms: Date.parse(c.ts) }))
+    .sort((a, b) => a.ms - b.ms);
+  const n = ins.length;
+  const h: PreparedHistory = {
+    n,
+    due: new Int32Array(n),
+    paid: new Int32Array(n),
+    amountDue: new Float64Array(n),
+    amountPaid: new Float64Array(n),
+    contacts: con.length,
+    contactMs: new Float64Array(con.length),
+    channel: new Uint8Array(con.length),
+    outcome: new Uint8Array(con.length),
+    promiseDay: new Int32Array(con.length),
+  };
+  for (let i = 0; i < n; i++) {
+    const r = ins[i]!;
+    h.due[i] = isoDay(r.due_date);
+    h.paid[i] = r.paid_date === null ? -1 : isoDay(r.paid_date);
+    h.amountDue[i] = r.amount_due;
+    h.amountPaid[i] = r.amount_paid;
+  }
+  for (let i = 0; i < con.length; i++) {
+    const { c, ms } = con[i]!;
+    h.contactMs[i] = ms;
+    h.channel[i] = CH.get(c.channel) ?? 255;
+    h.outcome[i] = OUT.get(c.outcome) ?? 255;
+    h.promiseDay[i] = c.promise_date === null ? -1 : isoDay(c.promise_date);
+  }
+  return h;
+}
