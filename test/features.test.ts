@@ -25,14 +25,17 @@ function differing(a: Float64Array, b: Float64Array): string[] {
   return FEATURES.filter((_, j) => !Object.is(a[j], b[j])).map((f) => f.name);
 }
 
-const addDays = (iso: string, d: number) => new Date(Date.parse(iso) + d * 86_400_000).toISOString().slice(0, 10);
+const addDays = (iso: string, d: number) =>
+  new Date(Date.parse(iso) + d * 86_400_000).toISOString().slice(0, 10);
 
 describe('point-in-time features', () => {
   let snaps: Row[];
   const ins = new Map<string, Row[]>();
   const con = new Map<string, Row[]>();
   beforeAll(async () => {
-    snaps = (await readAll(join(SAMPLE, 'accounts.csv'), 'accounts')).filter((a) => (a.days_past_due as number) > 0);
+    snaps = (await readAll(join(SAMPLE, 'accounts.csv'), 'accounts')).filter(
+      (a) => (a.days_past_due as number) > 0,
+    );
     for (const r of await readAll(join(SAMPLE, 'installments.csv'), 'installments')) {
       ins.set(r.account_id as string, [...(ins.get(r.account_id as string) ?? []), r]);
     }
@@ -59,11 +62,29 @@ describe('point-in-time features', () => {
       };
       // The oldest unpaid past instalment is now "paid" — but only after the snapshot.
       const paidLater = i0.map((r) =>
-        (r.due_date as string) < asOf && r.paid_date === null ? { ...r, paid_date: asOf, amount_paid: r.amount_due } : r,
+        (r.due_date as string) < asOf && r.paid_date === null
+          ? { ...r, paid_date: asOf, amount_paid: r.amount_due as number }
+          : r,
       );
       const futureContacts: Row[] = [
-        { account_id: id, ts: `${asOf}T00:00:00Z`, channel: 'call', outcome: 'promise_to_pay', promise_amount: 50, promise_date: addDays(asOf, 2), agent_id: 'AG001' },
-        { account_id: id, ts: `${addDays(asOf, 10)}T12:00:00Z`, channel: 'sms', outcome: 'delivered', promise_amount: null, promise_date: null, agent_id: null },
+        {
+          account_id: id,
+          ts: `${asOf}T00:00:00Z`,
+          channel: 'call',
+          outcome: 'promise_to_pay',
+          promise_amount: 50,
+          promise_date: addDays(asOf, 2),
+          agent_id: 'AG001',
+        },
+        {
+          account_id: id,
+          ts: `${addDays(asOf, 10)}T12:00:00Z`,
+          channel: 'sms',
+          outcome: 'delivered',
+          promise_amount: null,
+          promise_date: null,
+          agent_id: null,
+        },
       ];
       const planted = features(s, [...paidLater, futureInstalment], [...c0, ...futureContacts]);
       expect(differing(base, planted), `${id} ${asOf}`).toEqual([]);
@@ -77,16 +98,35 @@ describe('point-in-time features', () => {
     const id = s.account_id as string;
     const asOf = s.as_of_date as string;
     const base = features(s, ins.get(id)!, con.get(id) ?? []);
-    const pastContact: Row = { account_id: id, ts: `${addDays(asOf, -2)}T15:00:00Z`, channel: 'call', outcome: 'refused', promise_amount: null, promise_date: null, agent_id: 'AG002' };
+    const pastContact: Row = {
+      account_id: id,
+      ts: `${addDays(asOf, -2)}T15:00:00Z`,
+      channel: 'call',
+      outcome: 'refused',
+      promise_amount: null,
+      promise_date: null,
+      agent_id: 'AG002',
+    };
     const changed = features(s, ins.get(id)!, [...(con.get(id) ?? []), pastContact]);
-    expect(differing(base, changed)).toEqual(expect.arrayContaining(['contacts_90d', 'calls_90d', 'refusals_12m', 'days_since_last_contact']));
+    expect(differing(base, changed)).toEqual(
+      expect.arrayContaining(['contacts_90d', 'calls_90d', 'refusals_12m', 'days_since_last_contact']),
+    );
   });
 
   it('reads the timing of on-time payments and keeps missing values as NaN', () => {
-    const s = { ...snaps[0]! , monthly_income: null, legal_notice_date: null };
+    const s: Row = { ...snaps[0]!, monthly_income: null, legal_notice_date: null };
     const asOf = s.as_of_date as string;
     const due = addDays(asOf, -40);
-    const i0: Row[] = [{ account_id: 'x', installment_no: 1, due_date: due, amount_due: 80, paid_date: addDays(due, -6), amount_paid: 80 }];
+    const i0: Row[] = [
+      {
+        account_id: 'x',
+        installment_no: 1,
+        due_date: due,
+        amount_due: 80,
+        paid_date: addDays(due, -6),
+        amount_paid: 80,
+      },
+    ];
     const f = features(s, i0, []);
     expect(f[FEATURE_INDEX.get('mean_days_early_12m')!]).toBe(6);
     expect(f[FEATURE_INDEX.get('on_time_share_12m')!]).toBe(1);

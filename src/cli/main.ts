@@ -1,11 +1,16 @@
 import { Command, CommanderError } from 'commander';
 import { RepayriskError } from '../core/errors.ts';
+import { ModelError } from '../core/models/contract.ts';
+import { registerEvaluate } from './commands/evaluate.ts';
 import { registerGenerate } from './commands/generate.ts';
+import { registerPromote } from './commands/promote.ts';
+import { registerScore } from './commands/score.ts';
 import { registerSummary } from './commands/summary.ts';
+import { registerTrain } from './commands/train.ts';
 import { registerValidate } from './commands/validate.ts';
 
-/** Exit codes: 0 ok, 1 failure while running, 2 bad arguments or bad input data. */
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+/** Exit codes: 0 ok, 1 failure while running, 2 bad arguments or bad input data, 3 promotion refused. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, refused: 3 } as const;
 
 export function buildProgram(): Command {
   const program = new Command('repayrisk')
@@ -16,6 +21,10 @@ export function buildProgram(): Command {
   registerGenerate(program);
   registerValidate(program);
   registerSummary(program);
+  registerTrain(program);
+  registerEvaluate(program);
+  registerPromote(program);
+  registerScore(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
@@ -33,7 +42,12 @@ export async function run(argv: readonly string[]): Promise<number> {
     }
     if (e instanceof RepayriskError) {
       process.stderr.write(`repayrisk: ${e.message}\n`);
+      if (e.code === 'refused') return EXIT.refused;
       return e.code === 'io' ? EXIT.failure : EXIT.usage;
+    }
+    if (e instanceof ModelError) {
+      process.stderr.write(`repayrisk: ${e.message}\n`);
+      return EXIT.failure;
     }
     process.stderr.write(`repayrisk: unexpected error: ${e instanceof Error ? e.message : String(e)}\n`);
     return EXIT.failure;

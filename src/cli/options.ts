@@ -20,3 +20,42 @@ export function choiceOption<T extends string>(name: string, choices: readonly T
     return value as T;
   };
 }
+
+/** Commander parser for a comma-separated list of names. */
+export function listOption(name: string) {
+  return (value: string): string[] => {
+    const parts = value.split(',').map((s) => s.trim());
+    if (parts.some((p) => p === ''))
+      throw new InvalidArgumentError(`${name} must be comma-separated names, got '${value}'`);
+    return parts;
+  };
+}
+
+/** Commander parser for a number within bounds. */
+export function numberOption(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be a number in [${min}, ${max}], got '${value}'`);
+    }
+    return n;
+  };
+}
+
+/** Commander parser for a JSON object (hyperparameters per kind). */
+export function jsonObjectOption(name: string) {
+  return (value: string): Record<string, unknown> => {
+    let v: unknown;
+    try {
+      v = JSON.parse(value);
+    } catch {
+      throw new InvalidArgumentError(
+        `${name} must be a JSON object like '{"mlp":{"epochs":20}}', got '${value}'`,
+      );
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+      throw new InvalidArgumentError(`${name} must be a JSON object, got '${value}'`);
+    }
+    return v as Record<string, unknown>;
+  };
+}

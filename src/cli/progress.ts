@@ -4,6 +4,8 @@
  */
 export interface Progress {
   update(done: number, total: number, unit: string): void;
+  /** A free-form status line (e.g. "willingness mlp: epoch 12/60"). */
+  note(message: string): void;
   done(message?: string): void;
 }
 
@@ -21,6 +23,14 @@ export function progress(label: string, stream: NodeJS.WriteStream = process.std
       stream.write(
         `\r${label}: ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} ${unit} (${pct}%)`,
       );
+    },
+    note(message) {
+      if (!live) return;
+      const now = Date.now();
+      if (now - last < 100) return;
+      last = now;
+      const width = Math.max(20, (stream.columns ?? 100) - label.length - 3);
+      stream.write(`\r\x1b[K${label}: ${message.slice(0, width)}`);
     },
     done(message) {
       if (live) stream.write('\r\x1b[K');

@@ -2,7 +2,7 @@
  * Domain errors carry a stable `code` so adapters (CLI, HTTP) can map them to exit codes and statuses
  * without parsing messages.
  */
-export type ErrorCode = 'invalid_data' | 'invalid_argument' | 'missing_column' | 'io';
+export type ErrorCode = 'invalid_data' | 'invalid_argument' | 'missing_column' | 'io' | 'refused';
 
 /** An error raised by repayrisk code, with a machine-readable code and a human message. */
 export class RepayriskError extends Error {

@@ -41,11 +41,23 @@ export async function loadSnapshotDataset(dir: string, opts: LoadOptions = {}): 
   const acc = readTable(files.accounts!, TABLES.accounts, { where: DELINQUENT, orderBy: byAccountDate })[
     Symbol.asyncIterator
   ]();
-  const ins = new GroupCursor(readTable(files.installments!, TABLES.installments, { orderBy: byAccount })[Symbol.asyncIterator](), 'account_id');
-  const con = new GroupCursor(readTable(files.contacts!, TABLES.contacts, { orderBy: byAccount })[Symbol.asyncIterator](), 'account_id');
-  const out = new GroupCursor(readTable(files.outcomes!, TABLES.outcomes, { orderBy: byAccountDate })[Symbol.asyncIterator](), 'account_id');
+  const ins = new GroupCursor(
+    readTable(files.installments!, TABLES.installments, { orderBy: byAccount })[Symbol.asyncIterator](),
+    'account_id',
+  );
+  const con = new GroupCursor(
+    readTable(files.contacts!, TABLES.contacts, { orderBy: byAccount })[Symbol.asyncIterator](),
+    'account_id',
+  );
+  const out = new GroupCursor(
+    readTable(files.outcomes!, TABLES.outcomes, { orderBy: byAccountDate })[Symbol.asyncIterator](),
+    'account_id',
+  );
   const tru = files.truth
-    ? new GroupCursor(readTable(files.truth, TABLES.truth, { orderBy: byAccountDate })[Symbol.asyncIterator](), 'account_id')
+    ? new GroupCursor(
+        readTable(files.truth, TABLES.truth, { orderBy: byAccountDate })[Symbol.asyncIterator](),
+        'account_id',
+      )
     : null;
 
   let cap = 1 << 14;

@@ -1,5 +1,5 @@
-import type { Contribution } from '../core/models/contract.ts';
 import type { Evaluation } from '../core/metrics/types.ts';
+import type { Contribution } from '../core/models/contract.ts';
 
 /** One row of a scorecard's points table. */
 export interface ScorecardPointsRow {

@@ -1,6 +1,6 @@
-import { CHANNEL_CODE, isoDay, OUTCOME_CODE, type PreparedHistory } from './history.ts';
-import { FEATURES } from './definitions.ts';
 import { EMPLOYMENT_STATUSES, PREFERRED_CHANNELS, PRODUCTS } from '../schema/enums.ts';
+import { FEATURES } from './definitions.ts';
+import { CHANNEL_CODE, isoDay, OUTCOME_CODE, type PreparedHistory } from './history.ts';
 
 /** The snapshot fields the feature builder reads (a subset of the accounts table). */
 export interface SnapshotLike {
@@ -42,7 +42,12 @@ const channelCode = code(PREFERRED_CHANNELS);
 const DAY_MS = 86_400_000;
 const MONTH_DAYS = 30.4375;
 const CALL = CHANNEL_CODE.call;
-const RPC = new Set([OUTCOME_CODE.right_party, OUTCOME_CODE.promise_to_pay, OUTCOME_CODE.refused, OUTCOME_CODE.dispute]);
+const RPC = new Set([
+  OUTCOME_CODE.right_party,
+  OUTCOME_CODE.promise_to_pay,
+  OUTCOME_CODE.refused,
+  OUTCOME_CODE.dispute,
+]);
 const PROMISE = OUTCOME_CODE.promise_to_pay;
 const REFUSED = OUTCOME_CODE.refused;
 
@@ -78,6 +83,10 @@ export function buildFeatures(s: SnapshotLike, h: PreparedHistory, out: Float64A
   out[k++] = income === null ? Number.NaN : Math.log1p(income);
   out[k++] = flag(s.income_verified);
   out[k++] = income === null ? Number.NaN : ratio(s.installment_amount + s.amount_overdue, income);
+  out[k++] =
+    income === null || income <= 0
+      ? Number.NaN
+      : Math.log((s.installment_amount + s.amount_overdue + 1) / income);
   out[k++] = income === null ? Number.NaN : ratio(s.installment_amount, income);
   out[k++] = employmentCode(s.employment_status);
   out[k++] = channelCode(s.preferred_channel);
@@ -99,6 +108,8 @@ export function buildFeatures(s: SnapshotLike, h: PreparedHistory, out: Float64A
   let onTime = 0;
   let earlySum = 0;
   let earlyN = 0;
+  let lateSum = 0;
+  let lateN = 0;
   let seen = 0;
   let lastPaid = -1;
   const paidDays: number[] = [];
@@ -129,6 +140,9 @@ export function buildFeatures(s: SnapshotLike, h: PreparedHistory, out: Float64A
       onTime++;
       earlySum += due - paidDay;
       earlyN++;
+    } else if (full) {
+      lateSum += paidDay - due;
+      lateN++;
     }
   }
   out[k++] = ratio(paidW[0]!, dueW[0]!);
@@ -138,6 +152,7 @@ export function buildFeatures(s: SnapshotLike, h: PreparedHistory, out: Float64A
   out[k++] = worstLate;
   out[k++] = seen > 0 ? onTime / seen : Number.NaN;
   out[k++] = earlyN > 0 ? earlySum / earlyN : Number.NaN;
+  out[k++] = lateN > 0 ? lateSum / lateN : Number.NaN;
   out[k++] = lastPaid >= 0 ? (asOf - lastPaid) / MONTH_DAYS : Number.NaN;
   out[k++] = seen;
 
@@ -188,5 +203,6 @@ export function buildFeatures(s: SnapshotLike, h: PreparedHistory, out: Float64A
   out[k++] = refusals;
   out[k++] = Number.isNaN(lastContact) ? Number.NaN : (asOfMs - lastContact) / DAY_MS;
   out[k++] = Number.isNaN(lastRpc) ? Number.NaN : (asOfMs - lastRpc) / DAY_MS;
-  if (k - offset !== FEATURE_COUNT) throw new Error(`feature builder wrote ${k - offset} of ${FEATURE_COUNT} features`);
+  if (k - offset !== FEATURE_COUNT)
+    throw new Error(`feature builder wrote ${k - offset} of ${FEATURE_COUNT} features`);
 }

@@ -12,14 +12,24 @@ export interface FeatureDef extends FeatureInfo {
   source: 'snapshot' | 'installments' | 'contacts';
 }
 
-const num = (name: string, tag: FeatureTag, source: FeatureDef['source'], description: string): FeatureDef => ({
+const num = (
+  name: string,
+  tag: FeatureTag,
+  source: FeatureDef['source'],
+  description: string,
+): FeatureDef => ({
   name,
   type: 'numeric',
   tag,
   source,
   description,
 });
-const cat = (name: string, categories: readonly string[], tag: FeatureTag, description: string): FeatureDef => ({
+const cat = (
+  name: string,
+  categories: readonly string[],
+  tag: FeatureTag,
+  description: string,
+): FeatureDef => ({
   name,
   type: 'categorical',
   categories,
@@ -37,10 +47,25 @@ export const FEATURES: readonly FeatureDef[] = [
   // Snapshot: delinquency and exposure.
   num('days_past_due', 'both', 'snapshot', 'Days since the oldest unpaid due date.'),
   num('log_amount_overdue', 'ability', 'snapshot', 'ln(1 + amount overdue), currency.'),
-  num('overdue_to_installment', 'ability', 'snapshot', 'Amount overdue / instalment amount (instalments behind).'),
+  num(
+    'overdue_to_installment',
+    'ability',
+    'snapshot',
+    'Amount overdue / instalment amount (instalments behind).',
+  ),
   num('log_balance', 'ability', 'snapshot', 'ln(1 + outstanding balance), currency.'),
-  num('balance_to_limit', 'ability', 'snapshot', 'Balance / credit limit (cards); missing for instalment products.'),
-  num('balance_to_principal', 'ability', 'snapshot', 'Balance / original principal (loans); missing for cards.'),
+  num(
+    'balance_to_limit',
+    'ability',
+    'snapshot',
+    'Balance / credit limit (cards); missing for instalment products.',
+  ),
+  num(
+    'balance_to_principal',
+    'ability',
+    'snapshot',
+    'Balance / original principal (loans); missing for cards.',
+  ),
   num('apr', 'ability', 'snapshot', 'Annual percentage rate, fraction.'),
   num('months_on_book', 'willingness', 'snapshot', 'Months since the account opened.'),
   cat('product', PRODUCTS, 'both', 'Product type.'),
@@ -48,7 +73,18 @@ export const FEATURES: readonly FeatureDef[] = [
   num('age', 'both', 'snapshot', 'Age in years.'),
   num('log_income', 'ability', 'snapshot', 'ln(1 + declared monthly income); missing when not declared.'),
   num('income_verified', 'ability', 'snapshot', '1 when the declared income was verified.'),
-  num('debt_service_to_income', 'ability', 'snapshot', '(Instalment + overdue) / monthly income; missing without income.'),
+  num(
+    'debt_service_to_income',
+    'ability',
+    'snapshot',
+    '(Instalment + overdue) / monthly income; missing without income.',
+  ),
+  num(
+    'log_debt_service_to_income',
+    'ability',
+    'snapshot',
+    'ln((instalment + overdue) / monthly income); missing without income.',
+  ),
   num('installment_to_income', 'ability', 'snapshot', 'Instalment / monthly income; missing without income.'),
   cat('employment_status', EMPLOYMENT_STATUSES, 'ability', 'Employment status as last known.'),
   cat('preferred_channel', PREFERRED_CHANNELS, 'willingness', 'Channel the customer asked for.'),
@@ -59,27 +95,103 @@ export const FEATURES: readonly FeatureDef[] = [
   num('dispute_open', 'willingness', 'snapshot', '1 while a dispute is open.'),
   num('suppressed', 'both', 'snapshot', '1 when deceased, bankrupt or cease-and-desist (collection stops).'),
   num('complaint_open', 'willingness', 'snapshot', '1 while a complaint is open.'),
-  num('days_since_legal_notice', 'willingness', 'snapshot', 'Days since the formal pre-legal notice; missing if none.'),
+  num(
+    'days_since_legal_notice',
+    'willingness',
+    'snapshot',
+    'Days since the formal pre-legal notice; missing if none.',
+  ),
   // Instalment history, rows due before the snapshot; a payment counts only if made before it.
-  num('paid_ratio_3m', 'willingness', 'installments', 'Paid / due over instalments due in the last 3 months.'),
-  num('paid_ratio_6m', 'willingness', 'installments', 'Paid / due over instalments due in the last 6 months.'),
+  num(
+    'paid_ratio_3m',
+    'willingness',
+    'installments',
+    'Paid / due over instalments due in the last 3 months.',
+  ),
+  num(
+    'paid_ratio_6m',
+    'willingness',
+    'installments',
+    'Paid / due over instalments due in the last 6 months.',
+  ),
   num('paid_ratio_12m', 'both', 'installments', 'Paid / due over instalments due in the last 12 months.'),
-  num('missed_12m', 'both', 'installments', 'Instalments due in the last 12 months not fully paid by their next due date.'),
-  num('worst_days_late_12m', 'willingness', 'installments', 'Most days late of any instalment due in 12 months.'),
-  num('on_time_share_12m', 'willingness', 'installments', 'Share of instalments due in 12 months paid in full by the due date.'),
-  num('mean_days_early_12m', 'willingness', 'installments', 'Mean days before the due date of on-time payments in 12 months; missing if none.'),
-  num('months_since_last_payment', 'both', 'installments', 'Months since the last payment; missing if none ever.'),
-  num('installments_seen_12m', 'both', 'installments', 'Instalments due in the last 12 months (history depth).'),
+  num(
+    'missed_12m',
+    'both',
+    'installments',
+    'Instalments due in the last 12 months not fully paid by their next due date.',
+  ),
+  num(
+    'worst_days_late_12m',
+    'willingness',
+    'installments',
+    'Most days late of any instalment due in 12 months.',
+  ),
+  num(
+    'on_time_share_12m',
+    'willingness',
+    'installments',
+    'Share of instalments due in 12 months paid in full by the due date.',
+  ),
+  num(
+    'mean_days_early_12m',
+    'willingness',
+    'installments',
+    'Mean days before the due date of on-time payments in 12 months; missing if none.',
+  ),
+  num(
+    'mean_days_late_12m',
+    'willingness',
+    'installments',
+    'Mean days after the due date of late payments in full in 12 months; missing if none.',
+  ),
+  num(
+    'months_since_last_payment',
+    'both',
+    'installments',
+    'Months since the last payment; missing if none ever.',
+  ),
+  num(
+    'installments_seen_12m',
+    'both',
+    'installments',
+    'Instalments due in the last 12 months (history depth).',
+  ),
   // Contact history, attempts before the snapshot.
   num('contacts_90d', 'willingness', 'contacts', 'Contact attempts in the last 90 days.'),
   num('calls_90d', 'willingness', 'contacts', 'Call attempts in the last 90 days.'),
-  num('rpc_rate_90d', 'willingness', 'contacts', 'Right-party contacts / call attempts in 90 days; missing without calls.'),
+  num(
+    'rpc_rate_90d',
+    'willingness',
+    'contacts',
+    'Right-party contacts / call attempts in 90 days; missing without calls.',
+  ),
   num('promises_12m', 'willingness', 'contacts', 'Promises to pay made in the last 12 months.'),
-  num('promises_kept_12m', 'willingness', 'contacts', 'Promises whose date has passed with a payment by then (+3 days grace).'),
-  num('promises_broken_12m', 'willingness', 'contacts', 'Promises whose date has passed with no payment by then.'),
+  num(
+    'promises_kept_12m',
+    'willingness',
+    'contacts',
+    'Promises whose date has passed with a payment by then (+3 days grace).',
+  ),
+  num(
+    'promises_broken_12m',
+    'willingness',
+    'contacts',
+    'Promises whose date has passed with no payment by then.',
+  ),
   num('refusals_12m', 'willingness', 'contacts', 'Calls that ended in a refusal to pay, 12 months.'),
-  num('days_since_last_contact', 'willingness', 'contacts', 'Days since the last contact attempt; missing if none.'),
-  num('days_since_last_rpc', 'willingness', 'contacts', 'Days since the last right-party conversation; missing if none.'),
+  num(
+    'days_since_last_contact',
+    'willingness',
+    'contacts',
+    'Days since the last contact attempt; missing if none.',
+  ),
+  num(
+    'days_since_last_rpc',
+    'willingness',
+    'contacts',
+    'Days since the last right-party conversation; missing if none.',
+  ),
 ];
 
 /** Column index of each feature by name. */
@@ -87,5 +199,9 @@ export const FEATURE_INDEX: ReadonlyMap<string, number> = new Map(FEATURES.map((
 
 /** The model-facing part of the definitions (name, type, categories), as recorded in an artifact. */
 export function featureInfos(defs: readonly FeatureDef[] = FEATURES): FeatureInfo[] {
-  return defs.map((d) => ({ name: d.name, type: d.type, ...(d.categories ? { categories: [...d.categories] } : {}) }));
+  return defs.map((d) => ({
+    name: d.name,
+    type: d.type,
+    ...(d.categories ? { categories: [...d.categories] } : {}),
+  }));
 }

@@ -52,18 +52,24 @@ const CH = new Map<string, number>(CONTACT_CHANNELS.map((c, i) => [c, i]));
 const OUT = new Map<string, number>(CONTACT_OUTCOMES.map((c, i) => [c, i]));
 
 /** Indexes of channels and outcomes as coded in PreparedHistory. */
-export const CHANNEL_CODE = Object.fromEntries(CONTACT_CHANNELS.map((c, i) => [c, i])) as Record<ContactChannel, number>;
-export const OUTCOME_CODE = Object.fromEntries(CONTACT_OUTCOMES.map((c, i) => [c, i])) as Record<ContactOutcome, number>;
+export const CHANNEL_CODE = Object.fromEntries(CONTACT_CHANNELS.map((c, i) => [c, i])) as Record<
+  ContactChannel,
+  number
+>;
+export const OUTCOME_CODE = Object.fromEntries(CONTACT_OUTCOMES.map((c, i) => [c, i])) as Record<
+  ContactOutcome,
+  number
+>;
 
 /** Sorts and encodes an account's instalments and contacts (any order in, date order out). */
 export function prepareHistory(
   installments: readonly InstallmentLike[],
   contacts: readonly ContactLike[],
 ): PreparedHistory {
-  const ins = [...installments].sort((a, b) => (a.due_date < b.due_date ? -1 : a.due_date > b.due_date ? 1 : 0));
-  const con = contacts
-    .map((c) => ({ c, ms: Date.parse(c.ts) }))
-    .sort((a, b) => a.ms - b.ms);
+  const ins = [...installments].sort((a, b) =>
+    a.due_date < b.due_date ? -1 : a.due_date > b.due_date ? 1 : 0,
+  );
+  const con = contacts.map((c) => ({ c, ms: Date.parse(c.ts) })).sort((a, b) => a.ms - b.ms);
   const n = ins.length;
   const h: PreparedHistory = {
     n,

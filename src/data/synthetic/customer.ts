@@ -99,8 +99,8 @@ export function drawCustomer(rng: Rng, index: number): Customer {
     status,
     declaredIncome: null,
     incomeVerified: false,
-    livingCost: Math.round(usualIncome * (livingShare(r.region, birthAge) + 0.05 * rng.normal())),
-    otherDebt: Math.round(usualIncome * 0.08 * rng.next()),
+    livingCost: Math.round(usualIncome * (livingShare(r.region, birthAge) + 0.01 * rng.normal())),
+    otherDebt: Math.round(usualIncome * 0.02 * rng.next()),
     trait: rng.normal(),
     drift: 0,
     shockMonths: 0,
@@ -121,11 +121,11 @@ export function currentIncome(c: Customer): number {
 export function declareIncome(rng: Rng, c: Customer, product: Product): void {
   const mayOmit = product === 'card' || product === 'bnpl';
   c.incomeVerified = rng.bernoulli(product === 'auto' || product === 'personal_loan' ? 0.6 : 0.3);
-  if (mayOmit && !c.incomeVerified && rng.bernoulli(0.12)) {
+  if (mayOmit && !c.incomeVerified && rng.bernoulli(0.06)) {
     c.declaredIncome = null;
     return;
   }
-  const noise = c.incomeVerified ? 0.03 * rng.normal() : 0.08 + 0.15 * rng.normal();
+  const noise = c.incomeVerified ? 0.01 * rng.normal() : 0.08 + 0.04 * rng.normal();
   c.declaredIncome = Math.round(currentIncome(c) * Math.exp(noise));
 }
 
@@ -140,7 +140,7 @@ export function stepCustomer(rng: Rng, c: Customer): void {
   if (c.shockMonths > 0) c.shockMonths--;
   else if (rng.bernoulli(KNOBS.expenseShockHazard)) {
     c.shockMonths = rng.int(1, 3);
-    c.shockSize = c.usualIncome * (0.2 + 0.5 * rng.next());
+    c.shockSize = c.usualIncome * (0.1 + 0.3 * rng.next());
   }
   c.drift = KNOBS.willingnessDriftRho * c.drift + KNOBS.willingnessDriftSd * rng.normal();
 }

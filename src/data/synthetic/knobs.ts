@@ -15,12 +15,12 @@ export const KNOBS = {
   /** Income while unemployed, as a fraction of the usual income (benefits). */
   unemployedIncomeFactor: 0.35,
   /** Monthly probability of an unobserved expense shock (illness, repair) and its size in months of slack. */
-  expenseShockHazard: 0.02,
+  expenseShockHazard: 0.005,
   /** Willingness: w = trait + drift, drift(t) = rho * drift(t-1) + N(0, sd). */
   willingnessDriftRho: 0.85,
-  willingnessDriftSd: 0.25,
+  willingnessDriftSd: 0.1,
   /** On-time payment of a current account: logit = intercept + w * bW + a * bA. */
-  onTime: { intercept: 3.0, bW: 1.1, bA: 0.9 },
+  onTime: { intercept: 2.6, bW: 1.1, bA: 0.9 },
   /** Days an on-time payment comes ahead of the due date: early + earlyPerW * w + N(0, sd), within [0, 20]. */
   timing: { early: 5, earlyPerW: 3.5, sd: 1.5 },
   /** Share of missed payments that are still made late within the month (no delinquency at the next snapshot). */

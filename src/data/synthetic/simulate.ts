@@ -141,7 +141,7 @@ function openAccount(rng: Rng, c: Customer, seq: number, day: number): Account {
     apr,
     term,
     annuity,
-    dueDay: rng.int(2, 28),
+    dueDay: rng.int(12, 28),
     balance,
     installments: [],
     firstOpen: 0,

@@ -1,0 +1,142 @@
+import type { Command } from 'commander';
+import { RepayriskError } from '../../core/errors.ts';
+import { KIND_NAMES } from '../../core/models/kinds.ts';
+import type { TargetFit } from '../../core/training/fit-target.ts';
+import { trainTable } from '../../pipeline/table.ts';
+import { trainSnapshots } from '../../pipeline/train-snapshots.ts';
+import { choiceOption, intOption, jsonObjectOption, listOption } from '../options.ts';
+import { progress } from '../progress.ts';
+
+type Calibration = 'platt' | 'isotonic' | 'auto';
+
+interface TrainOpts {
+  history?: string;
+  table?: string;
+  target?: string;
+  positive?: string;
+  id?: string;
+  categorical?: string[];
+  columns?: string[];
+  kind: string;
+  seed: number;
+  ootMonths: number;
+  calibration: Calibration;
+  params?: Record<string, unknown>;
+  name?: string;
+  out: string;
+}
+
+/** One line per candidate: kind, out-of-time AUC / log-loss / ECE, and which was kept. */
+export function formatFit(target: string, fit: TargetFit, oracle?: number): string {
+  const lines = fit.candidates.map((c) => {
+    const m = c.evaluation.outOfTime;
+    const mark = c === fit.chosen ? '  <- kept' : '';
+    return `  ${target.padEnd(12)} ${c.kind.padEnd(10)} OOT AUC ${m.auc.toFixed(4)}  log-loss ${m.logLoss.toFixed(4)}  ECE ${m.ece.toFixed(4)}  KS ${m.ks.toFixed(3)}${mark}`;
+  });
+  if (oracle !== undefined)
+    lines.push(
+      `  ${target.padEnd(12)} oracle     OOT AUC ${oracle.toFixed(4)} (the generator's true probabilities)`,
+    );
+  return lines.join('\n');
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('fit the willingness and ability models on a history (or one model on a feature table)')
+    .option('--history <dir>', 'history folder (accounts, installments, contacts, outcomes [, truth])')
+    .option('--table <file>', 'feature-table mode: one flat CSV/Parquet')
+    .option('--target <col>', 'feature-table mode: the target column')
+    .option('--positive <value>', 'feature-table mode: target value that counts as positive')
+    .option('--id <col>', 'feature-table mode: id column (kept out of the features)')
+    .option(
+      '--categorical <a,b>',
+      'feature-table mode: columns to treat as categorical',
+      listOption('--categorical'),
+    )
+    .option(
+      '--columns <a,b>',
+      'feature-table mode: column names of a headerless CSV',
+      listOption('--columns'),
+    )
+    .option(
+      '--kind <kind>',
+      `model kind: ${KIND_NAMES.join('|')}|auto (fit all, keep the best OOT log-loss)`,
+      choiceOption('--kind', [...KIND_NAMES, 'auto']),
+      'auto',
+    )
+    .option('--seed <n>', 'random seed (recorded in the manifest)', intOption('--seed', 0), 1)
+    .option(
+      '--oot-months <n>',
+      'latest snapshot months held out as out-of-time',
+      intOption('--oot-months', 1, 60),
+      3,
+    )
+    .option(
+      '--calibration <m>',
+      'platt|isotonic|auto',
+      choiceOption<Calibration>('--calibration', ['platt', 'isotonic', 'auto']),
+      'auto',
+    )
+    .option(
+      '--params <json>',
+      'hyperparameters per kind, e.g. \'{"mlp":{"epochs":20}}\'',
+      jsonObjectOption('--params'),
+    )
+    .option('--name <name>', 'model name (folder under --out)')
+    .option('--out <dir>', 'models folder', 'models')
+    .action(async (o: TrainOpts) => {
+      const bar = progress('train');
+      const say = (m: string) => bar.note(m);
+      if (o.history && !o.table) {
+        const r = await trainSnapshots({
+          history: o.history,
+          modelsRoot: o.out,
+          name: o.name ?? 'repayrisk',
+          kind: o.kind,
+          seed: o.seed,
+          ootMonths: o.ootMonths,
+          validationShare: 0.2,
+          calibration: o.calibration,
+          params: o.params,
+          onProgress: say,
+        });
+        bar.done();
+        process.stdout.write(`trained on ${r.snapshots.toLocaleString('en-US')} delinquent snapshots\n`);
+        process.stdout.write(`${formatFit('willingness', r.fits.willingness, r.oracleAuc.willingness)}\n`);
+        process.stdout.write(`${formatFit('ability', r.fits.ability, r.oracleAuc.ability)}\n`);
+        process.stdout.write(
+          `${r.artifact.existed ? 'identical artifact already present' : 'wrote'} ${r.artifact.dir}\n`,
+        );
+        process.stdout.write(`report: ${r.artifact.dir}/report.html\n`);
+      } else if (o.table && !o.history) {
+        if (!o.target) throw new RepayriskError('invalid_argument', 'train --table needs --target COL');
+        const r = await trainTable({
+          table: o.table,
+          target: o.target,
+          positive: o.positive,
+          id: o.id,
+          categorical: o.categorical,
+          columns: o.columns,
+          modelsRoot: o.out,
+          name: o.name ?? 'table',
+          kind: o.kind,
+          seed: o.seed,
+          calibration: o.calibration,
+          params: o.params,
+          onProgress: say,
+        });
+        bar.done();
+        process.stdout.write(
+          `${formatFit(o.target, r.fit)}\n(holdout: a stratified 20% of rows, shown as OOT)\n`,
+        );
+        process.stdout.write(
+          `${r.artifact.existed ? 'identical artifact already present' : 'wrote'} ${r.artifact.dir}\n`,
+        );
+      } else
+        throw new RepayriskError(
+          'invalid_argument',
+          'train needs exactly one of --history DIR or --table FILE',
+        );
+    });
+}

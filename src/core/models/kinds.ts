@@ -1,0 +1,13 @@
+import type { ModelKind } from './contract.ts';
+import { logisticKind } from './logistic.ts';
+import { mlpKind } from './mlp.ts';
+import { scorecardKind } from './scorecard.ts';
+
+/** Every model kind by name; the registry refuses artifacts of kinds not listed here. */
+export const KINDS: Readonly<Record<string, ModelKind>> = {
+  logistic: logisticKind as unknown as ModelKind,
+  scorecard: scorecardKind as unknown as ModelKind,
+  mlp: mlpKind as unknown as ModelKind,
+};
+
+export const KIND_NAMES = Object.keys(KINDS);
