@@ -27,7 +27,10 @@ describe('the committed champion model', () => {
     });
     expect(again.artifact.version).toBe(version);
     for (const t of Object.values(m.targets)) {
-      expect(readFileSync(join(again.artifact.dir, t.file)).equals(readFileSync(join(dir, t.file))), t.file).toBe(true);
+      expect(
+        readFileSync(join(again.artifact.dir, t.file)).equals(readFileSync(join(dir, t.file))),
+        t.file,
+      ).toBe(true);
     }
     expect(reproducibleManifest(readManifest(again.artifact.dir))).toEqual(reproducibleManifest(m));
   }, 120_000);

@@ -16,7 +16,7 @@ describe('repayrisk CLI', () => {
   it('has --help on every command', () => {
     const top = repayrisk('--help');
     expect(top.code).toBe(0);
-    for (const cmd of ['generate', 'validate', 'summary']) {
+    for (const cmd of ['generate', 'validate', 'summary', 'train', 'evaluate', 'promote', 'score']) {
       expect(top.out).toContain(cmd);
       const h = repayrisk(cmd, '--help');
       expect(h.code, cmd).toBe(0);
@@ -90,5 +90,25 @@ describe('repayrisk CLI', () => {
     const v = repayrisk('summary', '--history', join(dir, 'empty-nothing-here'));
     expect(v.code).toBe(1);
     expect(v.err).toMatch(/missing table file\(s\) accounts\.csv\|accounts\.parquet/);
+  });
+});
+
+describe('repayrisk train / evaluate / promote on bad input', () => {
+  it('names the problem and exits 2', () => {
+    const both = repayrisk('train', '--history', 'data-samples', '--table', 'x.csv');
+    expect(both.code).toBe(2);
+    expect(both.err.trim()).toBe('repayrisk: train needs exactly one of --history DIR or --table FILE');
+    const kind = repayrisk('train', '--history', 'data-samples', '--kind', 'xgboost');
+    expect(kind.code).toBe(2);
+    expect(kind.err).toContain("--kind must be one of logistic|scorecard|mlp|auto, got 'xgboost'");
+    const params = repayrisk('train', '--history', 'data-samples', '--params', '{oops');
+    expect(params.code).toBe(2);
+    expect(params.err).toContain('--params must be a JSON object');
+  });
+
+  it('refuses to load a folder that is not a model artifact (exit 1)', () => {
+    const r = repayrisk('promote', '--model', 'data-samples', '--history', 'data-samples');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('data-samples: no manifest.json; is this a model artifact folder?');
   });
 });

@@ -9,7 +9,12 @@ import {
   SchemaMismatchError,
   sigmoid,
 } from '../src/core/models/contract.ts';
-import { type FittedLogistic, fitIrls, type LogisticParams, logisticKind } from '../src/core/models/logistic.ts';
+import {
+  type FittedLogistic,
+  fitIrls,
+  type LogisticParams,
+  logisticKind,
+} from '../src/core/models/logistic.ts';
 import { createRng, type Rng } from '../src/core/random.ts';
 
 /** Rows drawn column by column: `draw(rng, row)` returns one row of inputs; truth gives its log-odds. */
@@ -36,7 +41,13 @@ function simulate(
 
 const params = (over: Partial<LogisticParams> = {}): LogisticParams => logisticKind.parseParams(over);
 
-function fit(x: Matrix, y: Labels, features: FeatureInfo[], over: Partial<LogisticParams> = {}, weights?: Float64Array) {
+function fitLogistic(
+  x: Matrix,
+  y: Labels,
+  features: FeatureInfo[],
+  over: Partial<LogisticParams> = {},
+  weights?: Float64Array,
+) {
   return logisticKind.fit(x, y, { seed: 7, params: params(over), features, ...(weights ? { weights } : {}) });
 }
 
@@ -71,7 +82,7 @@ describe('logistic fit', () => {
       (r) => [r.normal(), 5 + 2 * r.normal(), 10 * r.next(), r.int(0, 2)],
       ([a, b, c, k]) => truth.b0 + truth.b1 * a! + truth.b2 * b! + truth.b3 * c! + truth.level[k!]!,
     );
-    const m = await fit(
+    const m = await fitLogistic(
       x,
       y,
       [num('a'), num('b'), num('c'), { name: 'k', type: 'categorical', categories: ['u', 'v', 'w'] }],
@@ -100,7 +111,7 @@ describe('logistic fit', () => {
       (r) => [r.bernoulli(0.3) ? 1 : 0],
       ([a]) => (a === 1 ? 1.2 : -0.3),
     );
-    const m = await fit(x, y, [num('a')], { l2: 0, tol: 1e-14, maxIter: 100 });
+    const m = await fitLogistic(x, y, [num('a')], { l2: 0, tol: 1e-14, maxIter: 100 });
     const rate = [0, 0].map((_, g) => {
       let s = 0;
       let c = 0;
@@ -133,9 +144,17 @@ describe('logistic fit', () => {
         repY.push(y[i]!);
       }
     }
-    const features: FeatureInfo[] = [num('a'), { name: 'k', type: 'categorical', categories: ['p', 'q', 'r'] }, num('b')];
-    const weighted = await fit(x, y, features, {}, w);
-    const repeated = await fit(matrix(Float64Array.from(rep), repY.length, x.cols), Uint8Array.from(repY), features);
+    const features: FeatureInfo[] = [
+      num('a'),
+      { name: 'k', type: 'categorical', categories: ['p', 'q', 'r'] },
+      num('b'),
+    ];
+    const weighted = await fitLogistic(x, y, features, {}, w);
+    const repeated = await fitLogistic(
+      matrix(Float64Array.from(rep), repY.length, x.cols),
+      Uint8Array.from(repY),
+      features,
+    );
     const a = weighted.predictProba(x);
     const b = repeated.predictProba(x);
     for (let i = 0; i < x.rows; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-9);
@@ -150,7 +169,7 @@ describe('logistic fit', () => {
       (r) => [r.bernoulli(0.2) ? Number.NaN : r.normal(), Number.NaN, r.normal()],
       ([a, , b]) => 0.5 + (Number.isNaN(a!) ? 0.8 : 1.0 * a!) - 0.5 * b!,
     );
-    const m = await fit(x, y, [num('a'), num('empty'), num('b')]);
+    const m = await fitLogistic(x, y, [num('a'), num('empty'), num('b')]);
     const [sa, sEmpty, sb] = m.state.features;
     expect(sa!.missingCoef).not.toBeNull();
     expect(sa!.missingRate).toBeGreaterThan(0.18);
@@ -175,7 +194,7 @@ describe('logistic fit', () => {
       (r) => [r.bernoulli(0.1) ? Number.NaN : r.int(0, 2)],
       ([k]) => (Number.isNaN(k!) ? 1 : [0, -1, 0.5][k!]!),
     );
-    const m = await fit(x, y, [{ name: 'k', type: 'categorical', categories: ['a', 'b', 'c'] }]);
+    const m = await fitLogistic(x, y, [{ name: 'k', type: 'categorical', categories: ['a', 'b', 'c'] }]);
     const p = m.predictProba(matrix(Float64Array.of(Number.NaN, 7, 1.5), 3, 1));
     expect(p[1]).toBe(p[0]);
     expect(p[2]).toBe(p[0]);
@@ -188,13 +207,19 @@ describe('logistic fit', () => {
       (r) => [r.normal()],
       ([a]) => (a! > 0 ? 50 : -50),
     );
-    const m = await fit(x, y, [num('a')]);
-    expect(m.state.converged).toBe(true);
-    expect(Number.isFinite(m.state.features[0]!.type === 'numeric' ? m.state.features[0]!.coef : 0)).toBe(true);
-    const p = m.predictProba(x);
-    let right = 0;
-    for (let i = 0; i < x.rows; i++) if (p[i]! > 0.5 === (y[i] === 1)) right++;
-    expect(right).toBe(x.rows);
+    for (const l2 of [1, 1e-6]) {
+      const m = await fitLogistic(x, y, [num('a')], { l2 });
+      expect(m.state.converged).toBe(true);
+      const s = m.state.features[0]!;
+      if (s.type !== 'numeric') throw new Error('a is numeric');
+      // Without a penalty the slope would run off to infinity; with it the slope is finite and large.
+      expect(Number.isFinite(s.coef)).toBe(true);
+      expect(s.coef).toBeGreaterThan(5);
+      const p = m.predictProba(x);
+      let right = 0;
+      for (let i = 0; i < x.rows; i++) if (p[i]! > 0.5 === (y[i] === 1)) right++;
+      expect(right / x.rows).toBeGreaterThan(0.99);
+    }
   });
 
   it('is deterministic: the same data and seed give byte-identical JSON', async () => {
@@ -205,24 +230,26 @@ describe('logistic fit', () => {
       ([a, k]) => a! - k!,
     );
     const features: FeatureInfo[] = [num('a'), { name: 'k', type: 'categorical', categories: ['n', 'y'] }];
-    const a = await fit(x, y, features);
-    const b = await fit(x, y, features);
+    const a = await fitLogistic(x, y, features);
+    const b = await fitLogistic(x, y, features);
     expect(JSON.stringify(a.toJSON())).toBe(JSON.stringify(b.toJSON()));
     expect((a.toJSON().state as { seed: number }).seed).toBe(7);
   });
 
   it('refuses bad labels, weights and a feature list that does not fit the matrix', async () => {
     const x = matrix(Float64Array.of(1, 2, 3), 3, 1);
-    await expect(fit(x, Uint8Array.of(0, 1, 2), [num('a')])).rejects.toThrow(
+    await expect(fitLogistic(x, Uint8Array.of(0, 1, 2), [num('a')])).rejects.toThrow(
       'logistic: label of row 2 must be 0 or 1, got 2',
     );
-    await expect(fit(x, Uint8Array.of(1, 1, 1), [num('a')])).rejects.toThrow(/need both classes/);
-    await expect(fit(x, Uint8Array.of(0, 1, 1), [num('a')], {}, Float64Array.of(1, -1, 1))).rejects.toThrow(
-      'logistic: weight of row 1 must be a finite number >= 0, got -1',
-    );
-    await expect(fit(x, Uint8Array.of(0, 1, 1), [num('a'), num('b')])).rejects.toThrow(SchemaMismatchError);
+    await expect(fitLogistic(x, Uint8Array.of(1, 1, 1), [num('a')])).rejects.toThrow(/need both classes/);
     await expect(
-      fit(x, Uint8Array.of(0, 1, 1), [{ name: 'a', type: 'categorical', categories: ['x', 'y'] }]),
+      fitLogistic(x, Uint8Array.of(0, 1, 1), [num('a')], {}, Float64Array.of(1, -1, 1)),
+    ).rejects.toThrow('logistic: weight of row 1 must be a finite number >= 0, got -1');
+    await expect(fitLogistic(x, Uint8Array.of(0, 1, 1), [num('a'), num('b')])).rejects.toThrow(
+      SchemaMismatchError,
+    );
+    await expect(
+      fitLogistic(x, Uint8Array.of(0, 1, 1), [{ name: 'a', type: 'categorical', categories: ['x', 'y'] }]),
     ).rejects.toThrow("logistic: column 'a' row 1 must be a category code in 0..1 or NaN (missing), got 2");
   });
 
@@ -248,15 +275,23 @@ describe('fitted logistic', () => {
   const data = simulate(
     21,
     5_000,
-    (r) => [r.normal(), r.bernoulli(0.1) ? Number.NaN : 2 * r.normal(), r.bernoulli(0.05) ? Number.NaN : r.int(0, 3)],
-    ([a, b, k]) => 0.2 + 0.9 * a! + (Number.isNaN(b!) ? 0.4 : -0.3 * b!) + (Number.isNaN(k!) ? 0 : [0, 0.3, -0.2, 0.6][k!]!),
+    (r) => [
+      r.normal(),
+      r.bernoulli(0.1) ? Number.NaN : 2 * r.normal(),
+      r.bernoulli(0.05) ? Number.NaN : r.int(0, 3),
+    ],
+    ([a, b, k]) =>
+      0.2 +
+      0.9 * a! +
+      (Number.isNaN(b!) ? 0.4 : -0.3 * b!) +
+      (Number.isNaN(k!) ? 0 : [0, 0.3, -0.2, 0.6][k!]!),
   );
   const features: FeatureInfo[] = [
     num('a'),
     num('b'),
     { name: 'k', type: 'categorical', categories: ['w', 'x', 'y', 'z'], monotone: 0 },
   ];
-  const fitted = fit(data.x, data.y, features);
+  const fitted = fitLogistic(data.x, data.y, features);
 
   it('refuses a matrix with the wrong number of columns', async () => {
     const m = await fitted;
@@ -274,7 +309,11 @@ describe('fitted logistic', () => {
     let base = m.state.intercept;
     for (const s of m.state.features) {
       base += (s.missingCoef ?? 0) * s.missingRate;
-      if (s.type === 'categorical') s.levelCoefs.forEach((c, l) => (base += c * s.levelFreqs[l]!));
+      if (s.type === 'categorical') {
+        s.levelCoefs.forEach((c, l) => {
+          base += c * s.levelFreqs[l]!;
+        });
+      }
     }
     for (const row of [0, 1, 2, 17, 99]) {
       const c = m.explain(data.x, row);
@@ -307,7 +346,9 @@ describe('fitted logistic', () => {
   });
 
   describe('strict load', () => {
-    const variant = async (edit: (j: { features: FeatureInfo[]; state: FittedLogistic['state'] } & ModelJson) => void) => {
+    const variant = async (
+      edit: (j: { features: FeatureInfo[]; state: FittedLogistic['state'] } & ModelJson) => void,
+    ) => {
       const j = structuredClone((await fitted).toJSON()) as Parameters<typeof edit>[0];
       edit(j);
       return logisticKind.load(j);
@@ -350,7 +391,9 @@ describe('fitted logistic', () => {
 
     it('refuses unknown keys, bad params and mismatched feature types', async () => {
       await expect(variant((j) => Object.assign(j.state, { extra: 1 }))).rejects.toThrow(/Unrecognized key/);
-      await expect(variant((j) => Object.assign(j.params as object, { l2: -1 }))).rejects.toThrow(/params\.l2/);
+      await expect(variant((j) => Object.assign(j.params as object, { l2: -1 }))).rejects.toThrow(
+        /params\.l2/,
+      );
       await expect(variant((j) => (j.features[0]!.type = 'categorical'))).rejects.toThrow(
         "logistic: state.features[0] ('a') is numeric, but the feature is categorical",
       );
@@ -362,7 +405,12 @@ describe('fitIrls', () => {
   it('matches the closed-form intercept-only fit: logit of the weighted mean', () => {
     const y = Uint8Array.of(1, 0, 0, 1, 1);
     const w = Float64Array.of(1, 2, 0.5, 1, 0);
-    const r = fitIrls({ data: new Float64Array(0), rows: 5, cols: 0 }, y, { l2: 0, maxIter: 50, tol: 1e-14, weights: w });
+    const r = fitIrls({ data: new Float64Array(0), rows: 5, cols: 0 }, y, {
+      l2: 0,
+      maxIter: 50,
+      tol: 1e-14,
+      weights: w,
+    });
     expect(r.intercept).toBeCloseTo(Math.log(2 / 2.5), 12);
     expect(r.coef.length).toBe(0);
   });
@@ -370,10 +418,18 @@ describe('fitIrls', () => {
   it('refuses a non-finite design value and a singular unpenalised system', () => {
     const y = Uint8Array.of(1, 0, 1, 0);
     expect(() =>
-      fitIrls({ data: Float64Array.of(1, Number.NaN, 0, 1), rows: 4, cols: 1 }, y, { l2: 0, maxIter: 5, tol: 1e-8 }),
+      fitIrls({ data: Float64Array.of(1, Number.NaN, 0, 1), rows: 4, cols: 1 }, y, {
+        l2: 0,
+        maxIter: 5,
+        tol: 1e-8,
+      }),
     ).toThrow('IRLS: design value at row 1, column 0 is NaN');
     expect(() =>
-      fitIrls({ data: Float64Array.of(1, 1, 1, 1, 1, 1, 1, 1), rows: 4, cols: 2 }, y, { l2: 0, maxIter: 5, tol: 1e-8 }),
+      fitIrls({ data: Float64Array.of(1, 1, 1, 1, 1, 1, 1, 1), rows: 4, cols: 2 }, y, {
+        l2: 0,
+        maxIter: 5,
+        tol: 1e-8,
+      }),
     ).toThrow(ModelError);
   });
 });

@@ -1,16 +1,9 @@
 import type { Evaluation } from '../core/metrics/types.ts';
-import type { Contribution } from '../core/models/contract.ts';
+import type { ScorecardPointsRow } from '../core/models/contract.ts';
 
-/** One row of a scorecard's points table. */
-export interface ScorecardPointsRow {
-  feature: string;
-  /** Human label of the bin, e.g. "[30, 60)", "missing", "card|bnpl". */
-  bin: string;
-  count: number;
-  eventRate: number;
-  woe: number;
-  points: number;
-}
+export type { ScorecardPointsRow };
+
+import type { Contribution } from '../core/models/contract.ts';
 
 /** One candidate kind when several were fitted (`--kind auto`). */
 export interface KindComparison {

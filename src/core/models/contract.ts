@@ -13,7 +13,8 @@ export interface Matrix {
 
 /** Builds a Matrix, checking the data length. */
 export function matrix(data: Float64Array, rows: number, cols: number): Matrix {
-  if (data.length !== rows * cols) throw new RangeError(`matrix: data has ${data.length} values, expected ${rows}×${cols}`);
+  if (data.length !== rows * cols)
+    throw new RangeError(`matrix: data has ${data.length} values, expected ${rows}×${cols}`);
   return { data, rows, cols };
 }
 
@@ -64,6 +65,17 @@ export interface ModelJson {
   state: unknown;
 }
 
+/** One row of a scorecard's points table (the scorecard kind makes it; the model report shows it). */
+export interface ScorecardPointsRow {
+  feature: string;
+  /** Human label of the bin, e.g. "[30, 60)", "missing", "other", "card". */
+  bin: string;
+  count: number;
+  eventRate: number;
+  woe: number;
+  points: number;
+}
+
 /** One feature's contribution to one score, on the log-odds scale (positive raises the probability). */
 export interface Contribution {
   feature: string;
@@ -111,7 +123,9 @@ export class SchemaMismatchError extends ModelError {
 /** Throws SchemaMismatchError unless `x` has exactly one column per feature. */
 export function checkColumns(x: Matrix, features: readonly FeatureInfo[]): void {
   if (x.cols !== features.length) {
-    throw new SchemaMismatchError(`expected ${features.length} feature columns (${features.map((f) => f.name).join(', ')}), got ${x.cols}`);
+    throw new SchemaMismatchError(
+      `expected ${features.length} feature columns (${features.map((f) => f.name).join(', ')}), got ${x.cols}`,
+    );
   }
 }
 

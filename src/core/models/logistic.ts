@@ -5,9 +5,11 @@
  * - numeric columns are standardised with the (weighted) mean and standard deviation of their non-missing
  *   values (sd 0 → 1); a missing value is imputed with the mean (standardised 0) and, when the feature had
  *   missing values in training, flagged in an extra missing-indicator column;
- * - categorical columns are one-hot encoded, dropping no level (the L2 penalty handles the collinearity with
- *   the intercept); a missing value, or at predict time a code the model does not know, gives an all-zero
- *   one-hot row plus the missing indicator when missing values occurred in training.
+ * - categorical columns are one-hot encoded (0/1, not standardised), dropping no level (the L2 penalty
+ *   handles the collinearity with the intercept); a missing value, or at predict time a code the model does
+ *   not know, gives an all-zero one-hot row plus the missing indicator when missing values occurred in
+ *   training. A categorical feature given without `categories` gets levels '0'..'max code seen'.
+ * Values must be finite or NaN at fit (ModelError otherwise).
  *
  * The Newton loop ({@link fitIrls}) is shared with the scorecard kind, which fits it on WOE columns.
  */
@@ -110,12 +112,20 @@ function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
  *
  * @throws ModelError naming the wrong kind, the unknown format, or every path that does not fit the schema
  */
-export function parseModelJson<S extends z.ZodType>(kind: string, format: number, schema: S, json: unknown): z.output<S> {
-  if (typeof json !== 'object' || json === null) throw new ModelError(`${kind}: model JSON must be an object`);
+export function parseModelJson<S extends z.ZodType>(
+  kind: string,
+  format: number,
+  schema: S,
+  json: unknown,
+): z.output<S> {
+  if (typeof json !== 'object' || json === null)
+    throw new ModelError(`${kind}: model JSON must be an object`);
   const j = json as Record<string, unknown>;
   if (j.kind !== kind) throw new ModelError(`${kind}: cannot load a model of kind ${showValue(j.kind)}`);
   if (j.format !== format) {
-    throw new ModelError(`${kind}: unknown JSON format ${showValue(j.format)} (this version reads format ${format})`);
+    throw new ModelError(
+      `${kind}: unknown JSON format ${showValue(j.format)} (this version reads format ${format})`,
+    );
   }
   const r = schema.safeParse(json, { reportInput: true });
   if (!r.success) throw new ModelError(`${kind}: invalid model JSON: ${formatIssues(r.error.issues)}`);
@@ -134,7 +144,8 @@ export function prepareFitFeatures(kind: string, x: Matrix, features: readonly F
   const seen = new Set<string>();
   return features.map((f, j) => {
     const r = featureInfoSchema.safeParse(copyFeature(f), { reportInput: true });
-    if (!r.success) throw new ModelError(`${kind}: feature ${showValue(f.name)}: ${formatIssues(r.error.issues)}`);
+    if (!r.success)
+      throw new ModelError(`${kind}: feature ${showValue(f.name)}: ${formatIssues(r.error.issues)}`);
     if (seen.has(f.name)) throw new ModelError(`${kind}: feature name '${f.name}' appears twice`);
     seen.add(f.name);
     const out = copyFeature(f);
@@ -150,7 +161,8 @@ export function prepareFitFeatures(kind: string, x: Matrix, features: readonly F
         }
         if (v > max) max = v;
       }
-      if (max < 0) throw new ModelError(`${kind}: categorical feature '${f.name}' has neither categories nor codes`);
+      if (max < 0)
+        throw new ModelError(`${kind}: categorical feature '${f.name}' has neither categories nor codes`);
       out.categories = Array.from({ length: max + 1 }, (_, c) => String(c));
     }
     return out;
@@ -191,7 +203,9 @@ export function checkTrainingData(
     }
   }
   if (pos === 0 || neg === 0) {
-    throw new ModelError(`${kind}: training labels need both classes (positive weight ${pos}, negative ${neg})`);
+    throw new ModelError(
+      `${kind}: training labels need both classes (positive weight ${pos}, negative ${neg})`,
+    );
   }
   const p = x.cols;
   const d = x.data;
@@ -582,7 +596,8 @@ function term(s: FeatureState, v: number): number {
 /** The term of an average training row: what explain measures deviations from. */
 function baselineTerm(s: FeatureState): number {
   let b = (s.missingCoef ?? 0) * s.missingRate;
-  if (s.type === 'categorical') for (let l = 0; l < s.levelCoefs.length; l++) b += s.levelCoefs[l]! * s.levelFreqs[l]!;
+  if (s.type === 'categorical')
+    for (let l = 0; l < s.levelCoefs.length; l++) b += s.levelCoefs[l]! * s.levelFreqs[l]!;
   return b;
 }
 
@@ -629,10 +644,11 @@ class LogisticModel implements FittedLogistic {
         // The standardised value is 0 on missing rows, so its SD over all rows is sqrt(1 - r).
         let imp = Math.abs(s.missingCoef ?? 0) * Math.sqrt(r * (1 - r));
         if (s.type === 'numeric') imp += Math.abs(s.coef) * Math.sqrt(1 - r);
-        else for (let l = 0; l < s.levelCoefs.length; l++) {
-          const f = s.levelFreqs[l]!;
-          imp += Math.abs(s.levelCoefs[l]!) * Math.sqrt(f * (1 - f));
-        }
+        else
+          for (let l = 0; l < s.levelCoefs.length; l++) {
+            const f = s.levelFreqs[l]!;
+            imp += Math.abs(s.levelCoefs[l]!) * Math.sqrt(f * (1 - f));
+          }
         return { feature: this.features[j]!.name, contribution: imp };
       }),
     );
@@ -676,7 +692,11 @@ interface ColumnStats {
 }
 
 /** Weighted statistics of every input column, in two row-major passes (strided column scans thrash cache). */
-function columnStats(x: Matrix, features: readonly FeatureInfo[], weights: Float64Array | undefined): ColumnStats[] {
+function columnStats(
+  x: Matrix,
+  features: readonly FeatureInfo[],
+  weights: Float64Array | undefined,
+): ColumnStats[] {
   const { rows: n, cols: p, data } = x;
   let sw = 0;
   const swMiss = new Float64Array(p);

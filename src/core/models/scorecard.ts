@@ -11,7 +11,6 @@
  * summed points drift from the model's probability by up to k rounding errors.
  */
 import { z } from 'zod';
-import type { ScorecardPointsRow } from '../../report/types.ts';
 import {
   binFeature,
   binIndex,
@@ -32,6 +31,7 @@ import {
   ModelError,
   type ModelJson,
   type ModelKind,
+  type ScorecardPointsRow,
   sigmoid,
 } from './contract.ts';
 import {
@@ -210,14 +210,18 @@ class ScorecardModel implements FittedScorecard {
     return byMagnitude(
       this.state.binnings.map((b, j) => ({
         feature: this.features[j]!.name,
-        contribution: this.state.coef[j]! * (b.bins[binIndex(b, x.data[row * x.cols + j]!)]!.woe - meanWoe(b)),
+        contribution:
+          this.state.coef[j]! * (b.bins[binIndex(b, x.data[row * x.cols + j]!)]!.woe - meanWoe(b)),
       })),
     );
   }
 
   importance(): Contribution[] {
     return byMagnitude(
-      this.state.binnings.map((b, j) => ({ feature: this.features[j]!.name, contribution: informationValue(b) })),
+      this.state.binnings.map((b, j) => ({
+        feature: this.features[j]!.name,
+        contribution: informationValue(b),
+      })),
     );
   }
 
@@ -260,7 +264,8 @@ class ScorecardModel implements FittedScorecard {
       sumMax += hi;
     }
     const spread = sumMax - sumMin;
-    if (!(spread > 0)) throw new ModelError('scorecard: cannot rescale points: every row gets the same score');
+    if (!(spread > 0))
+      throw new ModelError('scorecard: cannot rescale points: every row gets the same score');
     const s = (max - min) / spread;
     const shift = (min - s * sumMin) / this.features.length;
     return this.pointsTable().map((r) => ({ ...r, points: s * r.points + shift }));
@@ -347,7 +352,8 @@ export const scorecardKind: ModelKind<ScorecardParams, FittedScorecard> = {
           );
         }
         for (let c = 1; c < b.cuts.length; c++) {
-          if (!(b.cuts[c]! > b.cuts[c - 1]!)) throw new ModelError(`${where}: cuts must be strictly ascending`);
+          if (!(b.cuts[c]! > b.cuts[c - 1]!))
+            throw new ModelError(`${where}: cuts must be strictly ascending`);
         }
       } else {
         const nCat = f.categories?.length ?? 0;
