@@ -57,6 +57,7 @@ describe('point-in-time features', () => {
         installment_no: 999,
         due_date: addDays(asOf, 3),
         amount_due: 100,
+        first_paid_date: addDays(asOf, 5),
         paid_date: addDays(asOf, 5),
         amount_paid: 100,
       };
@@ -93,6 +94,27 @@ describe('point-in-time features', () => {
     expect(checked).toBe(300);
   });
 
+  it('cannot tell a partial payment completed after the snapshot from one never completed', () => {
+    const s = snaps.find((x) =>
+      (ins.get(x.account_id as string) ?? []).some((r) => (r.due_date as string) < (x.as_of_date as string)),
+    )!;
+    const asOf = s.as_of_date as string;
+    const i0 = ins.get(s.account_id as string)!;
+    const k = i0.findIndex((r) => (r.due_date as string) < asOf);
+    const before = addDays(asOf, -5);
+    const partialOnly = i0.map((r, j) =>
+      j === k
+        ? { ...r, first_paid_date: before, paid_date: null, amount_paid: (r.amount_due as number) / 2 }
+        : r,
+    );
+    const completedLater = i0.map((r, j) =>
+      j === k
+        ? { ...r, first_paid_date: before, paid_date: addDays(asOf, 3), amount_paid: r.amount_due as number }
+        : r,
+    );
+    expect(differing(features(s, partialOnly, []), features(s, completedLater, []))).toEqual([]);
+  });
+
   it('does change when the past changes (so the test above can fail)', () => {
     const s = snaps.find((x) => (ins.get(x.account_id as string) ?? []).length > 3)!;
     const id = s.account_id as string;
@@ -123,6 +145,7 @@ describe('point-in-time features', () => {
         installment_no: 1,
         due_date: due,
         amount_due: 80,
+        first_paid_date: addDays(due, -6),
         paid_date: addDays(due, -6),
         amount_paid: 80,
       },

@@ -17,7 +17,9 @@ timestamps are ISO 8601 with an offset. Extra columns are allowed and ignored. C
 and it stops at the first 20 problems, naming file, row, column, what was expected and what came.
 
 **Point-in-time rule.** Features for a snapshot dated \`as_of_date\` use only rows dated strictly before it:
-instalments with \`due_date\` before it (counted as paid only when \`paid_date\` is before it), contacts with \`ts\`
+instalments with \`due_date\` before it (counted as paid, in full, only when \`paid_date\` — the day it was paid
+in full — is before it; a payment of any size shows from \`first_paid_date\` on; neither date is ever rewritten by
+a later payment, so past features cannot depend on the future), contacts with \`ts\`
 before its midnight UTC. **Labels** (DESIGN §4) come from \`outcomes\`: willingness = \`paid_30d > 0\`; ability =
 \`paid_30d >= amount_overdue\` given \`paid_30d > 0\`.
 

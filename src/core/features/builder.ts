@@ -111,6 +111,9 @@ export function buildFeatures(s: SnapshotLike, h: PreparedHistory, out: Float64A
   let lateSum = 0;
   let lateN = 0;
   let seen = 0;
+  let partPaid = 0;
+  let firstSum = 0;
+  let firstN = 0;
   let lastPaid = -1;
   const paidDays: number[] = [];
   for (let i = 0; i < h.n; i++) {
@@ -118,6 +121,13 @@ export function buildFeatures(s: SnapshotLike, h: PreparedHistory, out: Float64A
     if (due >= asOf) break;
     const paidDay = h.paid[i]!;
     const paidBy = paidDay >= 0 && paidDay < asOf;
+    const firstDay = h.firstPaid[i]!;
+    const firstBy = firstDay >= 0 && firstDay < asOf;
+    if (firstBy) {
+      // The first payment (full or partial) is fixed once made, so it is safe point-in-time evidence of paying.
+      if (firstDay > lastPaid) lastPaid = firstDay;
+      paidDays.push(firstDay);
+    }
     if (paidBy) {
       if (paidDay > lastPaid) lastPaid = paidDay;
       paidDays.push(paidDay);
@@ -132,10 +142,15 @@ export function buildFeatures(s: SnapshotLike, h: PreparedHistory, out: Float64A
       }
     }
     seen++;
+    if (firstBy) {
+      firstSum += firstDay - due;
+      firstN++;
+    }
     const full = paidBy && paid >= amountDue - 0.005;
     const late = full ? paidDay - due : asOf - due;
     if (late > worstLate) worstLate = late;
     if (!full || paidDay - due > MONTH_DAYS) missed++;
+    if (firstBy && !full) partPaid++;
     if (full && paidDay <= due) {
       onTime++;
       earlySum += due - paidDay;
@@ -153,6 +168,8 @@ export function buildFeatures(s: SnapshotLike, h: PreparedHistory, out: Float64A
   out[k++] = seen > 0 ? onTime / seen : Number.NaN;
   out[k++] = earlyN > 0 ? earlySum / earlyN : Number.NaN;
   out[k++] = lateN > 0 ? lateSum / lateN : Number.NaN;
+  out[k++] = firstN > 0 ? firstSum / firstN : Number.NaN;
+  out[k++] = partPaid;
   out[k++] = lastPaid >= 0 ? (asOf - lastPaid) / MONTH_DAYS : Number.NaN;
   out[k++] = seen;
 

@@ -146,10 +146,22 @@ export const FEATURES: readonly FeatureDef[] = [
     'Mean days after the due date of late payments in full in 12 months; missing if none.',
   ),
   num(
+    'mean_days_to_first_payment_12m',
+    'willingness',
+    'installments',
+    'Mean days from due date to the first payment towards it (negative = early), instalments due in 12 months; missing if none.',
+  ),
+  num(
+    'part_paid_12m',
+    'both',
+    'installments',
+    'Instalments due in 12 months with a payment before the snapshot but not yet paid in full.',
+  ),
+  num(
     'months_since_last_payment',
     'both',
     'installments',
-    'Months since the last payment; missing if none ever.',
+    'Months since the last payment seen (a first or a completing payment); missing if none.',
   ),
   num(
     'installments_seen_12m',

@@ -16,6 +16,7 @@ export function isoDay(iso: string): number {
 export interface InstallmentLike {
   due_date: string;
   amount_due: number;
+  first_paid_date: string | null;
   paid_date: string | null;
   amount_paid: number;
 }
@@ -36,8 +37,10 @@ export interface ContactLike {
 export interface PreparedHistory {
   n: number;
   due: Int32Array;
-  /** Day of the last payment towards the instalment, or -1 when nothing was paid. */
+  /** Day the instalment was paid in full, or -1. */
   paid: Int32Array;
+  /** Day of the first payment towards it (full or partial), or -1. */
+  firstPaid: Int32Array;
   amountDue: Float64Array;
   amountPaid: Float64Array;
   contacts: number;
@@ -75,6 +78,7 @@ export function prepareHistory(
     n,
     due: new Int32Array(n),
     paid: new Int32Array(n),
+    firstPaid: new Int32Array(n),
     amountDue: new Float64Array(n),
     amountPaid: new Float64Array(n),
     contacts: con.length,
@@ -87,6 +91,7 @@ export function prepareHistory(
     const r = ins[i]!;
     h.due[i] = isoDay(r.due_date);
     h.paid[i] = r.paid_date === null ? -1 : isoDay(r.paid_date);
+    h.firstPaid[i] = r.first_paid_date == null ? -1 : isoDay(r.first_paid_date);
     h.amountDue[i] = r.amount_due;
     h.amountPaid[i] = r.amount_paid;
   }

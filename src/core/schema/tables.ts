@@ -71,16 +71,25 @@ export const accounts = defineTable(
 /** installments: the repayment history, one row per scheduled instalment. */
 export const installments = defineTable(
   'installments',
-  'One row per scheduled instalment. `paid_date` is the date of the last payment towards it, so an instalment ' +
-    'counts as paid as of a date only when `paid_date` is before that date (point-in-time rule).',
+  'One row per scheduled instalment. `paid_date` is the day it was paid in full (empty while it is not), so an ' +
+    'instalment counts as paid as of a date only when `paid_date` is before that date (point-in-time rule). A date ' +
+    'that later payments could rewrite (e.g. "last payment") would let the future leak into past features; ' +
+    '`first_paid_date` (the first payment, full or partial) never changes once set, so it is safe too.',
   ['account_id', 'installment_no'],
   {
     account_id: col.id('Account identifier.'),
     installment_no: col.int('Sequence number of the instalment on the account, from 1.', { min: 1 }),
     due_date: col.date('Date the instalment fell due.'),
     amount_due: money('Amount scheduled for this instalment.'),
+    first_paid_date: nullable(
+      col.date(
+        'Date of the first payment towards the instalment, full or partial; empty if nothing was paid.',
+      ),
+    ),
     paid_date: nullable(
-      col.date('Date of the last payment towards this instalment; empty if nothing was paid.'),
+      col.date(
+        'Date the instalment was paid in full; empty if it never was (partial payments show in first_paid_date and amount_paid).',
+      ),
     ),
     amount_paid: money('Total paid towards this instalment by the end of the history (0 if nothing).'),
   },

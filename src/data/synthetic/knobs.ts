@@ -18,11 +18,11 @@ export const KNOBS = {
   expenseShockHazard: 0.005,
   /** Willingness: w = trait + drift, drift(t) = rho * drift(t-1) + N(0, sd). */
   willingnessDriftRho: 0.85,
-  willingnessDriftSd: 0.1,
+  willingnessDriftSd: 0.05,
   /** On-time payment of a current account: logit = intercept + w * bW + a * bA. */
   onTime: { intercept: 2.6, bW: 1.1, bA: 0.9 },
   /** Days an on-time payment comes ahead of the due date: early + earlyPerW * w + N(0, sd), within [0, 20]. */
-  timing: { early: 5, earlyPerW: 3.5, sd: 1.5 },
+  timing: { early: 5, earlyPerW: 5, sd: 1.0 },
   /** Share of missed payments that are still made late within the month (no delinquency at the next snapshot). */
   lateWithinMonth: 0.25,
   /** Delinquent accounts, by bucket 1-30 / 31-60 / 61-90 / 91-180 / 181+: logit intercepts of P(pay) and P(cover|pay). */

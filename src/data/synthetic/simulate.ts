@@ -58,6 +58,8 @@ interface Installment {
   amountDue: number;
   paid: number;
   paidDay: number;
+  /** Day of the first payment towards it, or -1. */
+  firstPaidDay: number;
 }
 
 interface Account {
@@ -141,7 +143,7 @@ function openAccount(rng: Rng, c: Customer, seq: number, day: number): Account {
     apr,
     term,
     annuity,
-    dueDay: rng.int(12, 28),
+    dueDay: rng.int(16, 28),
     balance,
     installments: [],
     firstOpen: 0,
@@ -183,7 +185,10 @@ function applyPayment(acc: Account, day: number, cents: number): void {
     if (need <= 0) continue;
     const pay = Math.min(need, left);
     ins.paid += pay;
-    ins.paidDay = day;
+    // paid_date is the day the instalment was paid in full: a later payment never rewrites an earlier date,
+    // so the history seen at a snapshot cannot depend on what is paid after it.
+    if (ins.firstPaidDay < 0) ins.firstPaidDay = day;
+    if (ins.paid >= ins.amountDue) ins.paidDay = day;
     left -= pay;
   }
   while (acc.firstOpen < acc.installments.length) {
@@ -267,7 +272,8 @@ export function simulateCustomer(
         ins.no,
         isoOf(ins.due),
         money(ins.amountDue),
-        ins.paid > 0 ? isoOf(ins.paidDay) : null,
+        ins.firstPaidDay >= 0 ? isoOf(ins.firstPaidDay) : null,
+        ins.paid >= ins.amountDue ? isoOf(ins.paidDay) : null,
         money(ins.paid),
       ]);
     }
@@ -327,6 +333,7 @@ export function simulateCustomer(
         amountDue: due,
         paid: 0,
         paidDay: 0,
+        firstPaidDay: -1,
       });
     const w = willingness(c);
     const a = ability(c, od.cents + due);
