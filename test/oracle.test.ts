@@ -5,39 +5,55 @@ import { generateWorld } from '../src/data/generate.ts';
 import { trainSnapshots } from '../src/pipeline/train-snapshots.ts';
 import { tmpDir } from './helpers/tmp.ts';
 
-describe('willingness and ability models on a 50,000-account synthetic world', () => {
-  // Issue 3 asks for 0.01; after the payment-date leak was removed the best kind reaches ~0.016 on willingness and
-  // ~0.006 on ability at this size (README), so this guards what is achieved while that target stays open.
-  it('come within 0.02 AUC of the oracle out of time (ability within 0.01), with ECE <= 0.02', async () => {
-    const dir = tmpDir();
-    await generateWorld({
-      accounts: 50_000,
-      months: 12,
-      seed: 11,
-      start: '2024-01-01',
-      out: dir,
-      format: 'csv',
-    });
-    const r = await trainSnapshots({
-      history: dir,
-      modelsRoot: tmpDir(),
-      name: 'oracle-check',
-      kind: 'auto',
-      seed: 1,
-      ootMonths: 3,
-      validationShare: 0.2,
-      calibration: 'auto',
-      createdAt: '2026-01-01T00:00:00.000Z',
-    });
-    for (const target of ['willingness', 'ability'] as const) {
-      const oot = r.fits[target].chosen.evaluation.outOfTime;
-      const oracle = r.oracleAuc[target]!;
-      expect(oot.rows, target).toBeGreaterThan(5000);
-      const allowed = target === 'ability' ? 0.01 : 0.02;
-      expect(oracle - oot.auc, `${target}: AUC ${oot.auc} vs oracle ${oracle}`).toBeLessThanOrEqual(allowed);
-      // And no model beats the truth: a model above the oracle would mean the future leaks into features.
-      expect(oot.auc, `${target} above the oracle`).toBeLessThanOrEqual(oracle + 0.003);
-      expect(oot.ece, `${target} ECE`).toBeLessThanOrEqual(0.02);
+async function check(
+  accounts: number,
+  months: number,
+  seed: number,
+  maxGap: { willingness: number; ability: number },
+) {
+  const dir = tmpDir();
+  await generateWorld({ accounts, months, seed, start: '2024-01-01', out: dir, format: 'csv' });
+  const r = await trainSnapshots({
+    history: dir,
+    modelsRoot: tmpDir(),
+    name: 'oracle-check',
+    kind: 'auto',
+    seed: 1,
+    ootMonths: 3,
+    validationShare: 0.2,
+    calibration: 'auto',
+    createdAt: '2026-01-01T00:00:00.000Z',
+  });
+  for (const target of ['willingness', 'ability'] as const) {
+    const oot = r.fits[target].chosen.evaluation.outOfTime;
+    const oracle = r.oracleAuc[target]!;
+    expect(oot.rows, target).toBeGreaterThan(5000);
+    expect(oracle - oot.auc, `${target}: AUC ${oot.auc} vs oracle ${oracle}`).toBeLessThanOrEqual(
+      maxGap[target],
+    );
+    // No model beats the truth: one above the oracle would mean the future leaks into features.
+    for (const c of r.fits[target].candidates) {
+      expect(c.evaluation.outOfTime.auc, `${target} ${c.kind} above the oracle`).toBeLessThanOrEqual(
+        oracle + 0.003,
+      );
     }
+    expect(oot.ece, `${target} ECE`).toBeLessThanOrEqual(0.02);
+  }
+}
+
+describe('willingness and ability models against the oracle', () => {
+  // Quick guard on every run: 50,000 customers × 12 months (~35k delinquent snapshots). Willingness needs more
+  // data than this to come within 0.01 (README: the gap shrinks from ~0.016 here to ~0.009 at 500k snapshots; ability ~0.007 here).
+  it('50,000 customers: within 0.02 (willingness) and 0.01 (ability), nothing above the oracle, ECE <= 0.02', async () => {
+    await check(50_000, 12, 11, { willingness: 0.02, ability: 0.01 });
   }, 300_000);
+
+  // The issue's bar at full size, ~8 minutes on 2 cores: run by CI (CI=true), skipped on a developer's `npm test`.
+  it.skipIf(!process.env.CI)(
+    '400,000 customers × 24 months (~508k snapshots, runs when CI=true): both within 0.01 of the oracle',
+    async () => {
+      await check(400_000, 24, 5, { willingness: 0.01, ability: 0.01 });
+    },
+    1_800_000,
+  );
 });
