@@ -15,30 +15,9 @@ import {
   type LogisticParams,
   logisticKind,
 } from '../src/core/models/logistic.ts';
-import { createRng, type Rng } from '../src/core/random.ts';
+import { simulate } from './helpers/simulate.ts';
 
 /** Rows drawn column by column: `draw(rng, row)` returns one row of inputs; truth gives its log-odds. */
-function simulate(
-  seed: number,
-  n: number,
-  draw: (rng: Rng) => number[],
-  logOdds: (row: number[]) => number,
-): { x: Matrix; y: Labels; p: Float64Array } {
-  const rng = createRng(seed);
-  let cols = 0;
-  const rows: number[][] = [];
-  const y = new Uint8Array(n);
-  const p = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const r = draw(rng);
-    cols = r.length;
-    rows.push(r);
-    p[i] = sigmoid(logOdds(r));
-    y[i] = rng.bernoulli(p[i]!) ? 1 : 0;
-  }
-  return { x: matrix(Float64Array.from(rows.flat()), n, cols), y, p };
-}
-
 const params = (over: Partial<LogisticParams> = {}): LogisticParams => logisticKind.parseParams(over);
 
 function fitLogistic(

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { auc } from '../src/core/metrics/index.ts';
 import { binIndex, type FeatureBinning } from '../src/core/models/binning.ts';
 import {
   type FeatureInfo,
@@ -11,49 +12,8 @@ import {
   sigmoid,
 } from '../src/core/models/contract.ts';
 import { type ScorecardParams, type ScorecardState, scorecardKind } from '../src/core/models/scorecard.ts';
-import { createRng, type Rng } from '../src/core/random.ts';
-
-function simulate(
-  seed: number,
-  n: number,
-  draw: (rng: Rng) => number[],
-  logOdds: (row: number[]) => number,
-): { x: Matrix; y: Labels; p: Float64Array } {
-  const rng = createRng(seed);
-  const flat: number[] = [];
-  let cols = 0;
-  const y = new Uint8Array(n);
-  const p = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const r = draw(rng);
-    cols = r.length;
-    flat.push(...r);
-    p[i] = sigmoid(logOdds(r));
-    y[i] = rng.bernoulli(p[i]!) ? 1 : 0;
-  }
-  return { x: matrix(Float64Array.from(flat), n, cols), y, p };
-}
-
-/** AUC by the Mann–Whitney rank sum, ties sharing their average rank. */
-function auc(score: ArrayLike<number>, y: Labels): number {
-  const idx = Array.from({ length: y.length }, (_, i) => i).sort((a, b) => score[a]! - score[b]!);
-  let rankSumPos = 0;
-  let pos = 0;
-  for (let i = 0; i < idx.length; ) {
-    let j = i;
-    while (j + 1 < idx.length && score[idx[j + 1]!] === score[idx[i]!]) j++;
-    const avgRank = (i + j) / 2 + 1;
-    for (let t = i; t <= j; t++) {
-      if (y[idx[t]!] === 1) {
-        rankSumPos += avgRank;
-        pos++;
-      }
-    }
-    i = j + 1;
-  }
-  const neg = y.length - pos;
-  return (rankSumPos - (pos * (pos + 1)) / 2) / (pos * neg);
-}
+import type { Rng } from '../src/core/random.ts';
+import { simulate } from './helpers/simulate.ts';
 
 const fitCard = (x: Matrix, y: Labels, features: FeatureInfo[], over: Partial<ScorecardParams> = {}) =>
   scorecardKind.fit(x, y, { seed: 3, params: scorecardKind.parseParams(over), features });
