@@ -16,3 +16,17 @@ export function kindsFor(
     return { kind, params: kind.parseParams(params[n] ?? {}) };
   });
 }
+
+/** What every training run is asked for, in either mode. */
+export interface TrainRequest {
+  modelsRoot: string;
+  name: string;
+  kind: KindChoice;
+  seed: number;
+  calibration: 'platt' | 'isotonic' | 'auto';
+  /** Hyperparameters per kind name (validated by the kind). */
+  params?: Record<string, unknown>;
+  /** Creation time to record (ISO); default SOURCE_DATE_EPOCH or now. */
+  createdAt?: string;
+  onProgress?: (message: string) => void;
+}

@@ -52,3 +52,8 @@ export function creationTime(
   if (epoch && /^\d+$/.test(epoch)) return new Date(Number(epoch) * 1000).toISOString();
   return now().toISOString();
 }
+
+/** The manifest's provenance block: when, by which commit, Node and package versions. */
+export function provenance(createdAt: string) {
+  return { createdAt, gitCommit: gitCommit(), node: process.version, packages: packageVersions() };
+}

@@ -18,20 +18,12 @@ import { loadArtifact, type WrittenArtifact, writeArtifact } from '../registry/a
 import { renderModelReport } from '../report/index.ts';
 import { featureSchema, modelFile, reportedModel, targetEntry } from './artifact-parts.ts';
 import { fingerprint } from './fingerprint.ts';
-import { type KindChoice, kindsFor } from './kind-choice.ts';
-import { creationTime, gitCommit, packageVersions } from './provenance.ts';
+import { kindsFor, type TrainRequest } from './kind-choice.ts';
+import { creationTime, provenance } from './provenance.ts';
 
-export interface TableTrainOptions extends TableSpecOptions {
+export interface TableTrainOptions extends TableSpecOptions, TrainRequest {
   table: string;
   columns?: readonly string[];
-  modelsRoot: string;
-  name: string;
-  kind: KindChoice;
-  seed: number;
-  calibration: 'platt' | 'isotonic' | 'auto';
-  params?: Record<string, unknown>;
-  createdAt?: string;
-  onProgress?: (message: string) => void;
 }
 
 /** Trains one model on a feature table (stratified 20% holdout reported as out-of-time) and writes its artifact. */
@@ -75,7 +67,7 @@ export async function trainTable(
       categorical: [...(o.categorical ?? [])],
       columns: o.columns ? [...o.columns] : null,
     },
-    provenance: { createdAt, gitCommit: gitCommit(), node: process.version, packages: packageVersions() },
+    provenance: provenance(createdAt),
   };
   const report = await renderModelReport({
     title: `repayrisk model ${o.name}: ${meaning}`,

@@ -11,23 +11,13 @@ import { type WrittenArtifact, writeArtifact } from '../registry/artifact.ts';
 import { renderModelReport } from '../report/index.ts';
 import { featureSchema, modelFile, reportedModel, targetEntry } from './artifact-parts.ts';
 import { fingerprint } from './fingerprint.ts';
-import { type KindChoice, kindsFor } from './kind-choice.ts';
-import { creationTime, gitCommit, packageVersions } from './provenance.ts';
+import { kindsFor, type TrainRequest } from './kind-choice.ts';
+import { creationTime, provenance } from './provenance.ts';
 
-export interface TrainSnapshotsOptions {
+export interface TrainSnapshotsOptions extends TrainRequest {
   history: string;
-  modelsRoot: string;
-  name: string;
-  kind: KindChoice;
-  seed: number;
   ootMonths: number;
   validationShare: number;
-  calibration: 'platt' | 'isotonic' | 'auto';
-  /** Hyperparameters per kind name (validated by the kind). */
-  params?: Record<string, unknown>;
-  /** Creation time to record (ISO); default SOURCE_DATE_EPOCH or now. */
-  createdAt?: string;
-  onProgress?: (message: string) => void;
 }
 
 export interface TrainResult {
@@ -113,7 +103,7 @@ export async function trainSnapshots(o: TrainSnapshotsOptions): Promise<TrainRes
       to: ds.x.rows ? isoOf(last) : null,
       source: basename(o.history),
     },
-    provenance: { createdAt, gitCommit: gitCommit(), node: process.version, packages: packageVersions() },
+    provenance: provenance(createdAt),
   };
   const report = await renderModelReport({
     title: `repayrisk model ${o.name}: willingness and ability`,
