@@ -73,3 +73,20 @@ export function localToUtcMs(tz: string, day: number, minuteOfDay: number): numb
   if (bOk) return b;
   return Math.max(a, b); // spring-forward gap: shifted forward by the gap
 }
+
+/** Local calendar day (day number) and minute of the day (0..1439) of instant `utcMs` in zone `tz`. */
+export function localClock(tz: string, utcMs: number): { day: number; minute: number } {
+  const local = utcMs + offsetMinutes(tz, utcMs) * 60_000;
+  const day = Math.floor(local / 86_400_000);
+  return { day, minute: Math.floor((local - day * 86_400_000) / 60_000) };
+}
+
+/** ISO 8601 of instant `utcMs` as a wall-clock time in zone `tz`, with its offset (2026-03-08T08:00:00-04:00). */
+export function isoInZone(tz: string, utcMs: number): string {
+  const off = offsetMinutes(tz, utcMs);
+  const wall = new Date(Math.floor(utcMs / 1000) * 1000 + off * 60_000).toISOString().slice(0, 19);
+  const a = Math.abs(off);
+  const hh = String(Math.floor(a / 60)).padStart(2, '0');
+  const mm = String(a % 60).padStart(2, '0');
+  return `${wall}${off < 0 ? '-' : '+'}${hh}:${mm}`;
+}

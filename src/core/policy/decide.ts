@@ -1,0 +1,305 @@
+import { RepayriskError } from '../errors.ts';
+import { TREATMENTS, type Treatment } from '../schema/enums.ts';
+import type { AccountRow } from '../schema/tables.ts';
+import { isoInZone, isTimeZone } from '../time/timezone.ts';
+import { chooseChannel } from './channel.ts';
+import { expectedValue } from './expected-value.ts';
+import { armOf } from './experiment.ts';
+import { type Constraints, constraintsFor, type GuardrailHit } from './guardrails.ts';
+import type { Policy } from './load.ts';
+import { type PlanOffer, sizePlan } from './plan-offer.ts';
+import type { PolicyChannel, Rules, Segment } from './schema.ts';
+import type { DecideContext, Decision, Expected, Scores } from './types.ts';
+
+/**
+ * What to do with one account today (DESIGN §6). The strategy (matrix or expected value) ranks the treatments;
+ * the guardrails then rule out what is unlawful and the first lawful treatment with a lawful channel wins, so
+ * a guardrail always beats the strategy. Pure: the same inputs and `context.now` give the same decision.
+ * @throws RepayriskError (invalid_argument) for a score outside [0, 1] or an unknown time zone.
+ */
+export function decide(
+  account: AccountRow,
+  scores: Scores,
+  context: DecideContext,
+  policy: Policy,
+): Decision {
+  checkInputs(account, scores, context);
+  const arm = policy.experiment
+    ? armOf(account.account_id, policy.experiment.salt, policy.experiment.challengerShare)
+    : null;
+  const rules = arm === 'challenger' && policy.challenger ? policy.challenger : policy.champion;
+  const segment = segmentOf(scores, rules);
+  const out = new DecisionBuilder(account, context.now, segment, rules.mode, policy.version, arm);
+  const holdValue = () => expectedValue('hold', segment, scores, account.amount_overdue, 0, rules);
+
+  if (account.days_past_due < rules.min_days_past_due) {
+    out.say(
+      'NOT_DELINQUENT',
+      `${account.days_past_due} days past due, collections start at ${rules.min_days_past_due}`,
+    );
+    return out.hold('hold', holdValue());
+  }
+  const c = constraintsFor(account, context.contacts, context.now, policy.guardrails);
+  if (c.suppressed.length) {
+    out.fire(c.suppressed);
+    out.say('SUPPRESSED', `no collection contact, route to specialist review: ${details(c.suppressed)}`);
+    return out.hold('hold', holdValue());
+  }
+
+  const ranked =
+    rules.mode === 'matrix'
+      ? matrixPreference(rules, segment, scores, out)
+      : valuePreference(account, rules, segment, scores, c, out);
+  const first = ranked[0] ?? 'hold';
+  for (let i = 0; i < ranked.length; i++) {
+    const t = ranked[i]!;
+    if (t === 'hold') {
+      if (i > 0) out.say('ALL_BLOCKED', 'no collection treatment is lawful today: hold');
+      return out.hold(first, holdValue());
+    }
+    const blocks = c.treatment[t];
+    if (blocks) {
+      out.fire(blocks);
+      const protectedCustomer = t === 'legal' && blocks.some((b) => b.name.endsWith('_no_legal'));
+      const movePlan = protectedCustomer && ranked.indexOf('plan_offer') > i + 1;
+      if (movePlan) {
+        ranked.splice(ranked.indexOf('plan_offer'), 1);
+        ranked.splice(i + 1, 0, 'plan_offer');
+      }
+      out.say('FALLBACK', `${t} blocked (${details(blocks)}); trying ${ranked[i + 1] ?? 'hold'}`);
+      if (movePlan)
+        out.say(
+          'HARDSHIP_PLAN',
+          'never legal for a vulnerable or hardship customer: a plan offer comes first',
+        );
+      continue;
+    }
+    if (t === 'human_call' && context.callCapacityExhausted) {
+      out.say('CAPACITY_SPILL', `no human-call slot left today; trying ${ranked[i + 1] ?? 'hold'}`);
+      continue;
+    }
+    const choice = chooseChannel(t, account.preferred_channel, rules, c);
+    out.fire(choice.skipped);
+    if (!choice.channel) {
+      out.say(
+        'FALLBACK',
+        `${t} has no lawful channel (${details(choice.skipped)}); trying ${ranked[i + 1] ?? 'hold'}`,
+      );
+      continue;
+    }
+    if (choice.preferred)
+      out.say('PREFERRED_CHANNEL', `${choice.channel} is the customer's preferred channel`);
+    else
+      out.say(
+        'CHEAPEST_CHANNEL',
+        `${choice.channel} is the cheapest effective lawful channel for ${t} (preferred: ${account.preferred_channel})`,
+      );
+    const offer = t === 'plan_offer' ? sizePlan(account, scores.ability, rules.plan) : null;
+    if (offer) sayOffer(out, offer);
+    const cost = rules.treatments[t].cost + rules.channels[choice.channel].cost;
+    const expected = expectedValue(t, segment, scores, account.amount_overdue, cost, rules);
+    return out.contact(first, t, choice.channel, c, offer, expected, account.timezone);
+  }
+  return out.hold(first, holdValue());
+}
+
+/** The matrix cell of the scores: each score is high at or above its threshold. */
+export function segmentOf(scores: Scores, rules: Rules): Segment {
+  const w = scores.willingness >= rules.segments.willingness_high ? 'high' : 'low';
+  const a = scores.ability >= rules.segments.ability_high ? 'high' : 'low';
+  return `${w}_willingness_${a}_ability` as Segment;
+}
+
+const preferenceCache = new WeakMap<Rules, Map<Segment, readonly Treatment[]>>();
+
+/** Treatments in the order the matrix prefers them: the cell's list, then fallbacks breadth-first, then hold. */
+export function matrixOrder(rules: Rules, segment: Segment): readonly Treatment[] {
+  let bySegment = preferenceCache.get(rules);
+  if (!bySegment) {
+    bySegment = new Map();
+    preferenceCache.set(rules, bySegment);
+  }
+  let order = bySegment.get(segment);
+  if (!order) {
+    const list: Treatment[] = [];
+    const queue = [...rules.matrix[segment]];
+    while (queue.length) {
+      const t = queue.shift()!;
+      if (list.includes(t)) continue;
+      list.push(t);
+      if (t !== 'hold') queue.push(...rules.treatments[t].fallback);
+    }
+    if (!list.includes('hold')) list.push('hold');
+    order = list;
+    bySegment.set(segment, order);
+  }
+  return order;
+}
+
+function matrixPreference(rules: Rules, segment: Segment, scores: Scores, out: DecisionBuilder): Treatment[] {
+  sayScores(out, scores, rules);
+  const cell = rules.matrix[segment];
+  out.say('MATRIX_CELL', `segment ${segment} → ${cell.join(', then ')}`);
+  return [...matrixOrder(rules, segment)];
+}
+
+function valuePreference(
+  account: AccountRow,
+  rules: Rules,
+  segment: Segment,
+  scores: Scores,
+  c: Constraints,
+  out: DecisionBuilder,
+): Treatment[] {
+  sayScores(out, scores, rules);
+  const values = TREATMENTS.map((t, i) => {
+    const cost =
+      t === 'hold' ? 0 : rules.treatments[t].cost + rules.channels[cheapestLawful(t, rules, c)].cost;
+    return { t, i, e: expectedValue(t, segment, scores, account.amount_overdue, cost, rules) };
+  }).sort((a, b) => b.e.net - a.e.net || a.i - b.i);
+  const [best, next] = values;
+  out.say(
+    'EXPECTED_VALUE_BEST',
+    `${best!.t} has the largest expected net recovery, ${money(best!.e.net)}` +
+      (next ? ` (next: ${next.t}, ${money(next.e.net)})` : ''),
+  );
+  return values.map((v) => v.t);
+}
+
+/** The channel whose cost a treatment's expected value uses: its cheapest lawful one, else its cheapest. */
+function cheapestLawful(t: Exclude<Treatment, 'hold'>, rules: Rules, c: Constraints): PolicyChannel {
+  const channels = rules.treatments[t].channels;
+  let best: PolicyChannel | null = null;
+  let any: PolicyChannel = channels[0]!;
+  for (const ch of channels) {
+    const k = rules.channels[ch].cost / rules.channels[ch].reach;
+    if (k < rules.channels[any].cost / rules.channels[any].reach) any = ch;
+    if (!c.channel[ch] && (best === null || k < rules.channels[best].cost / rules.channels[best].reach))
+      best = ch;
+  }
+  return best ?? any;
+}
+
+function sayScores(out: DecisionBuilder, scores: Scores, rules: Rules): void {
+  const { willingness_high: wt, ability_high: at } = rules.segments;
+  const high = (s: number, t: number) => (s >= t ? 'HIGH' : 'LOW');
+  out.say(
+    `WILLINGNESS_${high(scores.willingness, wt)}`,
+    `willingness ${scores.willingness.toFixed(3)} ${scores.willingness >= wt ? '≥' : '<'} ${wt}`,
+  );
+  out.say(
+    `ABILITY_${high(scores.ability, at)}`,
+    `ability ${scores.ability.toFixed(3)} ${scores.ability >= at ? '≥' : '<'} ${at}`,
+  );
+  for (const f of scores.drivers?.willingness?.slice(0, 3) ?? [])
+    out.say('WILLINGNESS_DRIVER', `willingness score driven by ${f}`);
+  for (const f of scores.drivers?.ability?.slice(0, 3) ?? [])
+    out.say('ABILITY_DRIVER', `ability score driven by ${f}`);
+}
+
+function sayOffer(out: DecisionBuilder, o: PlanOffer): void {
+  const terms =
+    `${money(o.monthly_payment)} a month for ${o.term_months} months` +
+    (o.term_extension_months ? `, ${o.term_extension_months} months' extension` : '') +
+    (o.interest_relief ? `, ${Math.round(o.interest_relief * 100)}% of the APR waived` : '');
+  const basis = o.capacity_basis === 'declared_income' ? 'declared income' : 'the contractual instalment';
+  if (o.affordable)
+    out.say('PLAN_SIZED', `${terms}, within a capacity of ${money(o.capacity)} from ${basis}`);
+  else
+    out.say(
+      'PLAN_ABOVE_CAPACITY',
+      `${terms}: the policy's most generous terms still exceed the capacity of ${money(o.capacity)} from ${basis}`,
+    );
+}
+
+const money = (x: number) => x.toFixed(2);
+const details = (hits: readonly GuardrailHit[]) => hits.map((h) => `${h.name}: ${h.detail}`).join('; ');
+
+function checkInputs(account: AccountRow, scores: Scores, context: DecideContext): void {
+  for (const k of ['willingness', 'ability'] as const) {
+    const s = scores[k];
+    if (!(s >= 0 && s <= 1))
+      throw new RepayriskError('invalid_argument', `scores.${k}: expected a probability in [0, 1], got ${s}`);
+  }
+  if (!Number.isFinite(context.now))
+    throw new RepayriskError(
+      'invalid_argument',
+      `context.now: expected epoch milliseconds, got ${context.now}`,
+    );
+  if (!isTimeZone(account.timezone))
+    throw new RepayriskError(
+      'invalid_argument',
+      `account.timezone: expected an IANA time zone (e.g. America/Chicago), got ${JSON.stringify(account.timezone)}`,
+    );
+}
+
+/** Collects reasons and fired guardrails while `decide` walks the preferences, then shapes the decision. */
+class DecisionBuilder {
+  private readonly codes: string[] = [];
+  private readonly reasons: string[] = [];
+  private readonly fired: string[] = [];
+  constructor(
+    private readonly account: AccountRow,
+    private readonly now: number,
+    private readonly segment: Segment,
+    private readonly mode: Rules['mode'],
+    private readonly version: string,
+    private readonly arm: Decision['experiment_arm'],
+  ) {}
+
+  say(code: string, text: string): void {
+    this.codes.push(code);
+    this.reasons.push(text);
+  }
+
+  fire(hits: readonly GuardrailHit[]): void {
+    for (const h of hits) if (!this.fired.includes(h.name)) this.fired.push(h.name);
+  }
+
+  hold(first: Treatment, expected: Expected): Decision {
+    return this.build(first, 'hold', null, null, null, expected);
+  }
+
+  contact(
+    first: Treatment,
+    t: Treatment,
+    channel: PolicyChannel,
+    c: Constraints,
+    offer: PlanOffer | null,
+    expected: Expected,
+    tz: string,
+  ): Decision {
+    if (c.outsideHours) {
+      this.fire([c.outsideHours]);
+      this.say('SCHEDULED', `${c.outsideHours.detail}: first contact at ${isoInZone(tz, c.earliestMs)}`);
+    } else this.say('CONTACT_NOW', 'inside the customer’s contact hours');
+    return this.build(first, t, channel, isoInZone(tz, c.earliestMs), offer, expected);
+  }
+
+  private build(
+    first: Treatment,
+    treatment: Treatment,
+    channel: PolicyChannel | null,
+    earliest: string | null,
+    offer: PlanOffer | null,
+    expected: Expected,
+  ): Decision {
+    return {
+      account_id: this.account.account_id,
+      decided_at: new Date(this.now).toISOString(),
+      treatment,
+      channel,
+      earliest_contact_at: earliest,
+      segment: this.segment,
+      mode: this.mode,
+      first_choice: first,
+      offer,
+      expected,
+      reason_codes: this.codes,
+      reasons: this.reasons,
+      guardrails: this.fired,
+      policy_version: this.version,
+      experiment_arm: this.arm,
+    };
+  }
+}

@@ -1,0 +1,184 @@
+import type { Treatment } from '../schema/enums.ts';
+import type { AccountRow, ContactRow } from '../schema/tables.ts';
+import { dayOf } from '../time/dates.ts';
+import { localClock, localToUtcMs } from '../time/timezone.ts';
+import { type Guardrails, minuteOf, type PolicyChannel } from './schema.ts';
+
+/**
+ * Guardrails (DESIGN §6): the rules that protect borrowers. They are computed from the account, its contact
+ * history and the clock, before any strategy, and `decide` never picks what they block.
+ */
+
+/** Every guardrail by name; docs/policy.md explains each. */
+export const GUARDRAILS = [
+  'deceased',
+  'bankruptcy',
+  'dispute_open',
+  'cease_and_desist',
+  'vulnerable_no_legal',
+  'hardship_no_legal',
+  'legal_days_past_due',
+  'legal_min_overdue',
+  'legal_notice',
+  'complaint_open',
+  'promise_pending',
+  'do_not_call',
+  'phone_invalid',
+  'email_invalid',
+  'cap_call',
+  'cap_sms',
+  'cap_email',
+  'cap_app',
+  'cap_letter',
+  'conversation_cooldown',
+  'outside_contact_hours',
+] as const;
+export type GuardrailName = (typeof GUARDRAILS)[number];
+
+/** One guardrail that applies to the account now, with what it found. */
+export interface GuardrailHit {
+  name: GuardrailName;
+  detail: string;
+}
+
+/** What the guardrails allow for one account at one instant. */
+export interface Constraints {
+  /** Non-empty: no collection contact at all (route to specialist review). */
+  suppressed: GuardrailHit[];
+  /** Guardrails forbidding a treatment outright. */
+  treatment: Partial<Record<Treatment, GuardrailHit[]>>;
+  /** Guardrails forbidding a channel. */
+  channel: Partial<Record<PolicyChannel, GuardrailHit[]>>;
+  /** First allowed contact instant (epoch ms): now when inside the contact hours, else the next window. */
+  earliestMs: number;
+  /** Set when now is outside the contact hours. */
+  outsideHours: GuardrailHit | null;
+}
+
+const DAY_MS = 86_400_000;
+/** Outcomes that mean the customer was spoken to (they start the conversation cooldown). */
+const CONVERSATION = new Set(['right_party', 'promise_to_pay', 'refused', 'dispute']);
+const CAPPED: readonly (keyof Guardrails['caps'])[] = ['call', 'sms', 'email', 'app', 'letter'];
+
+function add<K extends string>(map: Partial<Record<K, GuardrailHit[]>>, key: K, hit: GuardrailHit): void {
+  const list = map[key];
+  if (list) list.push(hit);
+  else map[key] = [hit];
+}
+
+/**
+ * The constraints on `account` at instant `now` given its `contacts` (contacts after `now` are ignored).
+ * Caps count attempts in the half-open window (now − days, now]. Dates (legal notice, promise) are compared
+ * with the customer's local date of `now`. `account.timezone` must be an IANA zone (validated at the boundary).
+ */
+export function constraintsFor(
+  account: AccountRow,
+  contacts: readonly ContactRow[],
+  now: number,
+  g: Guardrails,
+): Constraints {
+  const c: Constraints = { suppressed: [], treatment: {}, channel: {}, earliestMs: now, outsideHours: null };
+  if (account.deceased_flag) c.suppressed.push({ name: 'deceased', detail: 'customer reported deceased' });
+  if (account.bankruptcy_flag) c.suppressed.push({ name: 'bankruptcy', detail: 'bankruptcy proceedings' });
+  if (account.dispute_open) c.suppressed.push({ name: 'dispute_open', detail: 'the debt is disputed' });
+  if (account.cease_and_desist)
+    c.suppressed.push({ name: 'cease_and_desist', detail: 'written cease-and-desist request' });
+
+  const clock = localClock(account.timezone, now);
+  legalPrerequisites(account, clock.day, g, c);
+
+  if (account.do_not_call)
+    add(c.channel, 'call', { name: 'do_not_call', detail: 'customer asked not to be called' });
+  if (!account.phone_valid) {
+    add(c.channel, 'call', { name: 'phone_invalid', detail: 'no valid phone number' });
+    add(c.channel, 'sms', { name: 'phone_invalid', detail: 'no valid phone number' });
+  }
+  if (!account.email_valid)
+    add(c.channel, 'email', { name: 'email_invalid', detail: 'no valid email address' });
+
+  contactHistory(contacts, now, clock.day, g, c);
+
+  const start = minuteOf(g.contact_hours.start);
+  const end = minuteOf(g.contact_hours.end);
+  if (clock.minute < start || clock.minute >= end) {
+    c.earliestMs = localToUtcMs(account.timezone, clock.minute < start ? clock.day : clock.day + 1, start);
+    c.outsideHours = {
+      name: 'outside_contact_hours',
+      detail: `local time ${hhmm(clock.minute)} is outside ${hhmm(start)}–${hhmm(end)}`,
+    };
+  }
+  return c;
+}
+
+function legalPrerequisites(account: AccountRow, today: number, g: Guardrails, c: Constraints): void {
+  const legal = (name: GuardrailName, detail: string) => add(c.treatment, 'legal', { name, detail });
+  if (account.vulnerable_flag) legal('vulnerable_no_legal', 'customer is vulnerable');
+  if (account.hardship_flag) legal('hardship_no_legal', 'customer declared hardship');
+  if (account.days_past_due < g.legal.min_days_past_due)
+    legal(
+      'legal_days_past_due',
+      `${account.days_past_due} days past due, ${g.legal.min_days_past_due} needed`,
+    );
+  if (account.amount_overdue < g.legal.min_overdue)
+    legal('legal_min_overdue', `overdue ${account.amount_overdue.toFixed(2)}, ${g.legal.min_overdue} needed`);
+  if (account.legal_notice_date === null) legal('legal_notice', 'no legal notice sent');
+  else {
+    const age = today - dayOf(account.legal_notice_date);
+    if (age < g.legal.notice_min_age_days)
+      legal('legal_notice', `legal notice sent ${age} days ago, ${g.legal.notice_min_age_days} needed`);
+  }
+  if (account.complaint_open) legal('complaint_open', 'the customer has an open complaint');
+}
+
+function contactHistory(
+  contacts: readonly ContactRow[],
+  now: number,
+  today: number,
+  g: Guardrails,
+  c: Constraints,
+): void {
+  const counts: Record<string, number> = { call: 0, sms: 0, email: 0, app: 0, letter: 0 };
+  const cooldownFrom = now - g.conversation_cooldown_days * DAY_MS;
+  let lastConversation = Number.NEGATIVE_INFINITY;
+  let promiseUntil = Number.NEGATIVE_INFINITY;
+  for (const contact of contacts) {
+    const ts = Date.parse(contact.ts);
+    if (ts > now) continue;
+    const ch = contact.channel;
+    if (ch in counts) {
+      const cap = g.caps[ch as keyof Guardrails['caps']];
+      if (ts > now - cap.days * DAY_MS) counts[ch]!++;
+    }
+    if (CONVERSATION.has(contact.outcome) && ts > lastConversation) lastConversation = ts;
+    if (contact.outcome === 'promise_to_pay') {
+      // A promise without a date is held open for the grace period after it was made.
+      const due = contact.promise_date === null ? Math.floor(ts / DAY_MS) : dayOf(contact.promise_date);
+      promiseUntil = Math.max(promiseUntil, due + g.promise_grace_days);
+    }
+  }
+  for (const ch of CAPPED) {
+    const cap = g.caps[ch];
+    if (counts[ch]! >= cap.attempts)
+      add(c.channel, ch, {
+        name: `cap_${ch}`,
+        detail: `${counts[ch]} ${ch} attempt(s) in the last ${cap.days} days, at most ${cap.attempts}`,
+      });
+  }
+  if (lastConversation > cooldownFrom)
+    add(c.channel, 'call', {
+      name: 'conversation_cooldown',
+      detail: `spoke with the customer ${Math.floor((now - lastConversation) / DAY_MS)} day(s) ago; no call for ${g.conversation_cooldown_days} days after a conversation`,
+    });
+  if (promiseUntil >= today) {
+    const hit: GuardrailHit = {
+      name: 'promise_pending',
+      detail: `a promise to pay is open until ${new Date(promiseUntil * DAY_MS).toISOString().slice(0, 10)} (grace included)`,
+    };
+    add(c.treatment, 'human_call', hit);
+    add(c.treatment, 'legal', hit);
+  }
+}
+
+function hhmm(minute: number): string {
+  return `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
+}

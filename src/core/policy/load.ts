@@ -1,0 +1,136 @@
+import { parse as parseYaml } from 'yaml';
+import { RepayriskError } from '../errors.ts';
+import { type FieldIssue, fieldIssues, issueText } from '../schema/issues.ts';
+import {
+  type CallTeam,
+  type Guardrails,
+  type PolicyFile,
+  policySchema,
+  RULE_KEYS,
+  type Rules,
+  rulesSchema,
+} from './schema.ts';
+
+/** A policy ready for `decide`: defaults filled in, the challenger arm resolved, every check passed. */
+export interface Policy {
+  version: string;
+  description: string;
+  /** Strategy rules of each arm; `challenger` is null without an experiment. */
+  champion: Rules;
+  challenger: Rules | null;
+  experiment: { name: string; salt: string; challengerShare: number } | null;
+  /** Guardrails are shared by both arms: an experiment may not loosen them. */
+  guardrails: Guardrails;
+  /** Human-call capacity per day; null = unlimited. */
+  capacity: { totalSlots: number } | { teams: readonly CallTeam[] } | null;
+  /** The validated file with its defaults, as `GET /v1/policy` shows it. */
+  document: PolicyFile;
+}
+
+/** A policy file was refused; `issues` lists every problem found, `message` says them all. */
+export class PolicyError extends RepayriskError {
+  readonly source: string;
+  readonly issues: readonly FieldIssue[];
+  constructor(source: string, issues: readonly FieldIssue[]) {
+    super(
+      'invalid_data',
+      `policy ${source} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n` +
+        issues.map((i) => `  - ${issueText(i)}`).join('\n'),
+    );
+    this.name = 'PolicyError';
+    this.source = source;
+    this.issues = issues;
+  }
+}
+
+/**
+ * Parses the text of a policy file (YAML; JSON is YAML too) and validates it.
+ * @throws PolicyError listing every problem (syntax, unknown fields, out-of-range values, loosened guardrails).
+ */
+export function parsePolicyText(text: string, source: string): Policy {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (e) {
+    throw new PolicyError(source, [
+      { path: '(file)', message: `not valid YAML or JSON: ${(e as Error).message}` },
+    ]);
+  }
+  return parsePolicy(raw, source);
+}
+
+/**
+ * Validates a policy object and resolves its arms.
+ * @throws PolicyError listing every problem found.
+ */
+export function parsePolicy(raw: unknown, source: string): Policy {
+  const parsed = policySchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw new PolicyError(source, fieldIssues(parsed.error));
+  const doc = parsed.data;
+  const champion = rulesOf(doc);
+  let challenger: Rules | null = null;
+  let experiment: Policy['experiment'] = null;
+  if (doc.experiment) {
+    const overrides = doc.experiment.challenger;
+    const issues: FieldIssue[] = Object.keys(overrides)
+      .filter((k) => !(RULE_KEYS as string[]).includes(k))
+      .map((k) => ({
+        path: `experiment.challenger.${k}`,
+        message: `a challenger may only change ${RULE_KEYS.join(', ')} (guardrails and version are shared)`,
+      }));
+    if (issues.length) throw new PolicyError(source, issues);
+    const rawRules = pick(raw as Record<string, unknown>, RULE_KEYS);
+    const merged = rulesSchema.safeParse(deepMerge(rawRules, overrides), { reportInput: true });
+    if (!merged.success) throw new PolicyError(source, fieldIssues(merged.error, 'experiment.challenger'));
+    challenger = merged.data;
+    experiment = {
+      name: doc.experiment.name,
+      salt: doc.experiment.salt ?? doc.experiment.name,
+      challengerShare: doc.experiment.challenger_share,
+    };
+  }
+  let capacity: Policy['capacity'] = null;
+  if (doc.capacity?.teams) capacity = { teams: doc.capacity.teams };
+  else if (doc.capacity?.total_slots !== undefined) capacity = { totalSlots: doc.capacity.total_slots };
+  return {
+    version: doc.version,
+    description: doc.description,
+    champion,
+    challenger,
+    experiment,
+    guardrails: doc.guardrails,
+    capacity,
+    document: doc,
+  };
+}
+
+function rulesOf(doc: PolicyFile): Rules {
+  return {
+    mode: doc.mode,
+    min_days_past_due: doc.min_days_past_due,
+    segments: doc.segments,
+    matrix: doc.matrix,
+    channels: doc.channels,
+    treatments: doc.treatments,
+    plan: doc.plan,
+    response: doc.response,
+  };
+}
+
+function pick(o: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Objects merge key by key; anything else (numbers, strings, lists) in `over` replaces what `base` had. */
+function deepMerge(base: unknown, over: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(over)) return over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
+  return out;
+}

@@ -1,0 +1,361 @@
+import { z } from 'zod';
+import { TREATMENTS, type Treatment } from '../schema/enums.ts';
+
+/**
+ * The policy language (docs/policy.md). Every section has a default, so a file only states what it changes;
+ * the defaults here and `policies/default.yaml` are the same policy (a test holds them together).
+ * Guardrail parameters can be tightened but never loosened past the limits in `LIMITS`.
+ */
+
+/** Channels a policy can use to deliver a treatment. */
+export const POLICY_CHANNELS = ['sms', 'email', 'app', 'call', 'letter', 'legal'] as const;
+export type PolicyChannel = (typeof POLICY_CHANNELS)[number];
+
+/** Which channels can carry which treatment (a call cannot be an SMS; legal action is not a phone call). */
+export const CHANNELS_FOR: Record<Exclude<Treatment, 'hold'>, readonly PolicyChannel[]> = {
+  gentle_nudge: ['sms', 'email', 'app', 'letter'],
+  plan_offer: ['sms', 'email', 'app', 'letter', 'call'],
+  human_call: ['call'],
+  legal: ['legal', 'letter'],
+};
+
+/** The four cells of the willingness × ability matrix (DESIGN §6). */
+export const SEGMENTS = [
+  'high_willingness_high_ability',
+  'high_willingness_low_ability',
+  'low_willingness_high_ability',
+  'low_willingness_low_ability',
+] as const;
+export type Segment = (typeof SEGMENTS)[number];
+
+/** The floors that protect borrowers: a policy may be stricter, never looser (DESIGN §6). */
+export const LIMITS = {
+  /** Earliest and latest local contact time, minutes after midnight (08:00 and 21:00). */
+  earliestContactMinute: 8 * 60,
+  latestContactMinute: 21 * 60,
+  /** At most this many call attempts in `callCapMinDays` days. */
+  callCapMaxAttempts: 7,
+  callCapMinDays: 7,
+  /** No call for at least this many days after a conversation with the customer. */
+  conversationCooldownMinDays: 7,
+  /** Legal action needs at least this many days past due and a notice at least this old (days). */
+  legalMinDaysPastDue: 90,
+  legalNoticeMinAgeDays: 14,
+} as const;
+
+const TIME_RE = /^([01]\d|2[0-3]):([0-5]\d)$/;
+const clock = z.string().regex(TIME_RE, { message: 'expected a local time HH:MM (24-hour clock)' });
+
+/** Minutes after midnight of a validated HH:MM. */
+export function minuteOf(hhmm: string): number {
+  return Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+}
+
+const probability = z.number().min(0).max(1);
+const money = z.number().min(0);
+const positiveInt = z.number().int().positive();
+const treatment = z.enum(TREATMENTS);
+const channel = z.enum(POLICY_CHANNELS);
+
+/** A matrix cell: one treatment or an ordered preference list (the first lawful one wins). */
+const cell = z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(treatment).min(1));
+
+const channelCost = z.strictObject({
+  /** Cost of one attempt on the channel (currency). */
+  cost: money,
+  /** Share of attempts that reach the customer; cost / reach ranks channels for "cheapest effective". */
+  reach: z.number().gt(0).max(1),
+});
+
+function treatmentSchema(name: Exclude<Treatment, 'hold'>, defaults: TreatmentDefaults) {
+  const allowed = CHANNELS_FOR[name];
+  return z
+    .strictObject({
+      channels: z
+        .array(z.enum(allowed as [PolicyChannel, ...PolicyChannel[]]))
+        .min(1)
+        .default([...defaults.channels]),
+      /** Handling cost of the treatment on top of the channel's cost (currency). */
+      cost: money.default(defaults.cost),
+      /** What to try next when this treatment is blocked, in order; hold is always the last resort. */
+      fallback: z
+        .array(treatment)
+        .refine((ts) => !ts.includes(name), { message: `a treatment cannot fall back to itself (${name})` })
+        .default([...defaults.fallback]),
+    })
+    .prefault({});
+}
+
+interface TreatmentDefaults {
+  channels: readonly PolicyChannel[];
+  cost: number;
+  fallback: readonly Treatment[];
+}
+
+/** Logit lifts of one treatment over the scores: P(pay | t) = σ(logit(willingness) + pay), likewise cover. */
+const lift = z.strictObject({ pay: z.number().min(-10).max(10), cover: z.number().min(-10).max(10) });
+
+/**
+ * Default lifts by segment, in logit units over the model scores (which are P(pay) and P(cover | pay) under the
+ * historical mix of treatments). Estimated from the truth of `data-samples/` (average logit difference between
+ * each treatment's true response and the logging policy's, by quadrant); replace them with your own estimates.
+ */
+const DEFAULT_LIFTS: Record<Segment, Record<Treatment, { pay: number; cover: number }>> = {
+  high_willingness_high_ability: {
+    hold: { pay: -0.21, cover: 0 },
+    gentle_nudge: { pay: 0, cover: 0.08 },
+    plan_offer: { pay: 0.22, cover: -0.72 },
+    human_call: { pay: 0.58, cover: 0.28 },
+    legal: { pay: 0.15, cover: 0.31 },
+  },
+  high_willingness_low_ability: {
+    hold: { pay: -0.31, cover: 0 },
+    gentle_nudge: { pay: -0.23, cover: 0.16 },
+    plan_offer: { pay: 0.85, cover: -0.64 },
+    human_call: { pay: -0.02, cover: 0.36 },
+    legal: { pay: -0.5, cover: 0.03 },
+  },
+  low_willingness_high_ability: {
+    hold: { pay: -0.2, cover: 0 },
+    gentle_nudge: { pay: -0.16, cover: 0.08 },
+    plan_offer: { pay: 0.05, cover: -0.72 },
+    human_call: { pay: 0.78, cover: 0.28 },
+    legal: { pay: 0.16, cover: 0.29 },
+  },
+  low_willingness_low_ability: {
+    hold: { pay: -0.39, cover: 0 },
+    gentle_nudge: { pay: -0.36, cover: 0.22 },
+    plan_offer: { pay: 0.34, cover: -0.58 },
+    human_call: { pay: -0.05, cover: 0.42 },
+    legal: { pay: -0.59, cover: 0.09 },
+  },
+};
+
+const segmentLifts = (seg: Segment) =>
+  z
+    .strictObject(
+      Object.fromEntries(TREATMENTS.map((t) => [t, lift.default(DEFAULT_LIFTS[seg][t])])) as Record<
+        Treatment,
+        z.ZodDefault<typeof lift>
+      >,
+    )
+    .prefault({});
+
+/** The parts of a policy that make the strategy: a challenger arm may override any of them. */
+export const rulesShape = {
+  /** `matrix`: the willingness × ability quadrant; `expected_value`: the largest expected net recovery. */
+  mode: z.enum(['matrix', 'expected_value']).default('matrix'),
+  /** Accounts with fewer days past due than this are not in collections: hold. */
+  min_days_past_due: z.number().int().min(0).default(1),
+  segments: z
+    .strictObject({
+      /** A willingness score at or above this is "high". */
+      willingness_high: probability.default(0.6),
+      /** An ability score at or above this is "high". */
+      ability_high: probability.default(0.5),
+    })
+    .prefault({}),
+  matrix: z
+    .strictObject({
+      high_willingness_high_ability: cell.default(['gentle_nudge']),
+      high_willingness_low_ability: cell.default(['plan_offer']),
+      low_willingness_high_ability: cell.default(['human_call']),
+      low_willingness_low_ability: cell.default(['legal', 'human_call']),
+    })
+    .prefault({}),
+  channels: z
+    .strictObject({
+      sms: channelCost.default({ cost: 0.05, reach: 0.9 }),
+      email: channelCost.default({ cost: 0.01, reach: 0.6 }),
+      app: channelCost.default({ cost: 0.02, reach: 0.5 }),
+      call: channelCost.default({ cost: 4, reach: 0.45 }),
+      letter: channelCost.default({ cost: 1.2, reach: 0.95 }),
+      legal: channelCost.default({ cost: 0, reach: 1 }),
+    })
+    .prefault({}),
+  treatments: z
+    .strictObject({
+      gentle_nudge: treatmentSchema('gentle_nudge', {
+        channels: ['sms', 'email', 'app'],
+        cost: 0,
+        fallback: ['hold'],
+      }),
+      plan_offer: treatmentSchema('plan_offer', {
+        channels: ['email', 'sms', 'app', 'letter'],
+        cost: 3,
+        fallback: ['gentle_nudge', 'hold'],
+      }),
+      human_call: treatmentSchema('human_call', {
+        channels: ['call'],
+        cost: 6,
+        fallback: ['plan_offer', 'gentle_nudge', 'hold'],
+      }),
+      legal: treatmentSchema('legal', {
+        channels: ['legal'],
+        cost: 250,
+        fallback: ['human_call', 'plan_offer', 'gentle_nudge', 'hold'],
+      }),
+    })
+    .prefault({}),
+  plan: z
+    .strictObject({
+      /** Share of monthly income the plan may take: min at ability 0, max at ability 1 (linear between). */
+      income_share: z
+        .strictObject({ min: probability.default(0.05), max: probability.default(0.2) })
+        .refine((s) => s.min <= s.max, { message: 'min must not exceed max' })
+        .prefault({}),
+      /** Without a declared income: share of the contractual instalment, min at ability 0, max at ability 1. */
+      instalment_share_without_income: z
+        .strictObject({ min: z.number().gt(0).max(2).default(0.5), max: z.number().gt(0).max(2).default(1) })
+        .refine((s) => s.min <= s.max, { message: 'min must not exceed max' })
+        .prefault({}),
+      /** Months a card balance is planned over before any extension (cards have no contractual term). */
+      card_term_months: positiveInt.max(120).default(12),
+      /** Most months the plan may add to the remaining term. */
+      max_term_extension_months: z.number().int().min(0).max(120).default(24),
+      /** Largest fraction of the APR the plan may waive (1 = interest-free). */
+      max_interest_relief: probability.default(0.5),
+      /** Relief is offered in steps of this fraction of the APR. */
+      interest_relief_step: z.number().gt(0).max(1).default(0.1),
+      /** Lowest monthly payment a plan asks for (currency). */
+      min_payment: money.default(20),
+    })
+    .prefault({}),
+  response: z
+    .strictObject({
+      /** Mean share of the overdue amount recovered when a payment does not cover it. */
+      partial_recovery: probability.default(0.55),
+      lifts: z
+        .strictObject(
+          Object.fromEntries(SEGMENTS.map((s) => [s, segmentLifts(s)])) as Record<
+            Segment,
+            ReturnType<typeof segmentLifts>
+          >,
+        )
+        .prefault({}),
+    })
+    .prefault({}),
+};
+
+const cap = z.strictObject({ attempts: z.number().int().min(0), days: positiveInt.max(365) });
+
+export const guardrailsSchema = z
+  .strictObject({
+    contact_hours: z
+      .strictObject({ start: clock.default('08:00'), end: clock.default('21:00') })
+      .superRefine((raw, ctx) => {
+        if (!TIME_RE.test(raw.start) || !TIME_RE.test(raw.end)) return;
+        const [start, end] = [minuteOf(raw.start), minuteOf(raw.end)];
+        const issue = (path: 'start' | 'end', message: string) =>
+          ctx.addIssue({ code: 'custom', path: [path], message, input: raw[path] });
+        if (start < LIMITS.earliestContactMinute) issue('start', 'expected 08:00 or later (the legal limit)');
+        if (end > LIMITS.latestContactMinute) issue('end', 'expected 21:00 or earlier (the legal limit)');
+        if (start >= end) issue('end', `expected an end after the start (${raw.start})`);
+      })
+      .prefault({}),
+    /** Contact caps per channel: at most `attempts` in any `days` days (0 attempts = never). */
+    caps: z
+      .strictObject({
+        call: cap
+          .superRefine((c, ctx) => {
+            if (c.attempts > LIMITS.callCapMaxAttempts)
+              ctx.addIssue({
+                code: 'custom',
+                path: ['attempts'],
+                message: 'expected at most 7 call attempts (the legal limit)',
+                input: c.attempts,
+              });
+            if (c.days < LIMITS.callCapMinDays)
+              ctx.addIssue({
+                code: 'custom',
+                path: ['days'],
+                message: 'expected a window of at least 7 days (the legal limit)',
+                input: c.days,
+              });
+          })
+          .default({ attempts: 7, days: 7 }),
+        sms: cap.default({ attempts: 3, days: 7 }),
+        email: cap.default({ attempts: 3, days: 7 }),
+        app: cap.default({ attempts: 3, days: 7 }),
+        letter: cap.default({ attempts: 2, days: 14 }),
+      })
+      .prefault({}),
+    /** No call for this many days after a conversation (right party, promise, refusal, dispute). */
+    conversation_cooldown_days: z
+      .number()
+      .int()
+      .min(LIMITS.conversationCooldownMinDays, { message: 'expected at least 7 days (the legal limit)' })
+      .default(7),
+    /** While a promise to pay is open (its date plus this many days not passed): no call, no legal. */
+    promise_grace_days: z.number().int().min(0).max(60).default(3),
+    legal: z
+      .strictObject({
+        min_days_past_due: z
+          .number()
+          .int()
+          .min(LIMITS.legalMinDaysPastDue, { message: 'expected at least 90 days (the legal limit)' })
+          .default(90),
+        /** Least overdue amount worth legal action (currency). */
+        min_overdue: money.default(500),
+        notice_min_age_days: z
+          .number()
+          .int()
+          .min(LIMITS.legalNoticeMinAgeDays, { message: 'expected at least 14 days (the legal limit)' })
+          .default(14),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+/** Which rule sections a challenger arm may change (never guardrails, never the version). */
+export const RULE_KEYS = Object.keys(rulesShape) as (keyof typeof rulesShape)[];
+
+const team = z.strictObject({
+  name: z.string().min(1),
+  /** Call slots of the team per day. */
+  slots: z.number().int().min(0),
+  /** The team only calls these products / regions (absent = any). */
+  products: z.array(z.string().min(1)).min(1).optional(),
+  regions: z.array(z.string().min(1)).min(1).optional(),
+});
+
+export const policySchema = z.strictObject({
+  /** Version of the policy, recorded on every decision (e.g. "2026-11-25.1"). */
+  version: z.string().min(1).max(100),
+  description: z.string().default(''),
+  ...rulesShape,
+  guardrails: guardrailsSchema,
+  /** Optional champion/challenger split by a stable hash of account_id. */
+  experiment: z
+    .strictObject({
+      name: z.string().min(1),
+      /** Salt of the hash; change it to reshuffle who lands in which arm. Defaults to the name. */
+      salt: z.string().min(1).optional(),
+      /** Share of accounts in the challenger arm. */
+      challenger_share: z.number().gt(0).lt(1),
+      /** Rule sections the challenger changes (merged over the policy's own). */
+      challenger: z.record(z.string(), z.unknown()),
+    })
+    .optional(),
+  /** Human-call capacity per day: one pool, or teams with the accounts each may call. Absent = unlimited. */
+  capacity: z
+    .strictObject({
+      total_slots: z.number().int().min(0).optional(),
+      teams: z.array(team).min(1).optional(),
+    })
+    .refine((c) => (c.total_slots === undefined) !== (c.teams === undefined), {
+      message: 'expected either total_slots or teams, not both and not neither',
+    })
+    .refine((c) => !c.teams || new Set(c.teams.map((t) => t.name)).size === c.teams.length, {
+      message: 'expected unique team names',
+    })
+    .optional(),
+});
+
+export const rulesSchema = z.strictObject(rulesShape);
+
+/** The strategy rules of one arm (everything but guardrails, experiment and capacity). */
+export type Rules = z.output<typeof rulesSchema>;
+export type Guardrails = z.output<typeof guardrailsSchema>;
+export type PolicyFile = z.output<typeof policySchema>;
+export type CallTeam = z.output<typeof team>;

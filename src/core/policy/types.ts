@@ -1,0 +1,68 @@
+import type { Treatment } from '../schema/enums.ts';
+import type { ContactRow } from '../schema/tables.ts';
+import type { PlanOffer } from './plan-offer.ts';
+import type { PolicyChannel, Segment } from './schema.ts';
+
+/** The two model scores of an account, and what else the caller knows about them. */
+export interface Scores {
+  /** P(pays anything within 30 days), in [0, 1]. */
+  willingness: number;
+  /** P(payments within 30 days cover the overdue | pays), in [0, 1]. */
+  ability: number;
+  /** Features behind each score, strongest first (the model's reason codes), if the caller has them. */
+  drivers?: { willingness?: readonly string[]; ability?: readonly string[] };
+  /**
+   * Treatment-conditional response estimates (P(pay | t), P(cover | pay, t)); where given they replace the
+   * policy's lift tables in expected values.
+   */
+  byTreatment?: Partial<Record<Treatment, { pPay: number; pCover: number }>>;
+}
+
+/** What `decide` needs besides the account: the clock and the contact history. No I/O, no globals. */
+export interface DecideContext {
+  /** The decision instant, epoch milliseconds (UTC). */
+  now: number;
+  /** The account's contact history (any order; rows after `now` are ignored). */
+  contacts: readonly ContactRow[];
+  /** Set when today's human-call slots are spent, so a call spills to the next-best treatment. */
+  callCapacityExhausted?: boolean;
+}
+
+/** Expected money of a treatment for this account (currency units). */
+export interface Expected {
+  /** Expected amount recovered of the overdue within 30 days. */
+  recovery: number;
+  /** Treatment handling cost plus the channel's cost per attempt. */
+  cost: number;
+  /** recovery − cost. */
+  net: number;
+}
+
+/** What to do with one account today, and why. JSON-ready (snake_case, ISO times). */
+export interface Decision {
+  account_id: string;
+  /** The decision instant, ISO 8601 UTC. */
+  decided_at: string;
+  treatment: Treatment;
+  /** Channel to use; null for hold. */
+  channel: PolicyChannel | null;
+  /** First instant the contact may happen, ISO 8601 with the customer's local offset; null for hold. */
+  earliest_contact_at: string | null;
+  segment: Segment;
+  mode: 'matrix' | 'expected_value';
+  /** What the strategy chose before guardrails and capacity; differs from `treatment` after a fallback. */
+  first_choice: Treatment;
+  /** Plan terms when the treatment is plan_offer, else null. */
+  offer: PlanOffer | null;
+  /** Expected recovery, cost and net of the chosen treatment. */
+  expected: Expected;
+  /** Stable codes of why (docs/policy.md lists them), strategy first, then guardrails, channel and timing. */
+  reason_codes: string[];
+  /** One sentence per reason code, same order. */
+  reasons: string[];
+  /** Names of the guardrails that fired (blocked something the strategy or channel choice tried). */
+  guardrails: string[];
+  policy_version: string;
+  /** Arm of the policy's experiment; null when the policy has none. */
+  experiment_arm: 'champion' | 'challenger' | null;
+}
