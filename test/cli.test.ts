@@ -16,7 +16,16 @@ describe('repayrisk CLI', () => {
   it('has --help on every command', () => {
     const top = repayrisk('--help');
     expect(top.code).toBe(0);
-    for (const cmd of ['generate', 'validate', 'summary', 'train', 'evaluate', 'promote', 'score']) {
+    for (const cmd of [
+      'generate',
+      'validate',
+      'summary',
+      'train',
+      'evaluate',
+      'promote',
+      'score',
+      'decide',
+    ]) {
       expect(top.out).toContain(cmd);
       const h = repayrisk(cmd, '--help');
       expect(h.code, cmd).toBe(0);

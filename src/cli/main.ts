@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { RepayriskError } from '../core/errors.ts';
 import { ModelError } from '../core/models/contract.ts';
+import { registerDecide } from './commands/decide.ts';
 import { registerEvaluate } from './commands/evaluate.ts';
 import { registerGenerate } from './commands/generate.ts';
 import { registerPromote } from './commands/promote.ts';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerEvaluate(program);
   registerPromote(program);
   registerScore(program);
+  registerDecide(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -2,11 +2,12 @@ import { RepayriskError } from '../errors.ts';
 import { TREATMENTS, type Treatment } from '../schema/enums.ts';
 import type { AccountRow } from '../schema/tables.ts';
 import { isoInZone, isTimeZone } from '../time/timezone.ts';
-import { chooseChannel } from './channel.ts';
+import { channelsByCost, chooseChannel } from './channel.ts';
 import { expectedValue } from './expected-value.ts';
 import { armOf } from './experiment.ts';
 import { type Constraints, constraintsFor, type GuardrailHit } from './guardrails.ts';
 import type { Policy } from './load.ts';
+import type { ReasonCode } from './reasons.ts';
 import { type PlanOffer, sizePlan } from './plan-offer.ts';
 import type { PolicyChannel, Rules, Segment } from './schema.ts';
 import type { DecideContext, Decision, Expected, Scores } from './types.ts';
@@ -30,20 +31,20 @@ export function decide(
   const rules = arm === 'challenger' && policy.challenger ? policy.challenger : policy.champion;
   const segment = segmentOf(scores, rules);
   const out = new DecisionBuilder(account, context.now, segment, rules.mode, policy.version, arm);
-  const holdValue = () => expectedValue('hold', segment, scores, account.amount_overdue, 0, rules);
 
+  const c = constraintsFor(account, context.contacts, context.now, policy.guardrails);
+  // Suppression first: a deceased or bankrupt customer goes to specialist review whatever the arrears.
+  if (c.suppressed.length) {
+    out.fire(c.suppressed);
+    out.say('SUPPRESSED', `no collection contact, route to specialist review: ${details(c.suppressed)}`);
+    return out.hold('hold', expectedValue('hold', segment, scores, account.amount_overdue, 0, rules));
+  }
   if (account.days_past_due < rules.min_days_past_due) {
     out.say(
       'NOT_DELINQUENT',
       `${account.days_past_due} days past due, collections start at ${rules.min_days_past_due}`,
     );
-    return out.hold('hold', holdValue());
-  }
-  const c = constraintsFor(account, context.contacts, context.now, policy.guardrails);
-  if (c.suppressed.length) {
-    out.fire(c.suppressed);
-    out.say('SUPPRESSED', `no collection contact, route to specialist review: ${details(c.suppressed)}`);
-    return out.hold('hold', holdValue());
+    return out.hold('hold', expectedValue('hold', segment, scores, account.amount_overdue, 0, rules));
   }
 
   const ranked =
@@ -55,7 +56,7 @@ export function decide(
     const t = ranked[i]!;
     if (t === 'hold') {
       if (i > 0) out.say('ALL_BLOCKED', 'no collection treatment is lawful today: hold');
-      return out.hold(first, holdValue());
+      return out.hold(first, expectedValue('hold', segment, scores, account.amount_overdue, 0, rules));
     }
     const blocks = c.treatment[t];
     if (blocks) {
@@ -100,7 +101,7 @@ export function decide(
     const expected = expectedValue(t, segment, scores, account.amount_overdue, cost, rules);
     return out.contact(first, t, choice.channel, c, offer, expected, account.timezone);
   }
-  return out.hold(first, holdValue());
+  return out.hold(first, expectedValue('hold', segment, scores, account.amount_overdue, 0, rules));
 }
 
 /** The matrix cell of the scores: each score is high at or above its threshold. */
@@ -152,9 +153,14 @@ function valuePreference(
   out: DecisionBuilder,
 ): Treatment[] {
   sayScores(out, scores, rules);
+  // Each treatment is priced on the channel it would actually use, so the ranking and the decision agree.
   const values = TREATMENTS.map((t, i) => {
-    const cost =
-      t === 'hold' ? 0 : rules.treatments[t].cost + rules.channels[cheapestLawful(t, rules, c)].cost;
+    let cost = 0;
+    if (t !== 'hold') {
+      const ch =
+        chooseChannel(t, account.preferred_channel, rules, c).channel ?? channelsByCost(t, rules)[0]!;
+      cost = rules.treatments[t].cost + rules.channels[ch].cost;
+    }
     return { t, i, e: expectedValue(t, segment, scores, account.amount_overdue, cost, rules) };
   }).sort((a, b) => b.e.net - a.e.net || a.i - b.i);
   const [best, next] = values;
@@ -166,29 +172,15 @@ function valuePreference(
   return values.map((v) => v.t);
 }
 
-/** The channel whose cost a treatment's expected value uses: its cheapest lawful one, else its cheapest. */
-function cheapestLawful(t: Exclude<Treatment, 'hold'>, rules: Rules, c: Constraints): PolicyChannel {
-  const channels = rules.treatments[t].channels;
-  let best: PolicyChannel | null = null;
-  let any: PolicyChannel = channels[0]!;
-  for (const ch of channels) {
-    const k = rules.channels[ch].cost / rules.channels[ch].reach;
-    if (k < rules.channels[any].cost / rules.channels[any].reach) any = ch;
-    if (!c.channel[ch] && (best === null || k < rules.channels[best].cost / rules.channels[best].reach))
-      best = ch;
-  }
-  return best ?? any;
-}
-
 function sayScores(out: DecisionBuilder, scores: Scores, rules: Rules): void {
   const { willingness_high: wt, ability_high: at } = rules.segments;
   const high = (s: number, t: number) => (s >= t ? 'HIGH' : 'LOW');
   out.say(
-    `WILLINGNESS_${high(scores.willingness, wt)}`,
+    `WILLINGNESS_${high(scores.willingness, wt)}` as const,
     `willingness ${scores.willingness.toFixed(3)} ${scores.willingness >= wt ? '≥' : '<'} ${wt}`,
   );
   out.say(
-    `ABILITY_${high(scores.ability, at)}`,
+    `ABILITY_${high(scores.ability, at)}` as const,
     `ability ${scores.ability.toFixed(3)} ${scores.ability >= at ? '≥' : '<'} ${at}`,
   );
   for (const f of scores.drivers?.willingness?.slice(0, 3) ?? [])
@@ -221,6 +213,13 @@ function checkInputs(account: AccountRow, scores: Scores, context: DecideContext
     if (!(s >= 0 && s <= 1))
       throw new RepayriskError('invalid_argument', `scores.${k}: expected a probability in [0, 1], got ${s}`);
   }
+  for (const [t, r] of Object.entries(scores.byTreatment ?? {}))
+    for (const k of ['pPay', 'pCover'] as const)
+      if (!(r[k] >= 0 && r[k] <= 1))
+        throw new RepayriskError(
+          'invalid_argument',
+          `scores.byTreatment.${t}.${k}: expected a probability in [0, 1], got ${r[k]}`,
+        );
   if (!Number.isFinite(context.now))
     throw new RepayriskError(
       'invalid_argument',
@@ -235,7 +234,7 @@ function checkInputs(account: AccountRow, scores: Scores, context: DecideContext
 
 /** Collects reasons and fired guardrails while `decide` walks the preferences, then shapes the decision. */
 class DecisionBuilder {
-  private readonly codes: string[] = [];
+  private readonly codes: ReasonCode[] = [];
   private readonly reasons: string[] = [];
   private readonly fired: string[] = [];
   constructor(
@@ -247,7 +246,7 @@ class DecisionBuilder {
     private readonly arm: Decision['experiment_arm'],
   ) {}
 
-  say(code: string, text: string): void {
+  say(code: ReasonCode, text: string): void {
     this.codes.push(code);
     this.reasons.push(text);
   }
@@ -299,6 +298,7 @@ class DecisionBuilder {
       reasons: this.reasons,
       guardrails: this.fired,
       policy_version: this.version,
+      call_team: null,
       experiment_arm: this.arm,
     };
   }

@@ -1,6 +1,6 @@
 import type { Treatment } from '../schema/enums.ts';
 import type { AccountRow, ContactRow } from '../schema/tables.ts';
-import { dayOf } from '../time/dates.ts';
+import { dayOf, isoOf } from '../time/dates.ts';
 import { localClock, localToUtcMs } from '../time/timezone.ts';
 import { type Guardrails, minuteOf, type PolicyChannel } from './schema.ts';
 
@@ -60,7 +60,13 @@ const DAY_MS = 86_400_000;
 const CONVERSATION = new Set(['right_party', 'promise_to_pay', 'refused', 'dispute']);
 const CAPPED: readonly (keyof Guardrails['caps'])[] = ['call', 'sms', 'email', 'app', 'letter'];
 
-function add<K extends string>(map: Partial<Record<K, GuardrailHit[]>>, key: K, hit: GuardrailHit): void {
+function add<K extends string>(
+  map: Partial<Record<K, GuardrailHit[]>>,
+  key: K,
+  name: GuardrailName,
+  detail: string,
+): void {
+  const hit = { name, detail };
   const list = map[key];
   if (list) list.push(hit);
   else map[key] = [hit];
@@ -87,16 +93,14 @@ export function constraintsFor(
   const clock = localClock(account.timezone, now);
   legalPrerequisites(account, clock.day, g, c);
 
-  if (account.do_not_call)
-    add(c.channel, 'call', { name: 'do_not_call', detail: 'customer asked not to be called' });
+  if (account.do_not_call) add(c.channel, 'call', 'do_not_call', 'customer asked not to be called');
   if (!account.phone_valid) {
-    add(c.channel, 'call', { name: 'phone_invalid', detail: 'no valid phone number' });
-    add(c.channel, 'sms', { name: 'phone_invalid', detail: 'no valid phone number' });
+    add(c.channel, 'call', 'phone_invalid', 'no valid phone number');
+    add(c.channel, 'sms', 'phone_invalid', 'no valid phone number');
   }
-  if (!account.email_valid)
-    add(c.channel, 'email', { name: 'email_invalid', detail: 'no valid email address' });
+  if (!account.email_valid) add(c.channel, 'email', 'email_invalid', 'no valid email address');
 
-  contactHistory(contacts, now, clock.day, g, c);
+  contactHistory(contacts, now, clock.day, account.timezone, g, c);
 
   const start = minuteOf(g.contact_hours.start);
   const end = minuteOf(g.contact_hours.end);
@@ -111,71 +115,84 @@ export function constraintsFor(
 }
 
 function legalPrerequisites(account: AccountRow, today: number, g: Guardrails, c: Constraints): void {
-  const legal = (name: GuardrailName, detail: string) => add(c.treatment, 'legal', { name, detail });
-  if (account.vulnerable_flag) legal('vulnerable_no_legal', 'customer is vulnerable');
-  if (account.hardship_flag) legal('hardship_no_legal', 'customer declared hardship');
+  if (account.vulnerable_flag) add(c.treatment, 'legal', 'vulnerable_no_legal', 'customer is vulnerable');
+  if (account.hardship_flag) add(c.treatment, 'legal', 'hardship_no_legal', 'customer declared hardship');
   if (account.days_past_due < g.legal.min_days_past_due)
-    legal(
+    add(
+      c.treatment,
+      'legal',
       'legal_days_past_due',
       `${account.days_past_due} days past due, ${g.legal.min_days_past_due} needed`,
     );
   if (account.amount_overdue < g.legal.min_overdue)
-    legal('legal_min_overdue', `overdue ${account.amount_overdue.toFixed(2)}, ${g.legal.min_overdue} needed`);
-  if (account.legal_notice_date === null) legal('legal_notice', 'no legal notice sent');
+    add(
+      c.treatment,
+      'legal',
+      'legal_min_overdue',
+      `overdue ${account.amount_overdue.toFixed(2)}, ${g.legal.min_overdue} needed`,
+    );
+  if (account.legal_notice_date === null) add(c.treatment, 'legal', 'legal_notice', 'no legal notice sent');
   else {
     const age = today - dayOf(account.legal_notice_date);
     if (age < g.legal.notice_min_age_days)
-      legal('legal_notice', `legal notice sent ${age} days ago, ${g.legal.notice_min_age_days} needed`);
+      add(
+        c.treatment,
+        'legal',
+        'legal_notice',
+        `legal notice sent ${age} days ago, ${g.legal.notice_min_age_days} needed`,
+      );
   }
-  if (account.complaint_open) legal('complaint_open', 'the customer has an open complaint');
+  if (account.complaint_open)
+    add(c.treatment, 'legal', 'complaint_open', 'the customer has an open complaint');
 }
 
 function contactHistory(
   contacts: readonly ContactRow[],
   now: number,
   today: number,
+  tz: string,
   g: Guardrails,
   c: Constraints,
 ): void {
-  const counts: Record<string, number> = { call: 0, sms: 0, email: 0, app: 0, letter: 0 };
+  const counts = [0, 0, 0, 0, 0]; // attempts in each capped channel's window, CAPPED order
   const cooldownFrom = now - g.conversation_cooldown_days * DAY_MS;
   let lastConversation = Number.NEGATIVE_INFINITY;
   let promiseUntil = Number.NEGATIVE_INFINITY;
   for (const contact of contacts) {
     const ts = Date.parse(contact.ts);
     if (ts > now) continue;
-    const ch = contact.channel;
-    if (ch in counts) {
-      const cap = g.caps[ch as keyof Guardrails['caps']];
-      if (ts > now - cap.days * DAY_MS) counts[ch]!++;
-    }
+    const k = CAPPED.indexOf(contact.channel as (typeof CAPPED)[number]);
+    if (k >= 0 && ts > now - g.caps[CAPPED[k]!].days * DAY_MS) counts[k]!++;
     if (CONVERSATION.has(contact.outcome) && ts > lastConversation) lastConversation = ts;
     if (contact.outcome === 'promise_to_pay') {
       // A promise without a date is held open for the grace period after it was made.
-      const due = contact.promise_date === null ? Math.floor(ts / DAY_MS) : dayOf(contact.promise_date);
+      const due = contact.promise_date === null ? localClock(tz, ts).day : dayOf(contact.promise_date);
       promiseUntil = Math.max(promiseUntil, due + g.promise_grace_days);
     }
   }
-  for (const ch of CAPPED) {
+  CAPPED.forEach((ch, k) => {
     const cap = g.caps[ch];
-    if (counts[ch]! >= cap.attempts)
-      add(c.channel, ch, {
-        name: `cap_${ch}`,
-        detail: `${counts[ch]} ${ch} attempt(s) in the last ${cap.days} days, at most ${cap.attempts}`,
-      });
-  }
+    if (counts[k]! >= cap.attempts)
+      add(
+        c.channel,
+        ch,
+        `cap_${ch}`,
+        `${counts[k]} ${ch} attempt(s) in the last ${cap.days} days, at most ${cap.attempts}`,
+      );
+  });
   if (lastConversation > cooldownFrom)
-    add(c.channel, 'call', {
-      name: 'conversation_cooldown',
-      detail: `spoke with the customer ${Math.floor((now - lastConversation) / DAY_MS)} day(s) ago; no call for ${g.conversation_cooldown_days} days after a conversation`,
-    });
+    add(
+      c.channel,
+      'call',
+      'conversation_cooldown',
+      `spoke with the customer ${Math.floor((now - lastConversation) / DAY_MS)} day(s) ago; no call for ${g.conversation_cooldown_days} days after a conversation`,
+    );
   if (promiseUntil >= today) {
-    const hit: GuardrailHit = {
-      name: 'promise_pending',
-      detail: `a promise to pay is open until ${new Date(promiseUntil * DAY_MS).toISOString().slice(0, 10)} (grace included)`,
-    };
-    add(c.treatment, 'human_call', hit);
-    add(c.treatment, 'legal', hit);
+    const detail = `a promise to pay is open until ${isoOf(promiseUntil)} (grace included)`;
+    // No phone call of any kind (a plan offer by phone included) and no legal while the customer keeps a promise.
+    add(c.treatment, 'human_call', 'promise_pending', detail);
+    add(c.treatment, 'legal', 'promise_pending', detail);
+    add(c.channel, 'call', 'promise_pending', detail);
   }
 }
 

@@ -65,30 +65,20 @@ export function parsePolicyText(text: string, source: string): Policy {
  */
 export function parsePolicy(raw: unknown, source: string): Policy {
   const parsed = policySchema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) throw new PolicyError(source, fieldIssues(parsed.error));
+  // The challenger is checked even when the rest fails, so one round lists every problem.
+  const arm = challengerOf(raw);
+  const issues = [...(parsed.success ? [] : fieldIssues(parsed.error)), ...arm.issues];
+  if (!parsed.success || issues.length) throw new PolicyError(source, issues);
   const doc = parsed.data;
   const champion = rulesOf(doc);
-  let challenger: Rules | null = null;
-  let experiment: Policy['experiment'] = null;
-  if (doc.experiment) {
-    const overrides = doc.experiment.challenger;
-    const issues: FieldIssue[] = Object.keys(overrides)
-      .filter((k) => !(RULE_KEYS as string[]).includes(k))
-      .map((k) => ({
-        path: `experiment.challenger.${k}`,
-        message: `a challenger may only change ${RULE_KEYS.join(', ')} (guardrails and version are shared)`,
-      }));
-    if (issues.length) throw new PolicyError(source, issues);
-    const rawRules = pick(raw as Record<string, unknown>, RULE_KEYS);
-    const merged = rulesSchema.safeParse(deepMerge(rawRules, overrides), { reportInput: true });
-    if (!merged.success) throw new PolicyError(source, fieldIssues(merged.error, 'experiment.challenger'));
-    challenger = merged.data;
-    experiment = {
-      name: doc.experiment.name,
-      salt: doc.experiment.salt ?? doc.experiment.name,
-      challengerShare: doc.experiment.challenger_share,
-    };
-  }
+  const challenger = arm.rules;
+  const experiment: Policy['experiment'] = doc.experiment
+    ? {
+        name: doc.experiment.name,
+        salt: doc.experiment.salt ?? doc.experiment.name,
+        challengerShare: doc.experiment.challenger_share,
+      }
+    : null;
   let capacity: Policy['capacity'] = null;
   if (doc.capacity?.teams) capacity = { teams: doc.capacity.teams };
   else if (doc.capacity?.total_slots !== undefined) capacity = { totalSlots: doc.capacity.total_slots };
@@ -102,6 +92,32 @@ export function parsePolicy(raw: unknown, source: string): Policy {
     capacity,
     document: doc,
   };
+}
+
+/** The challenger's rules: the policy's own rule sections with the challenger's overrides merged in. */
+function challengerOf(raw: unknown): { rules: Rules | null; issues: FieldIssue[] } {
+  if (!isPlainObject(raw) || !isPlainObject(raw.experiment) || !isPlainObject(raw.experiment.challenger))
+    return { rules: null, issues: [] };
+  const overrides = raw.experiment.challenger;
+  const issues: FieldIssue[] = Object.keys(overrides)
+    .filter((k) => !(RULE_KEYS as string[]).includes(k))
+    .map((k) => ({
+      path: `experiment.challenger.${k}`,
+      message: `a challenger may only change ${RULE_KEYS.join(', ')} (guardrails and version are shared)`,
+    }));
+  const allowed = pick(overrides, RULE_KEYS);
+  const merged = rulesSchema.safeParse(deepMerge(pick(raw, RULE_KEYS), allowed), { reportInput: true });
+  if (!merged.success) {
+    // Problems of the policy's own sections are reported once, under their own path.
+    const own = rulesSchema.safeParse(pick(raw, RULE_KEYS));
+    const ownPaths = new Set(own.success ? [] : fieldIssues(own.error).map((i) => i.path));
+    issues.push(
+      ...fieldIssues(merged.error)
+        .filter((i) => !ownPaths.has(i.path))
+        .map((i) => ({ ...i, path: `experiment.challenger.${i.path}` })),
+    );
+  }
+  return { rules: merged.success && issues.length === 0 ? merged.data : null, issues };
 }
 
 function rulesOf(doc: PolicyFile): Rules {

@@ -35,6 +35,17 @@ function monthsNeeded(amount: number, i: number, pay: number): number {
   return Math.ceil(-Math.log(1 - (amount * i) / pay) / Math.log(1 + i) - 1e-9);
 }
 
+/** Most whole months over which the level payment for `amount` at monthly rate `i` is still at least `pay`. */
+function longestAtLeast(amount: number, i: number, pay: number): number {
+  const months =
+    i === 0
+      ? amount / pay
+      : pay <= amount * i
+        ? Infinity
+        : -Math.log(1 - (amount * i) / pay) / Math.log(1 + i);
+  return Math.floor(months + 1e-9);
+}
+
 const cents = (x: number) => Math.round(x * 100) / 100;
 
 /**
@@ -62,7 +73,7 @@ export function sizePlan(account: AccountRow, ability: number, plan: Rules['plan
     let term = months;
     // A long remaining term could ask for less than the minimum payment: shorten the plan instead.
     if (levelPayment(amount, apr / 12, term) < plan.min_payment)
-      term = Math.max(1, Math.min(term, monthsNeeded(amount, apr / 12, plan.min_payment)));
+      term = Math.max(1, Math.min(term, longestAtLeast(amount, apr / 12, plan.min_payment)));
     return {
       monthly_payment: cents(levelPayment(amount, apr / 12, term)),
       term_months: term,

@@ -55,7 +55,6 @@ const probability = z.number().min(0).max(1);
 const money = z.number().min(0);
 const positiveInt = z.number().int().positive();
 const treatment = z.enum(TREATMENTS);
-const channel = z.enum(POLICY_CHANNELS);
 
 /** A matrix cell: one treatment or an ordered preference list (the first lawful one wins). */
 const cell = z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(treatment).min(1));

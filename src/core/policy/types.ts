@@ -1,6 +1,7 @@
 import type { Treatment } from '../schema/enums.ts';
 import type { ContactRow } from '../schema/tables.ts';
 import type { PlanOffer } from './plan-offer.ts';
+import type { ReasonCode } from './reasons.ts';
 import type { PolicyChannel, Segment } from './schema.ts';
 
 /** The two model scores of an account, and what else the caller knows about them. */
@@ -57,12 +58,14 @@ export interface Decision {
   /** Expected recovery, cost and net of the chosen treatment. */
   expected: Expected;
   /** Stable codes of why (docs/policy.md lists them), strategy first, then guardrails, channel and timing. */
-  reason_codes: string[];
+  reason_codes: ReasonCode[];
   /** One sentence per reason code, same order. */
   reasons: string[];
   /** Names of the guardrails that fired (blocked something the strategy or channel choice tried). */
   guardrails: string[];
   policy_version: string;
+  /** Team whose call slot a human call took when a batch allocated capacity (`decideBatch`); else null. */
+  call_team: string | null;
   /** Arm of the policy's experiment; null when the policy has none. */
   experiment_arm: 'champion' | 'challenger' | null;
 }

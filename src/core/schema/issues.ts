@@ -33,6 +33,11 @@ export function fieldIssues(error: z.ZodError, prefix = ''): FieldIssue[] {
         out.push({ path: join([...i.path, k]), message: 'unknown field (not in the schema)' });
     } else if (i.code === 'invalid_type' && input === undefined) {
       out.push({ path: join(i.path), message: `required field is missing (expected ${i.expected})` });
+    } else if (i.code === 'invalid_value' && input === undefined) {
+      out.push({
+        path: join(i.path),
+        message: `required field is missing (${i.message.replace(/^Invalid option: /, '')})`,
+      });
     } else {
       const issue: FieldIssue = { path: join(i.path), message: i.message };
       if (input !== undefined) issue.got = describeValue(input);

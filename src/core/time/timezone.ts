@@ -1,6 +1,7 @@
 /**
  * IANA time-zone arithmetic without a library: the offset of a zone at an instant comes from Intl, which
- * knows every DST rule. Offsets are memoised per zone and hour, since they change only at DST transitions.
+ * knows every DST rule. Offsets are memoised per zone and quarter hour, since they change only at DST
+ * transitions (on a whole or half UTC hour).
  */
 const formatters = new Map<string, Intl.DateTimeFormat>();
 const offsetCache = new Map<string, number>();
@@ -35,7 +36,8 @@ export function isTimeZone(tz: string): boolean {
 
 /** Offset of zone `tz` from UTC at instant `utcMs`, in minutes (New York in winter: -300). */
 export function offsetMinutes(tz: string, utcMs: number): number {
-  const hourKey = `${tz}|${Math.floor(utcMs / 3_600_000)}`;
+  // Keyed by quarter hour: some zones change offset at half past a UTC hour (Lord Howe, Adelaide, St John's).
+  const hourKey = `${tz}|${Math.floor(utcMs / 900_000)}`;
   const hit = offsetCache.get(hourKey);
   if (hit !== undefined) return hit;
   const parts = formatter(tz).formatToParts(new Date(utcMs));
@@ -81,10 +83,15 @@ export function localClock(tz: string, utcMs: number): { day: number; minute: nu
   return { day, minute: Math.floor((local - day * 86_400_000) / 60_000) };
 }
 
-/** ISO 8601 of instant `utcMs` as a wall-clock time in zone `tz`, with its offset (2026-03-08T08:00:00-04:00). */
+/**
+ * ISO 8601 of instant `utcMs` as a wall-clock time in zone `tz`, with its offset (2026-03-08T08:00:00-04:00;
+ * with milliseconds when the instant has any).
+ */
 export function isoInZone(tz: string, utcMs: number): string {
   const off = offsetMinutes(tz, utcMs);
-  const wall = new Date(Math.floor(utcMs / 1000) * 1000 + off * 60_000).toISOString().slice(0, 19);
+  // Milliseconds are kept when there are any, so the text never names an instant before `utcMs`.
+  const iso = new Date(utcMs + off * 60_000).toISOString();
+  const wall = utcMs % 1000 === 0 ? iso.slice(0, 19) : iso.slice(0, 23);
   const a = Math.abs(off);
   const hh = String(Math.floor(a / 60)).padStart(2, '0');
   const mm = String(a % 60).padStart(2, '0');

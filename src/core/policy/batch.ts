@@ -1,0 +1,79 @@
+import type { AccountRow, ContactRow } from '../schema/tables.ts';
+import { allocateCalls, type CallCandidate, type CallSlots } from './capacity.ts';
+import { decide } from './decide.ts';
+import type { Policy } from './load.ts';
+import type { Decision, Scores } from './types.ts';
+
+/** One account of a batch: its snapshot, scores and contact history. */
+export interface BatchItem {
+  account: AccountRow;
+  scores: Scores;
+  contacts: readonly ContactRow[];
+}
+
+/** The call slots a policy declares, as the allocator takes them; null = unlimited. */
+export function policySlots(policy: Policy): CallSlots | null {
+  const cap = policy.capacity;
+  if (!cap) return null;
+  if ('totalSlots' in cap) return { kind: 'total', slots: cap.totalSlots };
+  return { kind: 'teams', teams: cap.teams.map((t) => ({ name: t.name, slots: t.slots })) };
+}
+
+/**
+ * Decides a day's batch. Each account is decided on its own; then, when calls are limited, the day's
+ * human-call slots go to the accounts where a call adds the most expected net recovery over the treatment they
+ * would get without one (their decision with `callCapacityExhausted`), and the others spill to that treatment.
+ * `slots` overrides the policy's capacity (null = unlimited; undefined = the policy's).
+ */
+export function decideBatch(
+  items: readonly BatchItem[],
+  now: number,
+  policy: Policy,
+  slots: CallSlots | null = policySlots(policy),
+): Decision[] {
+  const out = items.map((it) => decide(it.account, it.scores, { now, contacts: it.contacts }, policy));
+  if (!slots) return out;
+  const callers: number[] = [];
+  const spills: Decision[] = [];
+  const candidates: CallCandidate[] = [];
+  const teams = policy.capacity && 'teams' in policy.capacity ? policy.capacity.teams : null;
+  for (let i = 0; i < out.length; i++) {
+    if (out[i]!.treatment !== 'human_call') continue;
+    const it = items[i]!;
+    const spill = decide(
+      it.account,
+      it.scores,
+      { now, contacts: it.contacts, callCapacityExhausted: true },
+      policy,
+    );
+    callers.push(i);
+    spills.push(spill);
+    const candidate: CallCandidate = { gain: out[i]!.expected.net - spill.expected.net };
+    if (teams && slots.kind === 'teams')
+      candidate.eligibleTeams = teams
+        .filter(
+          (t) =>
+            (!t.products || t.products.includes(it.account.product)) &&
+            (!t.regions || t.regions.includes(it.account.region)),
+        )
+        .map((t) => t.name);
+    candidates.push(candidate);
+  }
+  const { assignment } = allocateCalls(candidates, slots);
+  for (let k = 0; k < callers.length; k++) {
+    const i = callers[k]!;
+    const team = assignment[k] ?? null;
+    const spill = spills[k]!;
+    if (team === null) out[i] = spill;
+    else {
+      const d = out[i]!;
+      const gain = candidates[k]!.gain;
+      d.call_team = team;
+      d.reason_codes.push('CALL_SLOT');
+      d.reasons.push(
+        `call slot of team ${team}: the call adds ${gain.toFixed(2)} expected net over ${spill.treatment}`,
+      );
+    }
+  }
+  return out;
+}
