@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide } from '../src/core/policy/decide.ts';
+import { decide, matrixOrder } from '../src/core/policy/decide.ts';
 import { constraintsFor, GUARDRAILS } from '../src/core/policy/guardrails.ts';
 import { type Policy, parsePolicy } from '../src/core/policy/load.ts';
 import type { Decision, Scores } from '../src/core/policy/types.ts';
@@ -155,6 +155,24 @@ describe('vulnerable and hardship customers: never legal, a plan offer first', (
     expect(d.treatment).toBe('plan_offer');
     expect(d.reason_codes).toContain('HARDSHIP_PLAN');
     expect(d.guardrails).toEqual(['vulnerable_no_legal']);
+  });
+  it('a plan offer is tried next even when the policy’s lists leave it out', () => {
+    const noPlan = parsePolicy(
+      {
+        version: 'no-plan',
+        matrix: { low_willingness_low_ability: ['legal'] },
+        treatments: {
+          legal: { fallback: ['human_call', 'hold'] },
+          human_call: { fallback: ['gentle_nudge', 'hold'] },
+        },
+      },
+      'test',
+    );
+    expect(matrixOrder(noPlan.champion, 'low_willingness_low_ability')).not.toContain('plan_offer');
+    expect(run({}, LL, { policy: noPlan }).treatment).toBe('legal');
+    const d = run({ hardship_flag: true }, LL, { policy: noPlan });
+    expect(d.treatment).toBe('plan_offer');
+    expect(d.reason_codes).toContain('HARDSHIP_PLAN');
   });
 });
 

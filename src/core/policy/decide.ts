@@ -62,9 +62,11 @@ export function decide(
     if (blocks) {
       out.fire(blocks);
       const protectedCustomer = t === 'legal' && blocks.some((b) => b.name.endsWith('_no_legal'));
-      const movePlan = protectedCustomer && ranked.indexOf('plan_offer') > i + 1;
+      // "Prefer a plan offer" (DESIGN §6): next in line, even when the policy's lists leave it out.
+      const plan = ranked.indexOf('plan_offer');
+      const movePlan = protectedCustomer && (plan === -1 || plan > i + 1);
       if (movePlan) {
-        ranked.splice(ranked.indexOf('plan_offer'), 1);
+        if (plan !== -1) ranked.splice(plan, 1);
         ranked.splice(i + 1, 0, 'plan_offer');
       }
       out.say('FALLBACK', `${t} blocked (${details(blocks)}); trying ${ranked[i + 1] ?? 'hold'}`);
