@@ -7,8 +7,8 @@ import { expectedValue } from './expected-value.ts';
 import { armOf } from './experiment.ts';
 import { type Constraints, constraintsFor, type GuardrailHit } from './guardrails.ts';
 import type { Policy } from './load.ts';
-import type { ReasonCode } from './reasons.ts';
 import { type PlanOffer, sizePlan } from './plan-offer.ts';
+import type { ReasonCode } from './reasons.ts';
 import type { PolicyChannel, Rules, Segment } from './schema.ts';
 import type { DecideContext, Decision, Expected, Scores } from './types.ts';
 
