@@ -1,0 +1,57 @@
+import { buildFeatures, FEATURE_COUNT } from '../features/builder.ts';
+import { type ContactLike, type InstallmentLike, prepareHistory } from '../features/history.ts';
+import { matrix } from '../models/contract.ts';
+import type { Scores } from '../policy/types.ts';
+import type { AccountRow } from '../schema/tables.ts';
+import { type CalibratedModel, predictCalibrated } from '../training/fit-target.ts';
+
+/** An account as a caller sends it (DESIGN §7): the snapshot, its recent instalments and recent contacts. */
+export interface AccountArchive {
+  account: AccountRow;
+  installments: readonly InstallmentLike[];
+  contacts: readonly ContactLike[];
+}
+
+/** The two calibrated models of one artifact version, ready to score snapshot features. */
+export interface ScoringModels {
+  /** Artifact version (v + 12 hex), recorded on every decision. */
+  version: string;
+  willingness: CalibratedModel;
+  ability: CalibratedModel;
+}
+
+/** How many features are named as the drivers of each score. */
+export const DRIVER_COUNT = 3;
+
+/**
+ * Scores accounts with the same point-in-time feature builder as training (features as of each account's
+ * `as_of_date`), one matrix for the whole batch so a batch and single accounts give identical scores. Each score
+ * carries its strongest drivers: the features with the largest contribution to its log-odds, signed
+ * ("days_past_due (-0.84)").
+ */
+export function scoreArchives(archives: readonly AccountArchive[], models: ScoringModels): Scores[] {
+  const n = archives.length;
+  if (n === 0) return [];
+  const data = new Float64Array(n * FEATURE_COUNT);
+  archives.forEach((a, i) => {
+    buildFeatures(a.account, prepareHistory(a.installments, a.contacts), data, i * FEATURE_COUNT);
+  });
+  const x = matrix(data, n, FEATURE_COUNT);
+  const w = predictCalibrated(models.willingness, x);
+  const ab = predictCalibrated(models.ability, x);
+  const out: Scores[] = [];
+  for (let i = 0; i < n; i++)
+    out.push({
+      willingness: w[i]!,
+      ability: ab[i]!,
+      drivers: { willingness: drivers(models.willingness, x, i), ability: drivers(models.ability, x, i) },
+    });
+  return out;
+}
+
+function drivers(m: CalibratedModel, x: ReturnType<typeof matrix>, row: number): string[] {
+  return m.fitted
+    .explain(x, row)
+    .slice(0, DRIVER_COUNT)
+    .map((c) => `${c.feature} (${c.contribution >= 0 ? '+' : ''}${c.contribution.toFixed(2)})`);
+}

@@ -1,0 +1,140 @@
+import { decideBatch } from '../core/policy/batch.ts';
+import type { CallSlots } from '../core/policy/capacity.ts';
+import type { Policy } from '../core/policy/load.ts';
+import type { Decision } from '../core/policy/types.ts';
+import type { ContactRow } from '../core/schema/tables.ts';
+import { type AccountArchive, scoreArchives } from '../core/scoring/score.ts';
+import type { DecisionRecord } from '../ledger/contract.ts';
+import type { LiveState } from './live-types.ts';
+
+/** One scored account as the API returns it and the batch scorer writes it. */
+export interface ScoredAccount {
+  decision_id: string;
+  account_id: string;
+  as_of_date: string;
+  decided_at: string;
+  scores: { willingness: number; ability: number; expected_recovery: number };
+  segment: Decision['segment'];
+  treatment: Decision['treatment'];
+  channel: Decision['channel'];
+  earliest_contact_at: string | null;
+  offer: Decision['offer'];
+  reason_codes: string[];
+  reasons: string[];
+  guardrails: string[];
+  model_version: string;
+  policy_version: string;
+  experiment_arm: Decision['experiment_arm'];
+  call_team: string | null;
+}
+
+export interface ScoreOptions {
+  /** Contacts the ledger holds for these accounts (merged with the archives' own). */
+  ledgerContacts?: ReadonlyMap<string, readonly ContactRow[]>;
+  /** Call slots left for this batch; undefined = the policy's capacity; null = unlimited. */
+  slots?: CallSlots | null;
+  /** Makes decision ids (the adapter passes a UUID factory; tests pass a counter). */
+  newId: () => string;
+  requestId?: string | null;
+}
+
+/**
+ * Scores accounts with the live champion and decides them with the live policy, as one batch: the path both the
+ * score API and `repayrisk score` take, so a batch and a single account get the same answer for the same time.
+ * Returns what to send back and what the ledger must record.
+ */
+export function scoreAndDecide(
+  archives: readonly AccountArchive[],
+  state: LiveState,
+  now: number,
+  opts: ScoreOptions,
+): { results: ScoredAccount[]; records: DecisionRecord[] } {
+  const merged = archives.map((a) => withLedgerContacts(a, opts.ledgerContacts?.get(a.account.account_id)));
+  const scores = scoreArchives(merged, state.champion);
+  const shadow = state.challenger ? scoreArchives(merged, state.challenger) : null;
+  const items = merged.map((a, i) => ({
+    account: a.account,
+    scores: scores[i]!,
+    contacts: a.contacts as readonly ContactRow[],
+  }));
+  const decisions = decideBatch(items, now, state.policy, opts.slots);
+  const results: ScoredAccount[] = [];
+  const records: DecisionRecord[] = [];
+  decisions.forEach((d, i) => {
+    const s = scores[i]!;
+    const id = opts.newId();
+    const r: ScoredAccount = {
+      decision_id: id,
+      account_id: d.account_id,
+      as_of_date: merged[i]!.account.as_of_date,
+      decided_at: d.decided_at,
+      scores: { willingness: s.willingness, ability: s.ability, expected_recovery: d.expected.recovery },
+      segment: d.segment,
+      treatment: d.treatment,
+      channel: d.channel,
+      earliest_contact_at: d.earliest_contact_at,
+      offer: d.offer,
+      reason_codes: d.reason_codes,
+      reasons: d.reasons,
+      guardrails: d.guardrails,
+      model_version: state.champion.version,
+      policy_version: d.policy_version,
+      experiment_arm: d.experiment_arm,
+      call_team: d.call_team,
+    };
+    results.push(r);
+    const sh = shadow?.[i];
+    records.push({
+      decision_id: id,
+      decided_at: r.decided_at,
+      account_id: r.account_id,
+      as_of_date: r.as_of_date,
+      model_version: r.model_version,
+      policy_version: r.policy_version,
+      experiment_arm: r.experiment_arm,
+      willingness: s.willingness,
+      ability: s.ability,
+      expected_recovery: r.scores.expected_recovery,
+      segment: r.segment,
+      treatment: r.treatment,
+      channel: r.channel,
+      earliest_contact_at: r.earliest_contact_at,
+      call_team: r.call_team,
+      offer: r.offer,
+      reason_codes: r.reason_codes,
+      reasons: r.reasons,
+      guardrails: r.guardrails,
+      shadow:
+        sh && state.challenger
+          ? { model_version: state.challenger.version, willingness: sh.willingness, ability: sh.ability }
+          : null,
+      request_id: opts.requestId ?? null,
+    });
+  });
+  return { results, records };
+}
+
+/** The account's contacts plus the ledger's, without counting one attempt twice (same instant, channel, outcome). */
+function withLedgerContacts(a: AccountArchive, ledger: readonly ContactRow[] | undefined): AccountArchive {
+  if (!ledger?.length) return a;
+  const key = (c: { ts: string; channel: string; outcome: string }) =>
+    `${Date.parse(c.ts)}|${c.channel}|${c.outcome}`;
+  const seen = new Set(a.contacts.map(key));
+  const extra = ledger.filter((c) => !seen.has(key(c)));
+  return extra.length ? { ...a, contacts: [...a.contacts, ...extra] } : a;
+}
+
+/** Call slots left today: the policy's capacity minus what the ledger says is taken; null = unlimited. */
+export function remainingSlots(policy: Policy, used: ReadonlyMap<string, number>): CallSlots | null {
+  const cap = policy.capacity;
+  if (!cap) return null;
+  if ('totalSlots' in cap) {
+    let taken = 0;
+    for (const n of used.values()) taken += n;
+    return { kind: 'total', slots: Math.max(0, cap.totalSlots - taken) };
+  }
+  return {
+    kind: 'teams',
+    teams: cap.teams.map((t) => ({ name: t.name, slots: Math.max(0, t.slots - (used.get(t.name) ?? 0)) })),
+  };
+}
