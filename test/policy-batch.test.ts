@@ -47,8 +47,10 @@ describe('decideBatch and the day’s call capacity', () => {
             decide(it.account, it.scores, { now: NOW, contacts: [], callCapacityExhausted: true }, p),
           );
           const gain = call.map((d, i) => d.expected.net - spill[i]!.expected.net);
-          // Brute force over every subset of at most `slots` accounts.
+          // Brute force over every subset of at most `slots` accounts: as many calls as slots allow (capacity
+          // rations the strategy's calls, it does not veto them), and among those the largest total gain.
           let best = 0;
+          let bestCount = 0;
           for (let mask = 0; mask < 1 << items.length; mask++) {
             let count = 0;
             let total = 0;
@@ -57,7 +59,11 @@ describe('decideBatch and the day’s call capacity', () => {
                 count++;
                 total += gain[i]!;
               }
-            if (count <= slots) best = Math.max(best, total);
+            if (count > slots) continue;
+            if (count > bestCount || (count === bestCount && total > best)) {
+              bestCount = count;
+              best = total;
+            }
           }
           let got = 0;
           out.forEach((d, i) => {
@@ -67,7 +73,7 @@ describe('decideBatch and the day’s call capacity', () => {
               got += gain[i]!;
             } else expect(d).toEqual(spill[i]);
           });
-          expect(out.filter((d) => d.treatment === 'human_call').length).toBeLessThanOrEqual(slots);
+          expect(out.filter((d) => d.treatment === 'human_call').length).toBe(Math.min(slots, items.length));
           expect(got).toBeCloseTo(best, 9);
         },
       ),
@@ -82,6 +88,15 @@ describe('decideBatch and the day’s call capacity', () => {
     expect(out[0]!.first_choice).toBe('human_call');
     expect(out[0]!.reason_codes).toContain('CAPACITY_SPILL');
     expect(out[1]!.call_team).toBe('all');
+  });
+
+  it('while slots suffice, a call the matrix chose keeps its slot even when its expected gain is negative', () => {
+    // Nothing overdue: the call only costs, so its gain over a plan offer is negative.
+    const items = callers(2, (i) => [0, 800][i]!);
+    const out = decideBatch(items, NOW, policy({ capacity: { total_slots: 2 } }));
+    expect(out.map((d) => d.treatment)).toEqual(['human_call', 'human_call']);
+    const short = decideBatch(items, NOW, policy({ capacity: { total_slots: 1 } }));
+    expect(short.map((d) => d.treatment)).toEqual(['plan_offer', 'human_call']);
   });
 
   it('teams only call the products they serve', () => {

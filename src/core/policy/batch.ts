@@ -20,9 +20,10 @@ export function policySlots(policy: Policy): CallSlots | null {
 }
 
 /**
- * Decides a day's batch. Each account is decided on its own; then, when calls are limited, the day's
- * human-call slots go to the accounts where a call adds the most expected net recovery over the treatment they
- * would get without one (their decision with `callCapacityExhausted`), and the others spill to that treatment.
+ * Decides a day's batch. Each account is decided on its own; then, when calls are limited and too few, the
+ * day's human-call slots go to the accounts where a call adds the most expected net recovery over the treatment
+ * they would get without one (their decision with `callCapacityExhausted`), and the others spill to that
+ * treatment. While slots suffice, every call the strategy chose keeps its slot.
  * `slots` overrides the policy's capacity (null = unlimited; undefined = the policy's).
  */
 export function decideBatch(
@@ -59,7 +60,14 @@ export function decideBatch(
         .map((t) => t.name);
     candidates.push(candidate);
   }
-  const { assignment } = allocateCalls(candidates, slots);
+  // Capacity rations calls, it does not overrule the strategy: while slots are left every chosen call gets one,
+  // and only when they run short does the expected gain decide. Shifting every gain by more than the spread of
+  // all gains makes "more calls" win first and "more gain" second (a matrix policy may choose a call whose
+  // expected value is below its fallback's; expected-value mode never does).
+  let spread = 1;
+  for (const c of candidates) spread += Math.abs(c.gain);
+  const shifted = candidates.map((c) => ({ ...c, gain: c.gain + spread }));
+  const { assignment } = allocateCalls(shifted, slots);
   for (let k = 0; k < callers.length; k++) {
     const i = callers[k]!;
     const team = assignment[k] ?? null;
