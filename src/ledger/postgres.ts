@@ -1,0 +1,276 @@
+import pg from 'pg';
+import type { ContactRow } from '../core/schema/tables.ts';
+import type { ContactRecord, DecisionRecord, Ledger } from './contract.ts';
+import {
+  CONTACT_COLUMNS,
+  CONTACT_ROW_FIELDS,
+  checkContacts,
+  checkDecisions,
+  checkSchemaVersion,
+  DECISION_COLUMNS,
+  duplicateInLedger,
+  errorText,
+  groupContacts,
+  LedgerError,
+  ledgerDdl,
+  rowToDecision,
+  rowValues,
+  SCHEMA_VERSION_SQL,
+  schemaVersionDdl,
+  selectList,
+  sinceIso,
+  sqlType,
+} from './schema-sql.ts';
+
+type Column = (typeof DECISION_COLUMNS)[number];
+
+/** Key of the advisory lock that serialises table creation when several processes open one database at once. */
+const DDL_LOCK_KEY = 7_241_733_001;
+
+/**
+ * A PostgreSQL URL fit for messages and logs: scheme, user, host, port and database, without the password or the
+ * query string (which may carry one too).
+ */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    const user = u.username ? `${decodeURIComponent(u.username)}@` : '';
+    return `${u.protocol}//${user}${u.host}${u.pathname}`;
+  } catch {
+    return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1@').replace(/\?.*$/, '');
+  }
+}
+
+/**
+ * An INSERT of a whole batch as one statement: one array parameter per column, expanded with `unnest`, so a
+ * 1,000-row batch is one round trip and never meets the 65,535-parameter limit. Numbers travel as text in the array
+ * literal (`String(n)`, the shortest text that reads back as the same double), JSON as text cast to jsonb.
+ */
+function insertSql(table: string, cols: readonly Column[]): string {
+  const arrays = cols.map((c, i) => `$${i + 1}::${c.type === 'json' ? 'text' : sqlType('postgres', c)}[]`);
+  const select = cols.map((c) => (c.type === 'json' ? `${c.name}::jsonb` : c.name));
+  const names = cols.map((c) => c.name);
+  return `INSERT INTO ${table} (${names.join(', ')})
+    SELECT ${select.join(', ')} FROM unnest(${arrays.join(', ')}) AS t(${names.join(', ')})`;
+}
+
+/** The id PostgreSQL names in a unique violation (detail 'Key (decision_id)=(d1) already exists.'). */
+function duplicateKey(e: unknown): { found: boolean; id: string | null } {
+  const err = e as { code?: unknown; detail?: unknown };
+  if (err?.code !== '23505') return { found: false, id: null };
+  const m =
+    typeof err.detail === 'string' ? /^Key \(\w+\)=\(([\s\S]*)\) already exists/.exec(err.detail) : null;
+  return { found: true, id: m?.[1] ?? null };
+}
+
+/**
+ * Opens the ledger in PostgreSQL through a connection pool, creating the tables `decisions`, `contacts` and
+ * `schema_version` and their indexes when absent (in the schema first on the search path). Lists and objects are
+ * jsonb, numbers double precision (they round-trip exactly), `decided_at`, `ts` and `recorded_at` timestamptz.
+ *
+ * Each append is one transaction (one INSERT of the whole batch): all rows or none. It resolves after COMMIT
+ * returns, and every append transaction runs `SET LOCAL synchronous_commit TO on`, so COMMIT returns only once
+ * the WAL record is flushed to disk even where a server or role defaults to `off` (PostgreSQL manual, "Asynchronous
+ * Commit" and `synchronous_commit`). That guarantee still rests on the server's `fsync = on` (the default), which a
+ * session cannot change.
+ *
+ * `contactsFor` leaves accounts without contacts out of the map; contacts of one account are in `ts` order, ties
+ * by `contact_id`. Instants come back as `Date.prototype.toISOString()` writes them (UTC, milliseconds),
+ * whatever the session's DateStyle or TimeZone.
+ *
+ * @param url A `postgres://` connection URL (libpq-style query options such as `sslmode` and `options` allowed).
+ * @throws {LedgerError} `unavailable` when the server cannot be reached or the tables cannot be created — the
+ *   message names the URL without its password; `schema_version` when a newer build laid the tables out.
+ */
+export async function openPostgresLedger(url: string): Promise<Ledger> {
+  const where = redactUrl(url);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    connectionTimeoutMillis: 10_000,
+    application_name: 'repayrisk-ledger',
+  });
+  // An idle client's network error is emitted on the pool; without a listener it would crash the process. The
+  // next query reports the failure to its caller.
+  pool.on('error', () => undefined);
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (e) {
+    await pool.end().catch(() => undefined);
+    throw new LedgerError('unavailable', `cannot connect to PostgreSQL at ${where}: ${errorText(e)}`, {
+      cause: e,
+    });
+  }
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK_KEY]);
+    await client.query(schemaVersionDdl('postgres'));
+    const v = await client.query<{ v: number | null }>(SCHEMA_VERSION_SQL);
+    checkSchemaVersion(v.rows[0]?.v ?? null, where);
+    for (const sql of ledgerDdl('postgres')) await client.query(sql);
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    client.release();
+    await pool.end().catch(() => undefined);
+    if (e instanceof LedgerError) throw e;
+    throw new LedgerError(
+      'unavailable',
+      `cannot create the ledger tables in PostgreSQL at ${where}: ${errorText(e)}`,
+      {
+        cause: e,
+      },
+    );
+  }
+  client.release();
+  return new PostgresLedger(where, pool);
+}
+
+class PostgresLedger implements Ledger {
+  readonly kind = 'postgres';
+  private readonly pending = new Set<Promise<unknown>>();
+  private closed = false;
+
+  constructor(
+    private readonly where: string,
+    private readonly pool: pg.Pool,
+  ) {}
+
+  async appendDecisions(rows: readonly DecisionRecord[]): Promise<void> {
+    this.assertOpen();
+    checkDecisions(rows);
+    await this.track(this.append('decisions', DECISION_COLUMNS, rows, 'decision_id', 'decisions'));
+  }
+
+  async appendContacts(rows: readonly ContactRecord[]): Promise<void> {
+    this.assertOpen();
+    checkContacts(rows);
+    await this.track(this.append('contacts', CONTACT_COLUMNS, rows, 'contact_id', 'contacts'));
+  }
+
+  async getDecision(id: string): Promise<DecisionRecord | null> {
+    const rows = await this.read(
+      `SELECT ${selectList('postgres', DECISION_COLUMNS)} FROM decisions WHERE decision_id = $1`,
+      [id],
+    );
+    return rows[0] ? rowToDecision(rows[0]) : null;
+  }
+
+  async contactsFor(accountIds: readonly string[], sinceMs: number): Promise<Map<string, ContactRow[]>> {
+    const since = sinceIso(sinceMs);
+    if (accountIds.length === 0) return new Map();
+    const cols = CONTACT_COLUMNS.filter((c) => (CONTACT_ROW_FIELDS as readonly string[]).includes(c.name));
+    const rows = await this.read(
+      `SELECT ${selectList('postgres', cols)} FROM contacts c
+       WHERE c.account_id = ANY($1::text[]) AND c.ts >= $2::timestamptz
+       ORDER BY c.account_id, c.ts, c.contact_id`,
+      [[...accountIds], since],
+    );
+    return groupContacts(rows);
+  }
+
+  async callSlotsUsed(sinceMs: number): Promise<Map<string, number>> {
+    const rows = await this.read(
+      `SELECT call_team, count(*)::float8 AS n FROM decisions
+       WHERE call_team IS NOT NULL AND decided_at >= $1::timestamptz GROUP BY call_team`,
+      [sinceIso(sinceMs)],
+    );
+    return new Map(rows.map((r) => [r.call_team as string, Number(r.n)]));
+  }
+
+  async counts(): Promise<{ decisions: number; contacts: number }> {
+    const rows = await this.read(
+      'SELECT (SELECT count(*) FROM decisions)::float8 AS decisions, (SELECT count(*) FROM contacts)::float8 AS contacts',
+      [],
+    );
+    return { decisions: Number(rows[0]?.decisions ?? 0), contacts: Number(rows[0]?.contacts ?? 0) };
+  }
+
+  async ping(): Promise<boolean> {
+    if (this.closed) return false;
+    try {
+      const rows = await this.read('SELECT 1 AS ok', []);
+      return rows[0]?.ok === 1;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.pending]);
+    await this.pool.end();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new LedgerError('closed', `the PostgreSQL ledger at ${this.where} is closed`);
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.pending.add(p);
+    const done = () => this.pending.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  private read(sql: string, values: unknown[]): Promise<Record<string, unknown>[]> {
+    this.assertOpen();
+    return this.track(
+      this.pool.query(sql, values).then(
+        (r) => r.rows as Record<string, unknown>[],
+        (e: unknown) => {
+          throw new LedgerError(
+            'unavailable',
+            `cannot read the ledger in PostgreSQL at ${this.where}: ${errorText(e)}`,
+            {
+              cause: e,
+            },
+          );
+        },
+      ),
+    );
+  }
+
+  /** Inserts `rows` in one transaction, as one statement. */
+  private async append(
+    table: string,
+    cols: readonly Column[],
+    rows: readonly object[],
+    key: string,
+    what: string,
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    const values = rows.map((r) => rowValues(cols, r));
+    const arrays = cols.map((_, j) => values.map((v) => v[j]));
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      throw new LedgerError('unavailable', `cannot connect to PostgreSQL at ${this.where}: ${errorText(e)}`, {
+        cause: e,
+      });
+    }
+    let broken: unknown;
+    try {
+      await client.query('BEGIN; SET LOCAL synchronous_commit TO on');
+      await client.query(insertSql(table, cols), arrays);
+      await client.query('COMMIT');
+    } catch (e) {
+      await client.query('ROLLBACK').catch((re: unknown) => {
+        broken = re;
+      });
+      const dup = duplicateKey(e);
+      if (dup.found) throw duplicateInLedger(key, dup.id, rows.length, what, e);
+      throw new LedgerError(
+        'unavailable',
+        `cannot append ${rows.length} ${what} to PostgreSQL at ${this.where}: ${errorText(e)}`,
+        { cause: e },
+      );
+    } finally {
+      // A client whose ROLLBACK failed is in an unknown state: destroy it rather than return it to the pool.
+      client.release(broken instanceof Error ? broken : undefined);
+    }
+  }
+}

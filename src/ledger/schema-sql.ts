@@ -1,0 +1,396 @@
+import { isIsoDate, isIsoTimestamp } from '../core/schema/columns.ts';
+import { type ContactRow, contacts as contactsTable } from '../core/schema/tables.ts';
+import type { ContactRecord, DecisionRecord } from './contract.ts';
+
+/**
+ * What both ledger stores share: the tables (one column per record field and nothing else — no free-form payload
+ * column that could carry personal data), the DDL in each dialect, the mapping between records and rows, the
+ * checks run before a write and the errors a ledger throws.
+ */
+
+/** Version of the table layout below; `schema_version` records it so a later migration can tell layouts apart. */
+export const LEDGER_SCHEMA_VERSION = 1;
+
+/** Why a ledger call failed; the HTTP layer maps codes to statuses. */
+export type LedgerErrorCode = 'duplicate_id' | 'invalid_record' | 'closed' | 'unavailable' | 'schema_version';
+
+/** A ledger failure with a code and a message that names the record, field or store concerned. */
+export class LedgerError extends Error {
+  override readonly name = 'LedgerError';
+  constructor(
+    readonly code: LedgerErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * How a field is stored. `instant`: a timestamp with time zone, read back as `Date.prototype.toISOString()`
+ * (UTC, milliseconds). `date`: a calendar date read back as YYYY-MM-DD. `json`: a list or object as JSON (text in
+ * DuckDB, jsonb in PostgreSQL). `text_instant`: an ISO instant kept verbatim as text because its offset carries
+ * meaning (the customer's local time of `earliest_contact_at`).
+ */
+type ColumnType = 'text' | 'double' | 'instant' | 'date' | 'json' | 'text_instant';
+
+interface Column {
+  name: string;
+  type: ColumnType;
+  nullable: boolean;
+}
+
+const col = (name: string, type: ColumnType, nullable = false): Column => ({ name, type, nullable });
+
+/** The decisions table, in `DecisionRecord` field order. Primary key: `decision_id`. */
+export const DECISION_COLUMNS: readonly Column[] = [
+  col('decision_id', 'text'),
+  col('decided_at', 'instant'),
+  col('account_id', 'text'),
+  col('as_of_date', 'date'),
+  col('model_version', 'text'),
+  col('policy_version', 'text'),
+  col('experiment_arm', 'text', true),
+  col('willingness', 'double'),
+  col('ability', 'double'),
+  col('expected_recovery', 'double'),
+  col('segment', 'text'),
+  col('treatment', 'text'),
+  col('channel', 'text', true),
+  col('earliest_contact_at', 'text_instant', true),
+  col('call_team', 'text', true),
+  col('offer', 'json', true),
+  col('reason_codes', 'json'),
+  col('reasons', 'json'),
+  col('guardrails', 'json'),
+  col('shadow', 'json', true),
+  col('request_id', 'text', true),
+];
+
+/** The contacts table, in `ContactRecord` field order. Primary key: `contact_id`. */
+export const CONTACT_COLUMNS: readonly Column[] = [
+  col('contact_id', 'text'),
+  col('account_id', 'text'),
+  col('ts', 'instant'),
+  col('channel', 'text'),
+  col('outcome', 'text'),
+  col('promise_amount', 'double', true),
+  col('promise_date', 'date', true),
+  col('agent_id', 'text', true),
+  col('recorded_at', 'instant'),
+  col('decision_id', 'text', true),
+];
+
+/** The data-contract fields of a contact, the ones `contactsFor` returns. */
+export const CONTACT_ROW_FIELDS = [
+  'account_id',
+  'ts',
+  'channel',
+  'outcome',
+  'promise_amount',
+  'promise_date',
+  'agent_id',
+] as const;
+
+export type Dialect = 'duckdb' | 'postgres';
+
+const SQL_TYPES: Record<Dialect, Record<ColumnType, string>> = {
+  duckdb: {
+    text: 'VARCHAR',
+    double: 'DOUBLE',
+    instant: 'TIMESTAMPTZ',
+    date: 'DATE',
+    json: 'VARCHAR',
+    text_instant: 'VARCHAR',
+  },
+  postgres: {
+    text: 'text',
+    double: 'double precision',
+    instant: 'timestamptz',
+    date: 'date',
+    json: 'jsonb',
+    text_instant: 'text',
+  },
+};
+
+/** The SQL type a column is stored as in a dialect. */
+export function sqlType(dialect: Dialect, c: Column): string {
+  return SQL_TYPES[dialect][c.type];
+}
+
+function createTable(dialect: Dialect, table: string, cols: readonly Column[]): string {
+  const defs = cols.map((c) => `${c.name} ${sqlType(dialect, c)}${c.nullable ? '' : ' NOT NULL'}`);
+  return `CREATE TABLE IF NOT EXISTS ${table} (${defs.join(', ')}, PRIMARY KEY (${cols[0]!.name}))`;
+}
+
+/** Creates the `schema_version` table when absent; run first, so the version is checked before anything else. */
+export function schemaVersionDdl(dialect: Dialect): string {
+  const ts = dialect === 'duckdb' ? 'TIMESTAMPTZ' : 'timestamptz';
+  return `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at ${ts} NOT NULL DEFAULT current_timestamp)`;
+}
+
+/** Reads the newest layout version recorded, NULL on a new ledger. */
+export const SCHEMA_VERSION_SQL = 'SELECT max(version) AS v FROM schema_version';
+
+/**
+ * Statements that create the ledger's tables when absent and record the layout version, in order (after
+ * `schemaVersionDdl` and `checkSchemaVersion`). PostgreSQL also gets the indexes the reads use: contacts by
+ * (account_id, ts), and call slots by decided_at over decisions that have a call team. DuckDB gets none beyond the
+ * primary keys: its ART indexes slow appends, and its scans prune by min/max zone maps instead.
+ */
+export function ledgerDdl(dialect: Dialect): string[] {
+  const stmts = [
+    createTable(dialect, 'decisions', DECISION_COLUMNS),
+    createTable(dialect, 'contacts', CONTACT_COLUMNS),
+  ];
+  if (dialect === 'postgres') {
+    stmts.push(
+      'CREATE INDEX IF NOT EXISTS contacts_account_ts ON contacts (account_id, ts)',
+      'CREATE INDEX IF NOT EXISTS decisions_call_slots ON decisions (decided_at) INCLUDE (call_team) WHERE call_team IS NOT NULL',
+    );
+  }
+  stmts.push(`INSERT INTO schema_version (version) VALUES (${LEDGER_SCHEMA_VERSION}) ON CONFLICT DO NOTHING`);
+  return stmts;
+}
+
+/** Refuses a ledger whose tables a newer build laid out. */
+export function checkSchemaVersion(found: number | null, where: string): void {
+  if (found !== null && found > LEDGER_SCHEMA_VERSION)
+    throw new LedgerError(
+      'schema_version',
+      `the ledger at ${where} has schema version ${found}; this build reads version ${LEDGER_SCHEMA_VERSION} and will not write to it`,
+    );
+}
+
+/**
+ * A SELECT list that reads a table back in a form `rowToDecision` / `rowToContactRow` map exactly: instants as epoch
+ * milliseconds (DuckDB) or a UTC ISO string (PostgreSQL, independent of the session's DateStyle and TimeZone),
+ * dates as YYYY-MM-DD text, JSON as text.
+ */
+export function selectList(dialect: Dialect, cols: readonly Column[]): string {
+  return cols.map((c) => `${readExpr(dialect, c)} AS ${c.name}`).join(', ');
+}
+
+function readExpr(dialect: Dialect, c: Column): string {
+  switch (c.type) {
+    case 'instant':
+      return dialect === 'duckdb'
+        ? `epoch_ms(${c.name})`
+        : `to_char(${c.name} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+    case 'date':
+      return dialect === 'duckdb' ? `CAST(${c.name} AS VARCHAR)` : `to_char(${c.name}, 'YYYY-MM-DD')`;
+    case 'json':
+      return dialect === 'duckdb' ? c.name : `${c.name}::text`;
+    default:
+      return c.name;
+  }
+}
+
+/** A value as bound to a statement: text (instants and dates as ISO text, JSON as text), a double, or null. */
+export type BoundValue = string | number | null;
+
+/** The bound value of each column of `cols` for one record, in column order. */
+export function rowValues(cols: readonly Column[], record: object): BoundValue[] {
+  const r = record as Record<string, unknown>;
+  return cols.map((c) => {
+    const v = r[c.name];
+    if (v === null || v === undefined) return null;
+    if (c.type === 'json') return JSON.stringify(v);
+    return v as string | number;
+  });
+}
+
+/** The contacts of these accounts grouped by account id, rows assumed ordered by account and time. */
+export function groupContacts(rows: readonly Record<string, unknown>[]): Map<string, ContactRow[]> {
+  const out = new Map<string, ContactRow[]>();
+  for (const row of rows) {
+    const c = rowToContactRow(row);
+    const list = out.get(c.account_id);
+    if (list) list.push(c);
+    else out.set(c.account_id, [c]);
+  }
+  return out;
+}
+
+function instant(v: unknown): string {
+  return typeof v === 'string' ? v : new Date(Number(v)).toISOString();
+}
+
+const str = (v: unknown): string => v as string;
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : (v as string));
+const num = (v: unknown): number => v as number;
+const json = <T>(v: unknown): T => JSON.parse(v as string) as T;
+const jsonOrNull = <T>(v: unknown): T | null => (v === null || v === undefined ? null : json<T>(v));
+
+/** A contact row as the data contract has it, from a row read with `selectList`. */
+export function rowToContactRow(row: Record<string, unknown>): ContactRow {
+  return {
+    account_id: str(row.account_id),
+    ts: instant(row.ts),
+    channel: str(row.channel) as ContactRow['channel'],
+    outcome: str(row.outcome) as ContactRow['outcome'],
+    promise_amount: row.promise_amount === null ? null : num(row.promise_amount),
+    promise_date: strOrNull(row.promise_date),
+    agent_id: strOrNull(row.agent_id),
+  };
+}
+
+/** A decision as it was appended, from a row read with `selectList` over `DECISION_COLUMNS`. */
+export function rowToDecision(row: Record<string, unknown>): DecisionRecord {
+  return {
+    decision_id: str(row.decision_id),
+    decided_at: instant(row.decided_at),
+    account_id: str(row.account_id),
+    as_of_date: str(row.as_of_date),
+    model_version: str(row.model_version),
+    policy_version: str(row.policy_version),
+    experiment_arm: strOrNull(row.experiment_arm) as DecisionRecord['experiment_arm'],
+    willingness: num(row.willingness),
+    ability: num(row.ability),
+    expected_recovery: num(row.expected_recovery),
+    segment: str(row.segment),
+    treatment: str(row.treatment),
+    channel: strOrNull(row.channel),
+    earliest_contact_at: strOrNull(row.earliest_contact_at),
+    call_team: strOrNull(row.call_team),
+    offer: jsonOrNull<DecisionRecord['offer']>(row.offer),
+    reason_codes: json<string[]>(row.reason_codes),
+    reasons: json<string[]>(row.reasons),
+    guardrails: json<string[]>(row.guardrails),
+    shadow: jsonOrNull<DecisionRecord['shadow']>(row.shadow),
+    request_id: strOrNull(row.request_id),
+  };
+}
+
+/** True when `s` is exactly what `Date.prototype.toISOString()` writes for some instant. */
+function isCanonicalInstant(s: unknown): boolean {
+  if (typeof s !== 'string') return false;
+  const t = Date.parse(s);
+  return Number.isFinite(t) && new Date(t).toISOString() === s;
+}
+
+function invalid(kind: string, id: unknown, field: string, expected: string, got: unknown): LedgerError {
+  return new LedgerError(
+    'invalid_record',
+    `${kind} ${JSON.stringify(id)}: ${field} must be ${expected}; got ${JSON.stringify(got)}. Nothing was written`,
+  );
+}
+
+/**
+ * Checks a batch of decisions before it is written, so what comes back is exactly what went in: `decided_at` in
+ * the form `Date.prototype.toISOString()` writes (it is stored as a timestamp, and read back in that form),
+ * `as_of_date` a real YYYY-MM-DD date, `earliest_contact_at` an ISO timestamp with offset (kept verbatim), the
+ * scores finite, and no `decision_id` twice in the batch.
+ * @throws {LedgerError} `invalid_record` naming the decision and field, or `duplicate_id`.
+ */
+export function checkDecisions(rows: readonly DecisionRecord[]): void {
+  const seen = new Set<string>();
+  for (const r of rows) {
+    const id = r.decision_id;
+    if (typeof id !== 'string' || id === '')
+      throw invalid('decision', id, 'decision_id', 'a non-empty string', id);
+    if (seen.has(id)) throw duplicateInBatch('decision_id', id, rows.length, 'decisions');
+    seen.add(id);
+    if (!isCanonicalInstant(r.decided_at))
+      throw invalid(
+        'decision',
+        id,
+        'decided_at',
+        'an ISO 8601 UTC instant as Date.toISOString() writes it (e.g. 2026-11-20T15:00:00.000Z)',
+        r.decided_at,
+      );
+    if (typeof r.as_of_date !== 'string' || !isIsoDate(r.as_of_date))
+      throw invalid('decision', id, 'as_of_date', 'a date YYYY-MM-DD', r.as_of_date);
+    if (
+      r.earliest_contact_at !== null &&
+      (typeof r.earliest_contact_at !== 'string' || !isIsoTimestamp(r.earliest_contact_at))
+    )
+      throw invalid(
+        'decision',
+        id,
+        'earliest_contact_at',
+        'null or an ISO 8601 timestamp with offset',
+        r.earliest_contact_at,
+      );
+    for (const f of ['willingness', 'ability', 'expected_recovery'] as const)
+      if (typeof r[f] !== 'number' || !Number.isFinite(r[f]))
+        throw invalid('decision', id, f, 'a finite number', r[f]);
+  }
+}
+
+/**
+ * Checks a batch of contacts before it is written: the data-contract fields against the contract's own schema,
+ * `recorded_at` an ISO timestamp with offset, and no `contact_id` twice in the batch.
+ * @throws {LedgerError} `invalid_record` naming the contact and field, or `duplicate_id`.
+ */
+export function checkContacts(rows: readonly ContactRecord[]): void {
+  const seen = new Set<string>();
+  for (const r of rows) {
+    const id = r.contact_id;
+    if (typeof id !== 'string' || id === '')
+      throw invalid('contact', id, 'contact_id', 'a non-empty string', id);
+    if (seen.has(id)) throw duplicateInBatch('contact_id', id, rows.length, 'contacts');
+    seen.add(id);
+    const parsed = contactsTable.schema.safeParse(r);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      throw new LedgerError(
+        'invalid_record',
+        `contact ${JSON.stringify(id)}: ${issues}. Nothing was written`,
+      );
+    }
+    if (typeof r.recorded_at !== 'string' || !isIsoTimestamp(r.recorded_at))
+      throw invalid('contact', id, 'recorded_at', 'an ISO 8601 timestamp with offset', r.recorded_at);
+  }
+}
+
+function duplicateInBatch(field: string, id: string, n: number, what: string): LedgerError {
+  return new LedgerError(
+    'duplicate_id',
+    `${field} ${JSON.stringify(id)} appears twice in the batch: the batch of ${n} ${what} was not written`,
+  );
+}
+
+/** The error for a primary-key violation reported by a store (an id already in the ledger). */
+export function duplicateInLedger(
+  field: string,
+  id: string | null,
+  n: number,
+  what: string,
+  cause: unknown,
+): LedgerError {
+  const which = id === null ? `a ${field}` : `${field} ${JSON.stringify(id)}`;
+  return new LedgerError(
+    'duplicate_id',
+    `${which} is already in the ledger: the batch of ${n} ${what} was not written`,
+    { cause },
+  );
+}
+
+/**
+ * `sinceMs` as the ISO instant bound to queries (`$1::timestamptz`): exact to the millisecond, where dividing by
+ * 1000 into float seconds could move the boundary.
+ * @throws {RangeError} when `sinceMs` is not a finite number of milliseconds.
+ */
+export function sinceIso(sinceMs: number): string {
+  const d = new Date(sinceMs);
+  if (!Number.isFinite(sinceMs) || Number.isNaN(d.getTime()))
+    throw new RangeError(`sinceMs must be a finite epoch time in milliseconds; got ${sinceMs}`);
+  return d.toISOString();
+}
+
+/**
+ * The text of an error, for messages: a Node system error's code (ECONNREFUSED, ENOTFOUND — the address is in the
+ * message already), else its message (a database's own words), else whatever it is. Node's AggregateError (every
+ * address of a host refused) carries neither at its top: the first inner error speaks for it.
+ */
+export function errorText(e: unknown): string {
+  if (e instanceof AggregateError && e.errors.length > 0 && !e.message) return errorText(e.errors[0]);
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z0-9_]+$/.test(code)) return code;
+    if (e.message) return e.message;
+    if (typeof code === 'string') return code;
+  }
+  return String(e);
+}
