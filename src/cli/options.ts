@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { isIsoTimestamp } from '../core/schema/columns.ts';
 
 /** Commander parser for an integer option within bounds; the error names what was expected and what came. */
 export function intOption(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -58,4 +59,13 @@ export function jsonObjectOption(name: string) {
     }
     return v as Record<string, unknown>;
   };
+}
+
+/** Commander parser for `--now`: an ISO 8601 instant with an offset, as epoch milliseconds. */
+export function instantOption(value: string): number {
+  if (!isIsoTimestamp(value))
+    throw new InvalidArgumentError(
+      `--now must be an ISO 8601 time with an offset (e.g. 2026-11-25T14:30:00Z), got '${value}'`,
+    );
+  return Date.parse(value);
 }

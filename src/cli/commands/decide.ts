@@ -1,18 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { RepayriskError } from '../../core/errors.ts';
-import { isIsoTimestamp } from '../../core/schema/columns.ts';
 import { decideJsonLines, lineErrorText } from '../../pipeline/decide-jsonl.ts';
 import { DEFAULT_POLICY_PATH, readPolicyFile } from '../../registry/policy-file.ts';
-import { intOption } from '../options.ts';
-
-function instantOption(value: string): number {
-  if (!isIsoTimestamp(value))
-    throw new InvalidArgumentError(
-      `--now must be an ISO 8601 time with an offset (e.g. 2026-11-25T14:30:00Z), got '${value}'`,
-    );
-  return Date.parse(value);
-}
+import { instantOption, intOption } from '../options.ts';
 
 export function registerDecide(program: Command): void {
   program

@@ -1,0 +1,560 @@
+import { createHash } from 'node:crypto';
+import { closeSync, createReadStream, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { RepayriskError } from '../core/errors.ts';
+import type { ContactLike, InstallmentLike } from '../core/features/history.ts';
+import { policySlots } from '../core/policy/batch.ts';
+import type { CallSlots } from '../core/policy/capacity.ts';
+import type { ColumnKind, ColumnSpec, TableSpec } from '../core/schema/columns.ts';
+import { TREATMENTS, type Treatment } from '../core/schema/enums.ts';
+import { fieldIssues } from '../core/schema/issues.ts';
+import { type AccountRow, TABLES } from '../core/schema/tables.ts';
+import { archiveSchema, toArchive } from '../core/scoring/input.ts';
+import type { AccountArchive } from '../core/scoring/score.ts';
+import { isTimeZone } from '../core/time/timezone.ts';
+import { CsvTableWriter } from '../data/csv-writer.ts';
+import { duckType, sqlIdent, sqlString, withDuckDB } from '../data/duckdb.ts';
+import { GroupCursor } from '../data/group-stream.ts';
+import { findHistoryFiles } from '../data/history.ts';
+import { readTable } from '../data/reader.ts';
+import { loadArtifact, readManifest, readPointer } from '../registry/artifact.ts';
+import { DEFAULT_POLICY_PATH, readPolicyFile } from '../registry/policy-file.ts';
+import type { LiveState } from '../service/live-types.ts';
+import { type ScoredAccount, scoreAndDecide } from '../service/score-request.ts';
+import { type LineError, lineErrorText } from './decide-jsonl.ts';
+import { SNAPSHOT_FEATURES } from './evaluate-artifact.ts';
+
+/** Accounts scored and decided per call of `scoreAndDecide` when the book is streamed. */
+export const BOOK_CHUNK = 5000;
+
+/** UTC+14: the first zone to start a calendar day does so 14 hours before UTC. */
+const EARLIEST_OFFSET_MS = 14 * 3_600_000;
+
+/** Name of the model family whose CHAMPION `repayrisk score` uses by default (`models/repayrisk/CHAMPION`). */
+export const MODEL_NAME = 'repayrisk';
+
+const column = (name: string, kind: ColumnKind, nullable: boolean, description: string): ColumnSpec => ({
+  name,
+  kind,
+  nullable,
+  description,
+});
+const text = { type: 'text' } as const;
+const num = { type: 'number' } as const;
+const int = { type: 'int' } as const;
+const ts = { type: 'timestamp' } as const;
+
+/**
+ * The columns `repayrisk score --history | --accounts` writes, in order; the same in CSV and Parquet. Lists
+ * (`reason_codes`, `guardrails`) are joined with `|`. Parquet types follow `duckType` (timestamps as
+ * TIMESTAMPTZ instants; the CSV keeps `earliest_contact_at` with the customer's local offset).
+ */
+export const BOOK_OUTPUT: TableSpec = {
+  name: 'scores',
+  description: 'One decision per scored account.',
+  key: ['decision_id'],
+  columns: [
+    column('decision_id', { type: 'id' }, false, '`<run id>-<n>`, n = 1-based position in the output.'),
+    column('account_id', { type: 'id' }, false, 'Account identifier.'),
+    column('as_of_date', { type: 'date' }, false, 'Snapshot date the account was scored as of.'),
+    column('decided_at', ts, false, 'Decision instant (`--now`), UTC.'),
+    column('willingness', num, false, 'P(pays anything within 30 days).'),
+    column('ability', num, false, 'P(payments within 30 days cover the overdue | pays).'),
+    column('expected_recovery', num, false, 'Expected recovery of the chosen treatment (currency).'),
+    column('segment', text, false, 'Willingness × ability cell.'),
+    column('treatment', { type: 'enum', values: TREATMENTS }, false, 'What to do today.'),
+    column('channel', text, true, 'Channel to use; empty for hold.'),
+    column('earliest_contact_at', ts, true, 'First lawful contact instant; empty for hold.'),
+    column('offer_monthly_payment', num, true, 'Plan offers: monthly payment (currency).'),
+    column('offer_term_months', int, true, 'Plan offers: months the plan runs.'),
+    column('offer_term_extension_months', int, true, 'Plan offers: months added to the term.'),
+    column('offer_interest_relief', num, true, 'Plan offers: fraction of the APR waived.'),
+    column('offer_apr', num, true, 'Plan offers: APR after relief (fraction).'),
+    column(
+      'offer_affordable',
+      { type: 'bool' },
+      true,
+      'Plan offers: false when even the best terms exceed capacity.',
+    ),
+    column('reason_codes', text, false, 'Reason codes, `|`-joined, strategy first.'),
+    column('guardrails', text, true, 'Guardrails that fired, `|`-joined; empty when none.'),
+    column('model_version', text, false, 'Artifact version that scored the account.'),
+    column('policy_version', text, false, 'Policy version that decided it.'),
+    column('experiment_arm', text, true, 'Policy experiment arm; empty when the policy has none.'),
+    column('call_team', text, true, 'Team whose call slot a human call took (capacity runs); else empty.'),
+  ],
+};
+
+/** Staging adds the output position, so rows decided out of order (capacity) can be put back in order. */
+const ORDINAL = '__n';
+const STAGING: TableSpec = {
+  ...BOOK_OUTPUT,
+  columns: [...BOOK_OUTPUT.columns, column(ORDINAL, int, false, 'Output position.')],
+};
+
+export type BookFormat = 'csv' | 'parquet';
+
+/**
+ * The output format named by a file's extension.
+ * @throws RepayriskError `invalid_argument` when it is neither `.csv` nor `.parquet`.
+ */
+export function bookFormat(out: string): BookFormat {
+  const lower = out.toLowerCase();
+  if (lower.endsWith('.csv')) return 'csv';
+  if (lower.endsWith('.parquet')) return 'parquet';
+  throw new RepayriskError('invalid_argument', `--out must end in .csv or .parquet, got '${out}'`);
+}
+
+/**
+ * The models and policy a batch run decides with, as the service holds them (no shadow challenger in batch).
+ * `model` defaults to the champion `<modelsRoot>/repayrisk/<CHAMPION>`, `policy` to `policies/default.yaml`.
+ * @throws RepayriskError `io` when there is no champion to default to; ModelError when the artifact fails
+ *   strict loading; PolicyError listing every problem of the policy file.
+ */
+export async function loadBatchState(
+  o: { model?: string; policy?: string; modelsRoot?: string } = {},
+): Promise<LiveState> {
+  const root = o.modelsRoot ?? 'models';
+  let dir = o.model;
+  if (dir === undefined) {
+    const v = readPointer(root, MODEL_NAME, 'CHAMPION');
+    if (v === null)
+      throw new RepayriskError(
+        'io',
+        `no --model given and ${join(root, MODEL_NAME, 'CHAMPION')} does not exist; pass --model DIR`,
+      );
+    dir = join(root, MODEL_NAME, v);
+  }
+  const mode = readManifest(dir).mode;
+  if (mode !== 'snapshots')
+    throw new RepayriskError(
+      'invalid_argument',
+      `${dir} is a ${mode} model; scoring a book needs a model trained with train --history (score --table takes ${mode} models)`,
+    );
+  const art = await loadArtifact(dir, SNAPSHOT_FEATURES);
+  const { willingness, ability } = art.models;
+  if (!willingness || !ability)
+    throw new RepayriskError('invalid_argument', `${dir}: needs a willingness and an ability model`);
+  const policyPath = o.policy ?? DEFAULT_POLICY_PATH;
+  return {
+    champion: { dir, manifest: art.manifest, version: art.manifest.version, willingness, ability },
+    challenger: null,
+    policy: await readPolicyFile(policyPath),
+    policyPath,
+    loadedAt: new Date().toISOString(),
+  };
+}
+
+/** Where the accounts come from: a history folder (scored as of one snapshot date) or archives as JSON lines. */
+export type BookInput = { history: string; asOf?: string } | { accounts: string };
+
+export interface BookRun {
+  state: LiveState;
+  input: BookInput;
+  /** `.csv` or `.parquet`; written atomically (temp file, fsync, rename). */
+  out: string;
+  /**
+   * Decision instant, epoch ms. Default: with `history`, the as-of date at 12:00 UTC (the same calendar day in
+   * every zone from UTC−11 to UTC+11, and reproducible); with `accounts`, `clock()` — as the score API does.
+   */
+  now?: number;
+  /** The day's call slots; undefined = the policy's capacity; null = unlimited. */
+  slots?: CallSlots | null;
+  /** Accounts per `scoreAndDecide` call (default BOOK_CHUNK). Does not change any result. */
+  chunkSize?: number;
+  clock?: () => number;
+  /** Accounts (history) or lines (accounts) read so far, of `total`. */
+  onProgress?: (done: number, total: number, unit: string) => void;
+  /** A line or snapshot that could not be scored, rendered for stderr; the run goes on without it. */
+  onInvalid?: (message: string) => void;
+  /** A free-form status (e.g. the capacity pass). */
+  onNote?: (message: string) => void;
+}
+
+export interface BookSummary {
+  out: string;
+  format: BookFormat;
+  /** Prefix of every decision id: `b` + 12 hex of a digest of the inputs, times, versions and slots. */
+  runId: string;
+  /** Snapshot date scored (history input), else null. */
+  asOf: string | null;
+  /** Decision instant, ISO 8601 UTC. */
+  now: string;
+  scored: number;
+  /** History input: accounts of the book without a snapshot on the as-of date. */
+  skipped: number;
+  /** Lines (accounts input) or snapshots (history input) that could not be scored. */
+  invalid: number;
+  treatments: Record<Treatment, number>;
+  /** Human-call candidates that competed for the day's slots; null when calls were unlimited. */
+  callCandidates: number | null;
+  /** Of them, those that got a slot. */
+  callsAllocated: number | null;
+  seconds: number;
+}
+
+/** One unit the input yields: an archive to score, or why one could not be read. */
+type BookItem = { archive: AccountArchive } | { invalid: string };
+
+interface BookSource {
+  total: number;
+  unit: string;
+  asOf: string | null;
+  skipped: number;
+  defaultNow: number | null;
+  /** sha256 of the input files' bytes, for the run id. */
+  fingerprint: string;
+  items: AsyncGenerator<BookItem>;
+}
+
+/**
+ * Scores and decides a whole book through `scoreAndDecide` — the function behind the score API — so every row
+ * equals what the API answers for that account at the same `now`. Rows come out in input order (account_id order
+ * for a history, line order for JSON lines), one per account.
+ *
+ * Memory: without call capacity, one chunk of archives at a time (flat for any book). With capacity (the
+ * policy's or `slots`), the day's slots must go to the best calls of the whole book, not of a chunk: each chunk is
+ * decided with unlimited calls — capacity never changes a decision that is not a human call — and only the
+ * archives of the human-call candidates are kept; at the end they are decided once more as one batch with the
+ * slots, which is exactly what one whole-book batch gives them.
+ *
+ * @throws RepayriskError / DataContractError when the input cannot be read; no output file is left then.
+ */
+export async function scoreBook(run: BookRun): Promise<BookSummary> {
+  const clock = run.clock ?? Date.now;
+  const t0 = clock();
+  const format = bookFormat(run.out);
+  const { state } = run;
+  const slots = run.slots === undefined ? policySlots(state.policy) : run.slots;
+  const source = 'history' in run.input ? await historySource(run.input) : await accountsSource(run.input);
+  const now = run.now ?? source.defaultNow ?? clock();
+  // The snapshot describes the start of its day; a decision before any zone reached that day would use it early.
+  if (source.asOf !== null && now < Date.parse(`${source.asOf}T00:00:00Z`) - EARLIEST_OFFSET_MS)
+    throw new RepayriskError(
+      'invalid_argument',
+      `--now ${new Date(now).toISOString()} is before the as-of date ${source.asOf}: its snapshots did not exist yet`,
+    );
+  const digest = createHash('sha256');
+  digest.update(
+    JSON.stringify({
+      input: 'history' in run.input ? 'history' : 'accounts',
+      asOf: source.asOf,
+      now,
+      model: state.champion.version,
+      policy: state.policy.version,
+      slots,
+      files: source.fingerprint,
+    }),
+  );
+  const runId = `b${digest.digest('hex').slice(0, 12)}`;
+
+  const chunkSize = run.chunkSize ?? BOOK_CHUNK;
+  const stagingPath = `${run.out}.staging-${process.pid}.csv`;
+  const tmpPath = `${run.out}.tmp-${process.pid}`;
+  const treatments = Object.fromEntries(TREATMENTS.map((t) => [t, 0])) as Record<Treatment, number>;
+  let scored = 0;
+  let invalid = 0;
+  let read = 0;
+  let callsAllocated = 0;
+  const deferred: { archive: AccountArchive; n: number }[] = [];
+  let writer: CsvTableWriter;
+  try {
+    writer = new CsvTableWriter(stagingPath, STAGING);
+  } catch (e) {
+    throw new RepayriskError('io', `cannot write next to ${run.out}: ${(e as Error).message}`);
+  }
+  let open = true;
+  const closeStaging = () => {
+    if (open) {
+      open = false; // never close a descriptor twice: its number may belong to another file by then
+      writer.close();
+    }
+  };
+  try {
+    const emit = (r: ScoredAccount, n: number) => {
+      writer.write([...outputCells(r), n]);
+      treatments[r.treatment]++;
+      if (r.call_team !== null) callsAllocated++;
+    };
+    const decideAll = (batch: readonly { archive: AccountArchive; n: number }[], s: CallSlots | null) => {
+      let k = 0;
+      return scoreAndDecide(
+        batch.map((b) => b.archive),
+        state,
+        now,
+        { slots: s, newId: () => `${runId}-${batch[k++]!.n}` },
+      ).results;
+    };
+    let chunk: { archive: AccountArchive; n: number }[] = [];
+    const flush = () => {
+      decideAll(chunk, null).forEach((r, i) => {
+        // Capacity only ever changes human calls: every other decision is final now.
+        if (slots !== null && r.treatment === 'human_call') deferred.push(chunk[i]!);
+        else emit(r, chunk[i]!.n);
+      });
+      chunk = [];
+      run.onProgress?.(read, source.total, source.unit);
+    };
+    for await (const item of source.items) {
+      if ((++read & 1023) === 0) run.onProgress?.(read, source.total, source.unit);
+      if ('invalid' in item) {
+        invalid++;
+        run.onInvalid?.(item.invalid);
+        continue;
+      }
+      chunk.push({ archive: item.archive, n: ++scored });
+      if (chunk.length >= chunkSize) flush();
+    }
+    if (chunk.length) flush();
+    run.onProgress?.(read, source.total, source.unit);
+    if (slots !== null && deferred.length) {
+      run.onNote?.(`sharing the call slots among ${deferred.length.toLocaleString('en-US')} call candidates`);
+      decideAll(deferred, slots).forEach((r, i) => {
+        emit(r, deferred[i]!.n);
+      });
+    }
+    closeStaging();
+    await finishOutput(stagingPath, tmpPath, format, deferred.length > 0);
+    fsyncFile(tmpPath);
+    renameSync(tmpPath, run.out);
+  } catch (e) {
+    try {
+      closeStaging();
+    } catch {
+      // the staging file is removed below either way
+    }
+    rmSync(tmpPath, { force: true });
+    throw e;
+  } finally {
+    rmSync(stagingPath, { force: true });
+  }
+  return {
+    out: run.out,
+    format,
+    runId,
+    asOf: source.asOf,
+    now: new Date(now).toISOString(),
+    scored,
+    skipped: source.skipped,
+    invalid,
+    treatments,
+    callCandidates: slots === null ? null : deferred.length,
+    callsAllocated: slots === null ? null : callsAllocated,
+    seconds: (clock() - t0) / 1000,
+  };
+}
+
+/** The output row of a scored account, positional in BOOK_OUTPUT order. */
+function outputCells(r: ScoredAccount): (string | number | boolean | null)[] {
+  const o = r.offer;
+  return [
+    r.decision_id,
+    r.account_id,
+    r.as_of_date,
+    r.decided_at,
+    r.scores.willingness,
+    r.scores.ability,
+    r.scores.expected_recovery,
+    r.segment,
+    r.treatment,
+    r.channel,
+    r.earliest_contact_at,
+    o ? o.monthly_payment : null,
+    o ? o.term_months : null,
+    o ? o.term_extension_months : null,
+    o ? o.interest_relief : null,
+    o ? o.apr : null,
+    o ? o.affordable : null,
+    r.reason_codes.join('|'),
+    r.guardrails.length ? r.guardrails.join('|') : null,
+    r.model_version,
+    r.policy_version,
+    r.experiment_arm,
+    r.call_team,
+  ];
+}
+
+/**
+ * Turns the staging CSV into the output at `tmpPath` with DuckDB: CSV keeps every cell's text as written
+ * (read back as VARCHAR), Parquet gets typed columns. Sorted by position only when some rows were decided late.
+ */
+async function finishOutput(staging: string, tmpPath: string, format: BookFormat, sort: boolean) {
+  const typeOf = (c: ColumnSpec) =>
+    c.name === ORDINAL ? 'BIGINT' : format === 'csv' ? 'VARCHAR' : duckType(c);
+  const columns = STAGING.columns.map((c) => `${sqlString(c.name)}: ${sqlString(typeOf(c))}`).join(', ');
+  const select = BOOK_OUTPUT.columns.map((c) => sqlIdent(c.name)).join(', ');
+  const src = `read_csv(${sqlString(staging)}, header = true, delim = ',', quote = '"', escape = '"', columns = {${columns}})`;
+  const options = format === 'csv' ? 'FORMAT csv, HEADER true' : 'FORMAT parquet, COMPRESSION zstd';
+  await withDuckDB(async (conn) => {
+    await conn.run(
+      `COPY (SELECT ${select} FROM ${src}${sort ? ` ORDER BY ${sqlIdent(ORDINAL)}` : ''}) TO ${sqlString(tmpPath)} (${options})`,
+    );
+  });
+}
+
+function fsyncFile(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** sha256 of files' bytes (streamed), each chunk also handed to `see`. */
+async function filesSha256(paths: readonly string[], see?: (b: Buffer) => void): Promise<string> {
+  const h = createHash('sha256');
+  for (const path of paths) {
+    try {
+      for await (const b of createReadStream(path)) {
+        h.update(b as Buffer);
+        see?.(b as Buffer);
+      }
+    } catch (e) {
+      throw new RepayriskError('io', `cannot read ${path}: ${(e as Error).message}`);
+    }
+  }
+  return h.digest('hex');
+}
+
+const DATE_SHAPE = `'[0-9]{4}-[0-9]{2}-[0-9]{2}'`;
+
+/**
+ * A history folder scored as of one snapshot date: each account's snapshot that day with all of its instalments
+ * and contacts (the feature builder and the guardrails ignore what lies after the snapshot and `now`). The three
+ * tables are streamed sorted by account and merge-joined, so memory holds one account's history at a time.
+ */
+async function historySource(input: { history: string; asOf?: string }): Promise<BookSource> {
+  const files = findHistoryFiles(input.history, ['accounts', 'installments', 'contacts']);
+  const accountsFile = files.accounts!;
+  const name = basename(accountsFile);
+  const raw = accountsFile.toLowerCase().endsWith('.parquet')
+    ? `read_parquet(${sqlString(accountsFile)})`
+    : `read_csv(${sqlString(accountsFile)}, all_varchar = true, header = true)`;
+  const dates = `(SELECT CAST("account_id" AS VARCHAR) AS id, CAST("as_of_date" AS VARCHAR) AS d FROM ${raw})`;
+  const facts = await withDuckDB(async (conn) => {
+    const q = async (sql: string) => {
+      try {
+        return (await conn.runAndReadAll(sql)).getRowObjectsJson()[0]!;
+      } catch (e) {
+        throw new RepayriskError('io', `${accountsFile}: ${String((e as Error).message).split('\n')[0]}`);
+      }
+    };
+    const all = await q(
+      `SELECT count(DISTINCT id) AS accounts, count(DISTINCT d) AS dates, min(d) AS first, max(d) AS last FROM ${dates} WHERE regexp_full_match(d, ${DATE_SHAPE})`,
+    );
+    const asOf = input.asOf ?? (all.last as string | null);
+    if (asOf === null) throw new RepayriskError('invalid_data', `${name} holds no snapshot`);
+    const day = await q(`SELECT count(*) AS snapshots FROM ${dates} WHERE d = ${sqlString(asOf)}`);
+    return {
+      asOf,
+      accounts: Number(all.accounts),
+      dates: Number(all.dates),
+      first: all.first as string,
+      last: all.last as string,
+      snapshots: Number(day.snapshots),
+    };
+  });
+  if (facts.snapshots === 0)
+    throw new RepayriskError(
+      'invalid_argument',
+      `--as-of ${facts.asOf}: ${name} has no snapshot that day; its ${facts.dates} snapshot date(s) run from ${facts.first} to ${facts.last}`,
+    );
+  const asOf = facts.asOf;
+  // A malformed date passes the filter, so the reader names it instead of it being skipped silently.
+  const where = `CAST("as_of_date" AS VARCHAR) = ${sqlString(asOf)} OR NOT coalesce(regexp_full_match(CAST("as_of_date" AS VARCHAR), ${DATE_SHAPE}), false)`;
+  async function* items(): AsyncGenerator<BookItem> {
+    const byAccount = ['account_id'];
+    const ins = new GroupCursor(
+      readTable(files.installments!, TABLES.installments, { orderBy: byAccount })[Symbol.asyncIterator](),
+      'account_id',
+    );
+    const con = new GroupCursor(
+      readTable(files.contacts!, TABLES.contacts, { orderBy: byAccount })[Symbol.asyncIterator](),
+      'account_id',
+    );
+    try {
+      let previous: string | null = null;
+      for await (const batch of readTable(accountsFile, TABLES.accounts, { where, orderBy: byAccount })) {
+        for (const row of batch) {
+          const account = row as unknown as AccountRow;
+          const id = account.account_id;
+          if (id === previous)
+            throw new RepayriskError(
+              'invalid_data',
+              `${name}: account ${id} has more than one snapshot dated ${asOf}; the data contract allows one per account and day`,
+            );
+          previous = id;
+          const installments = (await ins.take(id)) as unknown as InstallmentLike[];
+          const contacts = (await con.take(id)) as unknown as ContactLike[];
+          if (!isTimeZone(account.timezone))
+            yield {
+              invalid: `${name}: account ${id} (${asOf}): timezone: expected an IANA time zone (e.g. America/Chicago) (got ${JSON.stringify(account.timezone)})`,
+            };
+          else yield { archive: { account, installments, contacts } };
+        }
+      }
+    } finally {
+      await Promise.all([ins.close(), con.close()]);
+    }
+  }
+  return {
+    total: facts.snapshots,
+    unit: 'accounts',
+    asOf,
+    skipped: facts.accounts - facts.snapshots,
+    defaultNow: Date.parse(`${asOf}T12:00:00Z`),
+    fingerprint: await filesSha256([accountsFile, files.installments!, files.contacts!]),
+    items: items(),
+  };
+}
+
+/** JSON lines, one archive each (`archiveSchema`); a bad line becomes an error naming its line and fields. */
+async function accountsSource(input: { accounts: string }): Promise<BookSource> {
+  const path = input.accounts;
+  // Non-blank lines, counted while digesting, are the progress total.
+  let lines = 0;
+  let content = false;
+  const fingerprint = await filesSha256([path], (buf) => {
+    for (let i = 0; i < buf.length; i++) {
+      const c = buf[i]!;
+      if (c === 0x0a) {
+        if (content) lines++;
+        content = false;
+      } else if (c !== 0x20 && c !== 0x09 && c !== 0x0d) content = true;
+    }
+  });
+  if (content) lines++;
+  async function* items(): AsyncGenerator<BookItem> {
+    const rl = createInterface({
+      input: createReadStream(path, 'utf8'),
+      crlfDelay: Number.POSITIVE_INFINITY,
+    });
+    let line = 0;
+    for await (const textLine of rl) {
+      line++;
+      if (textLine.trim() === '') continue;
+      const error = (issues: LineError['issues']) => ({ invalid: lineErrorText({ line, issues }) });
+      let raw: unknown;
+      try {
+        raw = JSON.parse(textLine);
+      } catch (e) {
+        yield error([{ path: '(line)', message: `not JSON: ${(e as Error).message}` }]);
+        continue;
+      }
+      const parsed = archiveSchema.safeParse(raw, { reportInput: true });
+      if (!parsed.success) yield error(fieldIssues(parsed.error));
+      else yield { archive: toArchive(parsed.data) };
+    }
+  }
+  return {
+    total: lines,
+    unit: 'lines',
+    asOf: null,
+    skipped: 0,
+    defaultNow: null,
+    fingerprint,
+    items: items(),
+  };
+}
