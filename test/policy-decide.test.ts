@@ -372,6 +372,12 @@ describe('plan offers', () => {
     },
   );
 
+  it('a near-zero APR (1e-17) amortises like an interest-free loan, not a division by zero', () => {
+    const offer = sizePlan(loan(2000, 1e-17, 10), 0.5, PLAN);
+    expect(offer.monthly_payment).toBe(200);
+    expect(offer.term_months).toBe(10);
+  });
+
   it('a loan with 10 months left that fits without extension', () => {
     // capacity 3000 × 0.125 = 375; 2000 at 1 % a month over 10 months = 20 / (1 − 1.01^−10) = 211.16.
     const offer = sizePlan(loan(2000, 0.12, 10), 0.5, PLAN);

@@ -54,7 +54,9 @@ const REFUSED = OUTCOME_CODE.refused;
 /** Number of feature columns. */
 export const FEATURE_COUNT = FEATURES.length;
 
-const ratio = (a: number, b: number) => (b > 0 ? a / b : Number.NaN);
+/** A value that overflowed (a denormal income makes a ratio infinite) is missing, not infinite. */
+const finite = (x: number) => (Number.isFinite(x) ? x : Number.NaN);
+const ratio = (a: number, b: number) => (b > 0 ? finite(a / b) : Number.NaN);
 const flag = (b: boolean) => (b ? 1 : 0);
 
 /**
@@ -86,7 +88,7 @@ export function buildFeatures(s: SnapshotLike, h: PreparedHistory, out: Float64A
   out[k++] =
     income === null || income <= 0
       ? Number.NaN
-      : Math.log((s.installment_amount + s.amount_overdue + 1) / income);
+      : finite(Math.log((s.installment_amount + s.amount_overdue + 1) / income));
   out[k++] = income === null ? Number.NaN : ratio(s.installment_amount, income);
   out[k++] = employmentCode(s.employment_status);
   out[k++] = channelCode(s.preferred_channel);

@@ -25,24 +25,21 @@ export interface PlanOffer {
 
 /** Level payment that repays `amount` in `n` months at monthly rate `i`. */
 function levelPayment(amount: number, i: number, n: number): number {
-  return i === 0 ? amount / n : (amount * i) / (1 - (1 + i) ** -n);
+  // expm1/log1p keep 1 − (1 + i)^−n exact for tiny rates, where the naive form is 1 − 1 = 0.
+  return i === 0 ? amount / n : (amount * i) / -Math.expm1(-n * Math.log1p(i));
 }
 
 /** Fewest whole months in which payment `pay` repays `amount` at monthly rate `i`; Infinity if never. */
 function monthsNeeded(amount: number, i: number, pay: number): number {
   if (i === 0) return Math.ceil(amount / pay - 1e-9);
   if (pay <= amount * i) return Number.POSITIVE_INFINITY;
-  return Math.ceil(-Math.log(1 - (amount * i) / pay) / Math.log(1 + i) - 1e-9);
+  return Math.ceil(-Math.log1p(-(amount * i) / pay) / Math.log1p(i) - 1e-9);
 }
 
 /** Most whole months over which the level payment for `amount` at monthly rate `i` is still at least `pay`. */
 function longestAtLeast(amount: number, i: number, pay: number): number {
   const months =
-    i === 0
-      ? amount / pay
-      : pay <= amount * i
-        ? Infinity
-        : -Math.log(1 - (amount * i) / pay) / Math.log(1 + i);
+    i === 0 ? amount / pay : pay <= amount * i ? Infinity : -Math.log1p(-(amount * i) / pay) / Math.log1p(i);
   return Math.floor(months + 1e-9);
 }
 

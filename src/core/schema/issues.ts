@@ -26,7 +26,11 @@ export function fieldIssues(error: z.ZodError, prefix = ''): FieldIssue[] {
   const out: FieldIssue[] = [];
   const join = (parts: readonly PropertyKey[]) =>
     [prefix, ...parts.map(String)].filter((s) => s !== '').join('.') || '(root)';
+  // zod also runs a field's length/range checks on a value of the wrong type ("expected string" and "too
+  // small" for `[]`); the type is the one problem to name.
+  const wrongType = new Set(error.issues.filter((i) => i.code === 'invalid_type').map((i) => join(i.path)));
   for (const i of error.issues) {
+    if (i.code !== 'invalid_type' && wrongType.has(join(i.path))) continue;
     const input = (i as { input?: unknown }).input;
     if (i.code === 'unrecognized_keys') {
       for (const k of i.keys)

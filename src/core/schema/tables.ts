@@ -9,7 +9,8 @@ import {
   TREATMENTS,
 } from './enums.ts';
 
-const money = (description: string) => col.number(description, { min: 0, unit: 'currency' });
+/** Money is bounded so arithmetic on it stays finite (a trillion is beyond any consumer-credit amount). */
+const money = (description: string) => col.number(description, { min: 0, max: 1e12, unit: 'currency' });
 const flag = (description: string) => col.bool(description);
 const prob = (description: string) => col.number(description, { min: 0, max: 1, unit: 'probability' });
 
