@@ -6,6 +6,7 @@ import { registerEvaluate } from './commands/evaluate.ts';
 import { registerGenerate } from './commands/generate.ts';
 import { registerPromote } from './commands/promote.ts';
 import { registerScore } from './commands/score.ts';
+import { registerServe } from './commands/serve.ts';
 import { registerSummary } from './commands/summary.ts';
 import { registerTrain } from './commands/train.ts';
 import { registerValidate } from './commands/validate.ts';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerPromote(program);
   registerScore(program);
   registerDecide(program);
+  registerServe(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

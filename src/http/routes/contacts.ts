@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify';
+import { fieldIssues } from '../../core/schema/issues.ts';
+import type { ContactRecord } from '../../ledger/contract.ts';
+import { ledgerCall, type RouteContext } from '../context.ts';
+import { HttpError } from '../errors.ts';
+import { contactsRequestSchema } from '../schemas.ts';
+
+/**
+ * `POST /v1/contacts`: records contact attempts, all or nothing — one invalid row refuses the whole request with
+ * every failing path, so a dialer never has to work out which half of its upload landed. 201 with the ledger's
+ * contact ids (request order) once the append is durable.
+ */
+export function contactRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const schema = contactsRequestSchema(ctx.limits.maxContacts);
+  app.post('/v1/contacts', { config: { scope: 'contacts' } }, async (req, reply) => {
+    if (req.body === undefined)
+      throw new HttpError(400, 'invalid_request', 'a JSON body is required', [
+        { path: '(root)', message: 'required: { "contacts": [...] }' },
+      ]);
+    const parsed = schema.safeParse(req.body, { reportInput: true });
+    if (!parsed.success) throw HttpError.invalid(fieldIssues(parsed.error));
+    const rows = parsed.data.contacts;
+    req.batchSize = rows.length;
+    const recordedAt = new Date(ctx.now()).toISOString();
+    const records: ContactRecord[] = rows.map(({ decision_id, ...row }) => ({
+      ...row,
+      contact_id: ctx.newId(),
+      recorded_at: recordedAt,
+      decision_id: decision_id ?? null,
+    }));
+    await ledgerCall(ctx, 'record contacts', () => ctx.ledger.appendContacts(records));
+    ctx.metrics.contacts.inc({}, records.length);
+    return reply
+      .status(201)
+      .send({ recorded: records.length, contact_ids: records.map((r) => r.contact_id) });
+  });
+}

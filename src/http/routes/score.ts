@@ -1,0 +1,185 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { RepayriskError } from '../../core/errors.ts';
+import type { Policy } from '../../core/policy/load.ts';
+import type { FieldIssue } from '../../core/schema/issues.ts';
+import { fieldIssues } from '../../core/schema/issues.ts';
+import { archiveSchema, toArchive } from '../../core/scoring/input.ts';
+import type { AccountArchive } from '../../core/scoring/score.ts';
+import type { LiveState } from '../../service/live-types.ts';
+import { remainingSlots, type ScoredAccount, scoreAndDecide } from '../../service/score-request.ts';
+import { isJsonObject, ledgerCall, type RouteContext } from '../context.ts';
+import { HttpError } from '../errors.ts';
+import { scoreBatchSchema } from '../schemas.ts';
+
+const DAY_MS = 86_400_000;
+/** Ledger contact history read for each scored account (days); longer when the policy's windows are. */
+export const MIN_HISTORY_DAYS = 90;
+
+/**
+ * Days of recorded contacts the decision needs: at least 90, and at least the longest contact-cap window and the
+ * conversation cooldown of the live policy (a policy may set a cap window of up to a year).
+ */
+export function historyDays(policy: Policy): number {
+  const g = policy.guardrails;
+  return Math.max(
+    MIN_HISTORY_DAYS,
+    g.conversation_cooldown_days,
+    ...Object.values(g.caps).map((c) => c.days),
+  );
+}
+
+/** A batch item that did not validate: its index and every failing path (relative to the item). */
+export interface InvalidItem {
+  index: number;
+  status: 'invalid';
+  errors: FieldIssue[];
+}
+export type BatchItem = (ScoredAccount & { index: number; status: 'ok' }) | InvalidItem;
+
+/**
+ * `POST /v1/score`: one archive, or `{ accounts: [...] }`. The ledger's recent contacts are merged into each
+ * archive, the live champion scores, the live policy decides (today's call slots from the ledger), and the
+ * decisions are appended to the ledger before the answer leaves.
+ */
+export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const envelope = scoreBatchSchema(z.unknown(), ctx.limits.maxBatch);
+
+  /**
+   * Scores and decides the archives as one batch and records the decisions; returns the answer per input index.
+   * An archive the core cannot score (a RepayriskError from scoreAndDecide, e.g. the model gives NaN for extreme
+   * but schema-valid values) is set apart as unscorable and the rest are decided without it, so one such account
+   * cannot fail a whole batch.
+   */
+  // With a call capacity, reading today's used slots and recording the new calls must not interleave between
+  // requests, or two batches would both spend the same free slots: such requests take turns (per app).
+  let capacityTurn: Promise<unknown> = Promise.resolve();
+  function decideAndRecord(
+    items: readonly { index: number; archive: AccountArchive }[],
+    requestId: string,
+  ): Promise<{ scored: Map<number, ScoredAccount>; unscorable: Map<number, FieldIssue[]> }> {
+    const state = ctx.live.current();
+    if (!state.policy.capacity) return decideAndRecordWith(state, items, requestId);
+    const turn = capacityTurn.then(() => decideAndRecordWith(ctx.live.current(), items, requestId));
+    capacityTurn = turn.catch(() => undefined);
+    return turn;
+  }
+
+  async function decideAndRecordWith(
+    // One state for the whole request: a reload in between cannot mix two models or policies in one answer.
+    state: LiveState,
+    items: readonly { index: number; archive: AccountArchive }[],
+    requestId: string,
+  ): Promise<{ scored: Map<number, ScoredAccount>; unscorable: Map<number, FieldIssue[]> }> {
+    const now = ctx.now();
+    const ids = [...new Set(items.map((it) => it.archive.account.account_id))];
+    const ledgerContacts = await ledgerCall(ctx, 'read contact history', () =>
+      ctx.ledger.contactsFor(ids, now - historyDays(state.policy) * DAY_MS),
+    );
+    const slots = state.policy.capacity
+      ? remainingSlots(
+          state.policy,
+          await ledgerCall(ctx, 'read call slots', () =>
+            ctx.ledger.callSlotsUsed(Math.floor(now / DAY_MS) * DAY_MS),
+          ),
+        )
+      : null;
+    const decide = (batch: readonly { archive: AccountArchive }[], newId: () => string, withSlots = slots) =>
+      scoreAndDecide(
+        batch.map((b) => b.archive),
+        state,
+        now,
+        { ledgerContacts, slots: withSlots, newId, requestId },
+      );
+
+    const unscorable = new Map<number, FieldIssue[]>();
+    let good = items;
+    let out: ReturnType<typeof scoreAndDecide>;
+    try {
+      out = decide(good, ctx.newId);
+    } catch (e) {
+      if (!(e instanceof RepayriskError)) throw e;
+      // Find the culprits one by one (pure, nothing recorded, no ids spent), then decide the rest as a batch.
+      good = items.filter((it) => {
+        try {
+          decide([it], () => 'trial', null);
+          return true;
+        } catch (err) {
+          if (!(err instanceof RepayriskError)) throw err;
+          unscorable.set(it.index, [
+            { path: '(root)', message: `the account could not be scored: ${err.message}` },
+          ]);
+          return false;
+        }
+      });
+      out = good.length ? decide(good, ctx.newId) : { results: [], records: [] };
+    }
+    if (out.records.length)
+      await ledgerCall(ctx, 'record decisions', () => ctx.ledger.appendDecisions(out.records));
+    const scored = new Map<number, ScoredAccount>();
+    out.results.forEach((r, k) => {
+      scored.set(good[k]!.index, r);
+      ctx.metrics.decisions.inc({ treatment: r.treatment });
+      for (const g of r.guardrails) ctx.metrics.guardrails.inc({ guardrail: g });
+    });
+    if (unscorable.size) ctx.metrics.scoreItems.inc({ status: 'unscorable' }, unscorable.size);
+    return { scored, unscorable };
+  }
+
+  app.post('/v1/score', { config: { scope: 'score' } }, async (req) => {
+    const body = req.body;
+    if (body === undefined)
+      throw new HttpError(400, 'invalid_request', 'a JSON body is required', [
+        { path: '(root)', message: 'required: an account archive or { "accounts": [...] }' },
+      ]);
+
+    if (!(isJsonObject(body) && Object.hasOwn(body, 'accounts'))) {
+      const parsed = archiveSchema.safeParse(body, { reportInput: true });
+      req.batchSize = 1;
+      if (!parsed.success) {
+        ctx.metrics.scoreItems.inc({ status: 'invalid' });
+        throw HttpError.invalid(fieldIssues(parsed.error));
+      }
+      ctx.metrics.scoreItems.inc({ status: 'ok' });
+      const { scored, unscorable } = await decideAndRecord(
+        [{ index: 0, archive: toArchive(parsed.data) }],
+        req.id,
+      );
+      const issues = unscorable.get(0);
+      if (issues) throw new HttpError(400, 'unscorable', issues[0]!.message, issues);
+      return scored.get(0);
+    }
+
+    const env = envelope.safeParse(body, { reportInput: true });
+    if (!env.success) throw HttpError.invalid(fieldIssues(env.error));
+    const items = env.data.accounts;
+    req.batchSize = items.length;
+    const valid: { index: number; archive: AccountArchive }[] = [];
+    const invalid = new Map<number, FieldIssue[]>();
+    items.forEach((item, index) => {
+      const p = archiveSchema.safeParse(item, { reportInput: true });
+      if (p.success) valid.push({ index, archive: toArchive(p.data) });
+      else invalid.set(index, fieldIssues(p.error));
+    });
+    ctx.metrics.scoreItems.inc({ status: 'ok' }, valid.length);
+    ctx.metrics.scoreItems.inc({ status: 'invalid' }, invalid.size);
+    const { scored, unscorable } = valid.length
+      ? await decideAndRecord(valid, req.id)
+      : { scored: new Map<number, ScoredAccount>(), unscorable: new Map<number, FieldIssue[]>() };
+    if (scored.size === 0) {
+      const all = [...invalid, ...unscorable]
+        .sort((a, b) => a[0] - b[0])
+        .flatMap(([i, issues]) =>
+          issues.map((x) => ({ ...x, path: `accounts.${i}${x.path === '(root)' ? '' : `.${x.path}`}` })),
+        );
+      throw HttpError.invalid(all, 'every account in the batch');
+    }
+    const results: BatchItem[] = items.map((_, index) => {
+      const r = scored.get(index);
+      return r
+        ? { index, status: 'ok', ...r }
+        : { index, status: 'invalid', errors: invalid.get(index) ?? unscorable.get(index) ?? [] };
+    });
+    return { count: items.length, ok: scored.size, invalid: items.length - scored.size, results };
+  });
+}

@@ -1,0 +1,200 @@
+import { Writable } from 'node:stream';
+import type { ContactRow } from '../../src/core/schema/tables.ts';
+import { type ApiKey, hashKey } from '../../src/http/auth.ts';
+import type { ContactRecord, DecisionRecord, Ledger } from '../../src/ledger/contract.ts';
+import { loadLiveState } from '../../src/service/live.ts';
+import type { Live, LiveState, ReloadOutcome } from '../../src/service/live-types.ts';
+import { makeAccount } from './account.ts';
+
+/** Which ledger operations fail (throw) until switched back. */
+export interface LedgerFaults {
+  append?: boolean;
+  read?: boolean;
+  /** ping resolves false ('false') or throws ('throw'). */
+  ping?: false | 'false' | 'throw';
+}
+
+/**
+ * An in-memory ledger that honours the contract: appends are all or nothing, reads see only committed rows,
+ * `contactsFor` filters by account and `ts >= sinceMs`, `callSlotsUsed` counts decisions with a call team.
+ * `faults` makes operations fail on demand (the 503 paths).
+ */
+export class MemoryLedger implements Ledger {
+  readonly kind = 'memory';
+  readonly decisions: DecisionRecord[] = [];
+  readonly contacts: ContactRecord[] = [];
+  private readonly byAccount = new Map<string, ContactRecord[]>();
+  faults: LedgerFaults = {};
+  closed = false;
+
+  private check(kind: 'append' | 'read'): void {
+    if (this.closed) throw new Error('ledger is closed');
+    if (this.faults[kind]) throw new Error(`memory ledger: injected ${kind} failure`);
+  }
+
+  async appendDecisions(rows: readonly DecisionRecord[]): Promise<void> {
+    this.check('append');
+    this.decisions.push(...rows.map((r) => structuredClone(r)));
+  }
+
+  async appendContacts(rows: readonly ContactRecord[]): Promise<void> {
+    this.check('append');
+    const copies = rows.map((r) => structuredClone(r));
+    this.contacts.push(...copies);
+    for (const c of copies) {
+      const list = this.byAccount.get(c.account_id) ?? [];
+      list.push(c);
+      this.byAccount.set(c.account_id, list);
+    }
+  }
+
+  async getDecision(id: string): Promise<DecisionRecord | null> {
+    this.check('read');
+    const d = this.decisions.find((r) => r.decision_id === id);
+    return d ? structuredClone(d) : null;
+  }
+
+  async contactsFor(accountIds: readonly string[], sinceMs: number): Promise<Map<string, ContactRow[]>> {
+    this.check('read');
+    const out = new Map<string, ContactRow[]>();
+    for (const id of new Set(accountIds)) {
+      const rows: ContactRow[] = [];
+      for (const c of this.byAccount.get(id) ?? []) {
+        if (Date.parse(c.ts) < sinceMs) continue;
+        const { contact_id: _id, recorded_at: _at, decision_id: _d, ...row } = c;
+        rows.push(row);
+      }
+      if (rows.length) out.set(id, rows);
+    }
+    return out;
+  }
+
+  async callSlotsUsed(sinceMs: number): Promise<Map<string, number>> {
+    this.check('read');
+    const out = new Map<string, number>();
+    for (const d of this.decisions)
+      if (d.call_team !== null && Date.parse(d.decided_at) >= sinceMs)
+        out.set(d.call_team, (out.get(d.call_team) ?? 0) + 1);
+    return out;
+  }
+
+  async counts(): Promise<{ decisions: number; contacts: number }> {
+    return { decisions: this.decisions.length, contacts: this.contacts.length };
+  }
+
+  async ping(): Promise<boolean> {
+    if (this.faults.ping === 'throw') throw new Error('memory ledger: injected ping failure');
+    return !this.closed && this.faults.ping !== 'false';
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+/** The live state of the committed champion and the default policy (loads in well under a second). */
+export function committedState(): Promise<LiveState> {
+  return loadLiveState({ modelsRoot: 'models', policyPath: 'policies/default.yaml' }, () => Date.parse(T0));
+}
+
+/** A `Live` whose reload swaps in `next` (when set) and reports what changed, or returns a canned outcome. */
+export class FakeLive implements Live {
+  next: LiveState | null = null;
+  canned: ReloadOutcome | null = null;
+  reloads = 0;
+  constructor(private state: LiveState) {}
+
+  current(): LiveState {
+    return this.state;
+  }
+
+  async reload(): Promise<ReloadOutcome> {
+    this.reloads++;
+    if (this.canned) return this.canned;
+    const old = this.state;
+    if (this.next) this.state = this.next;
+    const s = this.state;
+    return {
+      champion: { version: s.champion.version, changed: s.champion.version !== old.champion.version },
+      challenger: {
+        version: s.challenger?.version ?? null,
+        changed: (s.challenger?.version ?? null) !== (old.challenger?.version ?? null),
+      },
+      policy: { version: s.policy.version, changed: s.policy !== old.policy },
+      refused: [],
+    };
+  }
+}
+
+/** The test clock: a Wednesday, 15:00 UTC (09:00 in Chicago, inside contact hours). */
+export const T0 = '2026-11-25T15:00:00Z';
+
+/** Plain test keys by scope set, and their hashed configuration. */
+export const PLAIN = {
+  score: 'test-key-score-3f9a',
+  contacts: 'test-key-contacts-77c1',
+  admin: 'test-key-admin-d00d',
+  all: 'test-key-all-5e5e',
+} as const;
+
+export function testKeys(rateLimit?: ApiKey['rateLimit']): ApiKey[] {
+  const keys: ApiKey[] = [
+    { id: 'scorer', sha256: hashKey(PLAIN.score), scopes: ['score'] },
+    { id: 'dialer', sha256: hashKey(PLAIN.contacts), scopes: ['contacts'] },
+    { id: 'ops', sha256: hashKey(PLAIN.admin), scopes: ['admin'] },
+    { id: 'all', sha256: hashKey(PLAIN.all), scopes: ['score', 'contacts', 'admin'] },
+  ];
+  return rateLimit ? keys.map((k) => ({ ...k, rateLimit })) : keys;
+}
+
+export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+/** Ids `<prefix>-1`, `<prefix>-2`, … */
+export function counterIds(prefix = 'id'): () => string {
+  let n = 0;
+  return () => `${prefix}-${++n}`;
+}
+
+/** Twelve monthly instalments before the snapshot, the last `unpaid` of them unpaid. */
+export function makeInstallments(asOf = '2026-11-01', unpaid = 3, amount = 150) {
+  const end = new Date(`${asOf}T00:00:00Z`);
+  return Array.from({ length: 12 }, (_, i) => {
+    const due = new Date(Date.UTC(end.getUTCFullYear(), end.getUTCMonth() - 12 + i, 5));
+    const dueIso = due.toISOString().slice(0, 10);
+    const paid = i < 12 - unpaid;
+    const paidIso = new Date(due.getTime() + 2 * 86_400_000).toISOString().slice(0, 10);
+    return {
+      installment_no: i + 1,
+      due_date: dueIso,
+      amount_due: amount,
+      first_paid_date: paid ? paidIso : null,
+      paid_date: paid ? paidIso : null,
+      amount_paid: paid ? amount : 0,
+    };
+  });
+}
+
+/** A valid score body for one account (JSON-ready). */
+export function scoreBody(overrides: Parameters<typeof makeAccount>[0] = {}) {
+  return { account: makeAccount(overrides), installments: makeInstallments(), contacts: [] as unknown[] };
+}
+
+/** A writable that keeps every log line (pino writes one JSON object per line). */
+export function logSink(): { stream: Writable; lines: () => string[]; text: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      chunks.push(String(chunk));
+      cb();
+    },
+  });
+  const text = () => chunks.join('');
+  return {
+    stream,
+    text,
+    lines: () =>
+      text()
+        .split('\n')
+        .filter((l) => l.trim() !== ''),
+  };
+}
