@@ -91,7 +91,7 @@ describe('repayrisk CLI', () => {
     const v = repayrisk('validate', '--file', bad, '--table', 'outcomes');
     expect(v.code).toBe(2);
     expect(v.err).toContain(
-      "outcomes.csv: row 3 (line 4), column 'paid_30d': expected a number >= 0, got 'abc'",
+      "outcomes.csv: row 3 (line 4), column 'paid_30d': expected a number in [0, 1e12], got 'abc'",
     );
   });
 

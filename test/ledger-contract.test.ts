@@ -344,6 +344,32 @@ function ledgerContract(name: string, fresh: FreshStore): void {
       }
     });
 
+    it('fails only the concurrent append that repeats an id; the others around it land', async () => {
+      await setup();
+      try {
+        await ledger.appendDecisions([decision('taken')]);
+        const results = await Promise.allSettled([
+          ledger.appendContacts([contact('k-1', 'A', T0)]),
+          ledger.appendDecisions([decision('fresh-1')]),
+          ledger.appendDecisions([decision('fresh-2'), decision('taken')]),
+          ledger.appendContacts([contact('k-2', 'A', T0 + 1)]),
+          ledger.appendDecisions([decision('fresh-3')]),
+        ]);
+        expect(results.map((r) => r.status)).toEqual([
+          'fulfilled',
+          'fulfilled',
+          'rejected',
+          'fulfilled',
+          'fulfilled',
+        ]);
+        expect((results[2] as PromiseRejectedResult).reason.code).toBe('duplicate_id');
+        expect(await ledger.counts()).toEqual({ decisions: 3, contacts: 2 });
+        expect(await ledger.getDecision('fresh-2')).toBeNull();
+      } finally {
+        await teardown();
+      }
+    });
+
     it('waits for pending writes on close, then refuses further calls', async () => {
       await setup();
       const pending = Array.from({ length: 20 }, (_, i) =>

@@ -207,8 +207,15 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
       );
   });
 
+  // Fastify adds `Connection: close` only to requests that arrive after close began; an answer to one already in
+  // flight would keep its connection alive, and server.close() would wait for the client's keep-alive timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (req, reply, payload) => {
     reply.header('x-request-id', req.id);
+    if (closing) reply.header('connection', 'close');
     return payload;
   });
 

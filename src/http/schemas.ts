@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { POLICY_CHANNELS, SEGMENTS } from '../core/policy/schema.ts';
 import { TREATMENTS } from '../core/schema/enums.ts';
-import { type FieldIssue, fieldIssues } from '../core/schema/issues.ts';
 import { contacts } from '../core/schema/tables.ts';
 import type { DecisionRecord } from '../ledger/contract.ts';
 import type { ReloadOutcome } from '../service/live-types.ts';

@@ -35,6 +35,18 @@ import {
 
 type Column = (typeof DECISION_COLUMNS)[number];
 
+/** An append waiting for the next group commit. */
+interface PendingAppend {
+  table: 'decisions' | 'contacts';
+  cols: readonly Column[];
+  values: ReturnType<typeof rowValues>[];
+  count: number;
+  key: string;
+  what: string;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
 /** One serial queue: each task starts after the previous one settles. */
 class SerialQueue {
   private tail: Promise<unknown> = Promise.resolve();
@@ -143,6 +155,15 @@ class DuckDbLedger implements Ledger {
   private readonly writes = new SerialQueue();
   private readonly reads = new SerialQueue();
   private readonly prepared = new Map<string, DuckDBPreparedStatement>();
+  private pending: PendingAppend[] = [];
+  private pendingReads: {
+    ids: readonly string[];
+    sinceMs: number;
+    resolve: (m: Map<string, ContactRow[]>) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
+  private readingContacts: Promise<void> | null = null;
+  private flushing: Promise<void> | null = null;
   private closed = false;
 
   constructor(
@@ -173,18 +194,55 @@ class DuckDbLedger implements Ledger {
     return rows[0] ? rowToDecision(rows[0]) : null;
   }
 
-  async contactsFor(accountIds: readonly string[], sinceMs: number): Promise<Map<string, ContactRow[]>> {
-    const since = sinceIso(sinceMs);
-    if (accountIds.length === 0) return new Map();
+  /**
+   * Group read: calls that arrive while a read is running wait for it and are then answered by one query over
+   * all their accounts (each gets its own accounts from its own `sinceMs` on), so 50 concurrent requests cost one
+   * scan instead of 50 queued ones.
+   */
+  contactsFor(accountIds: readonly string[], sinceMs: number): Promise<Map<string, ContactRow[]>> {
+    this.assertOpen();
+    if (accountIds.length === 0) return Promise.resolve(new Map());
+    return new Promise((resolve, reject) => {
+      this.pendingReads.push({ ids: accountIds, sinceMs, resolve, reject });
+      this.kickReads();
+    });
+  }
+
+  private kickReads(): void {
+    if (this.readingContacts) return;
+    const group = this.pendingReads.splice(0);
+    if (group.length === 0) return;
+    const ids = [...new Set(group.flatMap((g) => g.ids))];
+    const since = Math.min(...group.map((g) => g.sinceMs));
     const cols = CONTACT_COLUMNS.filter((c) => (CONTACT_ROW_FIELDS as readonly string[]).includes(c.name));
-    const rows = await this.read(
+    this.readingContacts = this.read(
       `SELECT ${selectList('duckdb', cols)} FROM contacts
        WHERE account_id IN (SELECT unnest(?)) AND contacts.ts >= ?::TIMESTAMPTZ
        ORDER BY contacts.account_id, contacts.ts, contacts.contact_id`,
-      [listValue([...accountIds]), since],
+      [listValue(ids), sinceIso(since)],
       [LIST(VARCHAR), VARCHAR],
-    );
-    return groupContacts(rows);
+      true,
+    )
+      .then(
+        (rows) => {
+          const all = groupContacts(rows);
+          for (const g of group) {
+            const mine = new Map<string, ContactRow[]>();
+            for (const id of g.ids) {
+              const list = all.get(id)?.filter((c) => Date.parse(c.ts) >= g.sinceMs);
+              if (list?.length) mine.set(id, list);
+            }
+            g.resolve(mine);
+          }
+        },
+        (e: unknown) => {
+          for (const g of group) g.reject(e);
+        },
+      )
+      .finally(() => {
+        this.readingContacts = null;
+        this.kickReads();
+      });
   }
 
   async callSlotsUsed(sinceMs: number): Promise<Map<string, number>> {
@@ -219,6 +277,7 @@ class DuckDbLedger implements Ledger {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    while (this.flushing || this.readingContacts) await (this.flushing ?? this.readingContacts);
     await Promise.all([this.writes.drain(), this.reads.drain()]);
     for (const p of this.prepared.values()) p.destroySync();
     this.prepared.clear();
@@ -231,8 +290,14 @@ class DuckDbLedger implements Ledger {
     if (this.closed) throw new LedgerError('closed', `the DuckDB ledger at ${this.path} is closed`);
   }
 
-  private read(sql: string, values: DuckDBValue[], types: DuckDBType[]): Promise<Record<string, unknown>[]> {
-    this.assertOpen();
+  /** `accepted`: the caller already checked the ledger was open when it queued this read (group reads). */
+  private read(
+    sql: string,
+    values: DuckDBValue[],
+    types: DuckDBType[],
+    accepted = false,
+  ): Promise<Record<string, unknown>[]> {
+    if (!accepted) this.assertOpen();
     return this.reads.run(async () => {
       try {
         const r = await this.reader.runAndReadAll(sql, values, types);
@@ -249,9 +314,14 @@ class DuckDbLedger implements Ledger {
     });
   }
 
-  /** Inserts `rows` in one transaction on the writer connection, behind every write queued before. */
+  /**
+   * Queues `rows` for the next commit. Group commit: appends that arrive while a commit is running wait for it,
+   * then go together in one transaction (one WAL sync for all of them), and each caller's promise resolves only
+   * after that COMMIT. If the group fails (say, one append repeats an id), each append is committed on its own,
+   * so only the bad one fails and the others still land.
+   */
   private append(
-    table: string,
+    table: 'decisions' | 'contacts',
     cols: readonly Column[],
     rows: readonly object[],
     key: string,
@@ -259,25 +329,75 @@ class DuckDbLedger implements Ledger {
   ): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
     const values = rows.map((r) => rowValues(cols, r));
-    const lists = cols.map((_, j) => listValue(values.map((v) => v[j] ?? null)));
-    return this.writes.run(async () => {
-      try {
-        await this.writer.run('BEGIN TRANSACTION');
-        const stmt = await this.statement(table, cols);
-        stmt.bind(lists, cols.map(listType));
-        await stmt.run();
-        await this.writer.run('COMMIT');
-      } catch (e) {
-        await this.writer.run('ROLLBACK').catch(() => undefined);
-        const dup = duplicateKey(e);
-        if (dup.found) throw duplicateInLedger(key, dup.id, rows.length, what, e);
-        throw new LedgerError(
-          'unavailable',
-          `cannot append ${rows.length} ${what} to the DuckDB ledger at ${this.path}: ${errorText(e)}`,
-          { cause: e },
-        );
-      }
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ table, cols, values, count: rows.length, key, what, resolve, reject });
+      this.kick();
     });
+  }
+
+  private kick(): void {
+    if (this.flushing) return; // the running commit picks up what is pending when it ends
+    this.flushing = this.writes
+      .run(() => this.flush())
+      .finally(() => {
+        this.flushing = null;
+        if (this.pending.length) this.kick();
+      });
+  }
+
+  private async flush(): Promise<void> {
+    const group = this.pending.splice(0);
+    if (group.length === 0) return;
+    try {
+      await this.commit(group);
+      for (const g of group) g.resolve();
+    } catch (e) {
+      if (group.length === 1) {
+        group[0]!.reject(this.appendError(e, group[0]!));
+        return;
+      }
+      for (const g of group) {
+        try {
+          await this.commit([g]);
+          g.resolve();
+        } catch (err) {
+          g.reject(this.appendError(err, g));
+        }
+      }
+    }
+  }
+
+  /** One transaction: one INSERT per table with the rows of every append in `group`. */
+  private async commit(group: readonly PendingAppend[]): Promise<void> {
+    try {
+      await this.writer.run('BEGIN TRANSACTION');
+      for (const table of ['decisions', 'contacts']) {
+        const parts = group.filter((g) => g.table === table);
+        if (parts.length === 0) continue;
+        const cols = parts[0]!.cols;
+        const values = parts.flatMap((g) => g.values);
+        const stmt = await this.statement(table, cols);
+        stmt.bind(
+          cols.map((_, j) => listValue(values.map((v) => v[j] ?? null))),
+          cols.map(listType),
+        );
+        await stmt.run();
+      }
+      await this.writer.run('COMMIT');
+    } catch (e) {
+      await this.writer.run('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private appendError(e: unknown, g: PendingAppend): LedgerError {
+    const dup = duplicateKey(e);
+    if (dup.found) return duplicateInLedger(g.key, dup.id, g.count, g.what, e);
+    return new LedgerError(
+      'unavailable',
+      `cannot append ${g.count} ${g.what} to the DuckDB ledger at ${this.path}: ${errorText(e)}`,
+      { cause: e },
+    );
   }
 
   /** The prepared INSERT of a table, made on first use and kept until close. */

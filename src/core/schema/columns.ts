@@ -67,10 +67,13 @@ export function describeKind(col: ColumnSpec): string {
   return col.nullable ? `${base} or empty` : base;
 }
 
+/** 1e12 rather than 1000000000000 in messages and docs. */
+const num = (n: number) => (Math.abs(n) >= 1e9 ? n.toExponential().replace('e+', 'e') : String(n));
+
 function rangeText(min?: number, max?: number): string {
-  if (min !== undefined && max !== undefined) return ` in [${min}, ${max}]`;
-  if (min !== undefined) return ` >= ${min}`;
-  if (max !== undefined) return ` <= ${max}`;
+  if (min !== undefined && max !== undefined) return ` in [${num(min)}, ${num(max)}]`;
+  if (min !== undefined) return ` >= ${num(min)}`;
+  if (max !== undefined) return ` <= ${num(max)}`;
   return '';
 }
 
