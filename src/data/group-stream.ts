@@ -1,4 +1,5 @@
-import type { Row } from './reader.ts';
+import type { TableSpec } from '../core/schema/columns.ts';
+import { type Row, readTable } from './reader.ts';
 
 /**
  * Turns a stream of row batches sorted by `key` into a cursor that hands out all rows of one key at a time, so
@@ -50,4 +51,12 @@ export class GroupCursor {
       this.pos++;
     }
   }
+}
+
+/** The rows of a table file grouped by account: read sorted by `account_id`, then walked with a GroupCursor. */
+export function accountGroups(path: string, table: TableSpec): GroupCursor {
+  return new GroupCursor(
+    readTable(path, table, { orderBy: ['account_id'] })[Symbol.asyncIterator](),
+    'account_id',
+  );
 }

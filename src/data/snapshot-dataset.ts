@@ -2,7 +2,7 @@ import { buildFeatures, FEATURE_COUNT, type SnapshotLike } from '../core/feature
 import { type ContactLike, type InstallmentLike, isoDay, prepareHistory } from '../core/features/history.ts';
 import { type Matrix, matrix } from '../core/models/contract.ts';
 import { TABLES } from '../core/schema/tables.ts';
-import { GroupCursor } from './group-stream.ts';
+import { accountGroups, GroupCursor } from './group-stream.ts';
 import { findHistoryFiles } from './history.ts';
 import { readTable } from './reader.ts';
 
@@ -36,19 +36,12 @@ const DELINQUENT = `TRY_CAST("days_past_due" AS BIGINT) IS DISTINCT FROM 0`;
  */
 export async function loadSnapshotDataset(dir: string, opts: LoadOptions = {}): Promise<SnapshotDataset> {
   const files = findHistoryFiles(dir, ['accounts', 'installments', 'contacts', 'outcomes']);
-  const byAccount = ['account_id'];
   const byAccountDate = ['account_id', 'as_of_date'];
   const acc = readTable(files.accounts!, TABLES.accounts, { where: DELINQUENT, orderBy: byAccountDate })[
     Symbol.asyncIterator
   ]();
-  const ins = new GroupCursor(
-    readTable(files.installments!, TABLES.installments, { orderBy: byAccount })[Symbol.asyncIterator](),
-    'account_id',
-  );
-  const con = new GroupCursor(
-    readTable(files.contacts!, TABLES.contacts, { orderBy: byAccount })[Symbol.asyncIterator](),
-    'account_id',
-  );
+  const ins = accountGroups(files.installments!, TABLES.installments);
+  const con = accountGroups(files.contacts!, TABLES.contacts);
   const out = new GroupCursor(
     readTable(files.outcomes!, TABLES.outcomes, { orderBy: byAccountDate })[Symbol.asyncIterator](),
     'account_id',

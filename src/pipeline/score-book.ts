@@ -15,7 +15,7 @@ import type { AccountArchive } from '../core/scoring/score.ts';
 import { isTimeZone } from '../core/time/timezone.ts';
 import { CsvTableWriter } from '../data/csv-writer.ts';
 import { duckType, sqlIdent, sqlString, withDuckDB } from '../data/duckdb.ts';
-import { GroupCursor } from '../data/group-stream.ts';
+import { accountGroups } from '../data/group-stream.ts';
 import { findHistoryFiles } from '../data/history.ts';
 import { readTable } from '../data/reader.ts';
 import { loadArtifact, readManifest, readPointer } from '../registry/artifact.ts';
@@ -466,14 +466,8 @@ async function historySource(input: { history: string; asOf?: string }): Promise
   const where = `CAST("as_of_date" AS VARCHAR) = ${sqlString(asOf)} OR NOT coalesce(regexp_full_match(CAST("as_of_date" AS VARCHAR), ${DATE_SHAPE}), false)`;
   async function* items(): AsyncGenerator<BookItem> {
     const byAccount = ['account_id'];
-    const ins = new GroupCursor(
-      readTable(files.installments!, TABLES.installments, { orderBy: byAccount })[Symbol.asyncIterator](),
-      'account_id',
-    );
-    const con = new GroupCursor(
-      readTable(files.contacts!, TABLES.contacts, { orderBy: byAccount })[Symbol.asyncIterator](),
-      'account_id',
-    );
+    const ins = accountGroups(files.installments!, TABLES.installments);
+    const con = accountGroups(files.contacts!, TABLES.contacts);
     try {
       let previous: string | null = null;
       for await (const batch of readTable(accountsFile, TABLES.accounts, { where, orderBy: byAccount })) {
