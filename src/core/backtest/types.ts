@@ -1,0 +1,112 @@
+import type { Treatment } from '../schema/enums.ts';
+
+/**
+ * What a backtest reports (DESIGN §8). Money is in currency units; "per snapshot" figures are means over the
+ * replayed delinquent snapshots. Every figure says which estimator produced it.
+ */
+
+/**
+ * `simulation`: the synthetic world's truth (expected recovery of the chosen treatment); `ipw`: inverse propensity
+ * weighting of realised recoveries on logged history; `doubly_robust`: the policy's own response model corrected by
+ * the weighted residuals of the logged treatment.
+ */
+export const ESTIMATORS = ['simulation', 'ipw', 'doubly_robust'] as const;
+export type Estimator = (typeof ESTIMATORS)[number];
+
+/** A mean with its 95% bootstrap interval. */
+export interface Estimate {
+  value: number;
+  low: number;
+  high: number;
+}
+
+/** Figures of a policy over a group of snapshots (all, one segment, one bucket, one month). */
+export interface GroupFigures {
+  /** Group key: 'all', a segment name, a delinquency bucket ('1-30' …), or a month 'YYYY-MM'. */
+  key: string;
+  snapshots: number;
+  /** Share of snapshots per treatment. */
+  treatment_mix: Record<Treatment, number>;
+  /** Mean expected recovery per snapshot, by estimator (null where the estimator does not apply). */
+  recovery: Record<Estimator, number | null>;
+  /** Mean contact cost per snapshot (treatment + channel cost of the decision). */
+  cost: number;
+  /** recovery − cost, by estimator. */
+  net: Record<Estimator, number | null>;
+  /** Mean P(the overdue amount is covered within 30 days), by estimator. */
+  cure_rate: Record<Estimator, number | null>;
+}
+
+/** One policy replayed over the history. */
+export interface PolicyBacktest {
+  /** 'champion' for --policy, 'challenger' for --challenger, 'logged' for the historical decisions. */
+  role: 'champion' | 'challenger' | 'logged';
+  policy_version: string;
+  snapshots: number;
+  accounts: number;
+  overall: GroupFigures;
+  /** Intervals of the overall means, by estimator. */
+  intervals: {
+    recovery: Record<Estimator, Estimate | null>;
+    net: Record<Estimator, Estimate | null>;
+    cure_rate: Record<Estimator, Estimate | null>;
+  };
+  /** Non-hold decisions per distinct account. */
+  contacts_per_account: number;
+  /** How often each guardrail fired. */
+  guardrail_hits: Record<string, number>;
+  by_segment: GroupFigures[];
+  by_bucket: GroupFigures[];
+  by_month: GroupFigures[];
+  /**
+   * Treatment mix over a willingness × ability grid (deciles of each score): for the heatmap. `share` is the
+   * share of the cell's snapshots that got `treatment`.
+   */
+  heatmap: {
+    willingness_bin: number;
+    ability_bin: number;
+    snapshots: number;
+    treatment: Treatment;
+    share: number;
+  }[];
+  /** Off-policy diagnostics: effective sample size of the IPW weights and where overlap is poor. */
+  overlap: { ess: number; ess_share: number; warnings: string[] };
+}
+
+/** Challenger minus champion, paired over the same snapshots, by estimator. */
+export interface PolicyDifference {
+  recovery: Record<Estimator, Estimate | null>;
+  net: Record<Estimator, Estimate | null>;
+  cure_rate: Record<Estimator, Estimate | null>;
+}
+
+/** Score stability of a model artifact over time (credit-risk PSI bands: < 0.1 stable, 0.1–0.25 watch, > 0.25 act). */
+export interface StabilityRow {
+  month: string;
+  snapshots: number;
+  target: 'willingness' | 'ability';
+  auc: number;
+  ks: number;
+  /** PSI of the month's scores against the first month's. */
+  psi: number;
+  verdict: 'stable' | 'watch' | 'act';
+}
+
+/** The whole backtest, as `backtest.json` holds it. */
+export interface BacktestReport {
+  history: string;
+  model_version: string;
+  /** The decision instant of each snapshot: its as_of_date at this UTC time. */
+  decision_time_utc: string;
+  snapshots: number;
+  seed: number;
+  bootstrap_samples: number;
+  /** What happened under the historical policy: realised mean recovery and cure rate per snapshot. */
+  realised: { recovery: number; cure_rate: number };
+  /** Which estimators had what they need (truth for simulation; treatments + propensities + outcomes for IPW/DR). */
+  estimators: Record<Estimator, boolean>;
+  policies: PolicyBacktest[];
+  /** Present when a challenger was given. */
+  difference: PolicyDifference | null;
+  stability: StabilityRow[];
+}
