@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { RepayriskError } from '../core/errors.ts';
 import { ModelError } from '../core/models/contract.ts';
+import { registerBacktest } from './commands/backtest.ts';
 import { registerDecide } from './commands/decide.ts';
 import { registerEvaluate } from './commands/evaluate.ts';
 import { registerGenerate } from './commands/generate.ts';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerScore(program);
   registerDecide(program);
   registerServe(program);
+  registerBacktest(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -36,8 +36,7 @@ export function decideBatch(
   if (!slots) return out;
   const callers: number[] = [];
   const spills: Decision[] = [];
-  const candidates: CallCandidate[] = [];
-  const teams = policy.capacity && 'teams' in policy.capacity ? policy.capacity.teams : null;
+  const gains: { gain: number; account: AccountRow }[] = [];
   for (let i = 0; i < out.length; i++) {
     if (out[i]!.treatment !== 'human_call') continue;
     const it = items[i]!;
@@ -49,25 +48,9 @@ export function decideBatch(
     );
     callers.push(i);
     spills.push(spill);
-    const candidate: CallCandidate = { gain: out[i]!.expected.net - spill.expected.net };
-    if (teams && slots.kind === 'teams')
-      candidate.eligibleTeams = teams
-        .filter(
-          (t) =>
-            (!t.products || t.products.includes(it.account.product)) &&
-            (!t.regions || t.regions.includes(it.account.region)),
-        )
-        .map((t) => t.name);
-    candidates.push(candidate);
+    gains.push({ gain: out[i]!.expected.net - spill.expected.net, account: it.account });
   }
-  // Capacity rations calls, it does not overrule the strategy: while slots are left every chosen call gets one,
-  // and only when they run short does the expected gain decide. Shifting every gain by more than the spread of
-  // all gains makes "more calls" win first and "more gain" second (a matrix policy may choose a call whose
-  // expected value is below its fallback's; expected-value mode never does).
-  let spread = 1;
-  for (const c of candidates) spread += Math.abs(c.gain);
-  const shifted = candidates.map((c) => ({ ...c, gain: c.gain + spread }));
-  const { assignment } = allocateCalls(shifted, slots);
+  const assignment = assignCallSlots(gains, slots, policy);
   for (let k = 0; k < callers.length; k++) {
     const i = callers[k]!;
     const team = assignment[k] ?? null;
@@ -75,7 +58,7 @@ export function decideBatch(
     if (team === null) out[i] = spill;
     else {
       const d = out[i]!;
-      const gain = candidates[k]!.gain;
+      const gain = gains[k]!.gain;
       d.call_team = team;
       d.reason_codes.push('CALL_SLOT');
       d.reasons.push(
@@ -84,4 +67,34 @@ export function decideBatch(
     }
   }
   return out;
+}
+
+/**
+ * Which of the day's call candidates get a slot (team name, or null = spill): capacity rations calls, it does not
+ * overrule the strategy — while slots are left every chosen call gets one, and only when they run short does the
+ * expected gain over the next-best treatment decide. Shifting every gain by more than the spread of all gains
+ * makes "more calls" win first and "more gain" second (a matrix policy may choose a call whose expected value is
+ * below its fallback's; expected-value mode never does). Teams call only the products and regions they serve.
+ */
+export function assignCallSlots(
+  candidates: readonly { gain: number; account: Pick<AccountRow, 'product' | 'region'> }[],
+  slots: CallSlots,
+  policy: Policy,
+): (string | null)[] {
+  const teams = policy.capacity && 'teams' in policy.capacity ? policy.capacity.teams : null;
+  let spread = 1;
+  for (const c of candidates) spread += Math.abs(c.gain);
+  const shifted = candidates.map((c): CallCandidate => {
+    const candidate: CallCandidate = { gain: c.gain + spread };
+    if (teams && slots.kind === 'teams')
+      candidate.eligibleTeams = teams
+        .filter(
+          (t) =>
+            (!t.products || t.products.includes(c.account.product)) &&
+            (!t.regions || t.regions.includes(c.account.region)),
+        )
+        .map((t) => t.name);
+    return candidate;
+  });
+  return allocateCalls(shifted, slots).assignment;
 }

@@ -23,17 +23,23 @@ export function expectedValue(
   cost: number,
   rules: Rules,
 ): Expected {
-  const given = scores.byTreatment?.[t];
-  let pPay: number;
-  let pCover: number;
-  if (given) {
-    pPay = given.pPay;
-    pCover = given.pCover;
-  } else {
-    const lift = rules.response.lifts[segment][t];
-    pPay = sigmoid(logit(scores.willingness) + lift.pay);
-    pCover = sigmoid(logit(scores.ability) + lift.cover);
-  }
+  const { pPay, pCover } = responseOf(t, segment, scores, rules);
   const recovery = overdue * pPay * (pCover + (1 - pCover) * rules.response.partial_recovery);
   return { recovery, cost, net: recovery - cost };
+}
+
+/** P(pay | t) and P(cover | pay, t): the caller's estimates when given, else the lift tables over the scores. */
+export function responseOf(
+  t: Treatment,
+  segment: Segment,
+  scores: Scores,
+  rules: Rules,
+): { pPay: number; pCover: number } {
+  const given = scores.byTreatment?.[t];
+  if (given) return given;
+  const lift = rules.response.lifts[segment][t];
+  return {
+    pPay: sigmoid(logit(scores.willingness) + lift.pay),
+    pCover: sigmoid(logit(scores.ability) + lift.cover),
+  };
 }

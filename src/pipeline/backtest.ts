@@ -1,0 +1,129 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PolicyReplay, type ReplayInput } from '../core/backtest/replay.ts';
+import { bootstrap, summarisePolicy } from '../core/backtest/summarise.ts';
+import type { BacktestReport, StabilityRow } from '../core/backtest/types.ts';
+import { FEATURE_COUNT } from '../core/features/builder.ts';
+import { matrix } from '../core/models/contract.ts';
+import { predictCalibrated } from '../core/training/fit-target.ts';
+import { replaySnapshots } from '../data/backtest-snapshots.ts';
+import { readPointer } from '../registry/artifact.ts';
+import { writeFileAtomic } from '../registry/files.ts';
+import { readPolicyFile } from '../registry/policy-file.ts';
+import { loadScoringModel } from '../service/live.ts';
+
+export interface BacktestOptions {
+  history: string;
+  policy: string;
+  challenger?: string;
+  /** Model artifact folder; default the champion under `models/`. */
+  model?: string;
+  /** Folder for backtest.json (and the HTML report when a renderer is given). */
+  out?: string;
+  seed?: number;
+  bootstrapSamples?: number;
+  /** Decision instant of each snapshot: its date at this UTC time (HH:MM). */
+  decisionTimeUtc?: string;
+  onProgress?: (snapshots: number) => void;
+  /** Score stability of the model by month (PSI), computed by the caller's function when given. */
+  stability?: (modelDir: string, history: string) => Promise<StabilityRow[]>;
+  /** Renders the HTML report when given. */
+  renderHtml?: (r: BacktestReport) => Promise<string>;
+}
+
+/** The champion artifact folder under a models root. */
+export function championDir(root = 'models', name = 'repayrisk'): string {
+  const v = readPointer(root, name, 'CHAMPION');
+  if (!v) throw new Error(`no CHAMPION under ${join(root, name)}: train and promote a model first`);
+  return join(root, name, v);
+}
+
+/**
+ * Replays the policy (and a challenger) over a history's delinquent snapshots through the same `decide` the API
+ * uses, scoring each snapshot with the model, and estimates what each would have recovered: from the synthetic
+ * truth where there is one (simulation), and off-policy from the logged treatments, propensities and outcomes
+ * (IPW, doubly robust). The logged decisions are replayed too, as the baseline.
+ */
+export async function runBacktest(o: BacktestOptions): Promise<BacktestReport> {
+  const modelDir = o.model ?? championDir();
+  const model = await loadScoringModel(modelDir);
+  const champion = await readPolicyFile(o.policy);
+  const challenger = o.challenger ? await readPolicyFile(o.challenger) : null;
+  const time = o.decisionTimeUtc ?? '12:00';
+  const decisionMs = (date: string) => Date.parse(`${date}T${time}:00Z`);
+  const replays = {
+    champion: new PolicyReplay(champion, champion.champion, decisionMs),
+    challenger: challenger ? new PolicyReplay(challenger, challenger.champion, decisionMs) : null,
+    logged: new PolicyReplay(null, champion.champion, decisionMs),
+  };
+  let n = 0;
+  let realisedSum = 0;
+  let curedSum = 0;
+  let outcomes = 0;
+  let hasTruth = false;
+  let hasLogged = false;
+  for await (const chunk of replaySnapshots(o.history, decisionMs)) {
+    const x = matrix(chunk.features, chunk.snapshots.length, FEATURE_COUNT);
+    const w = predictCalibrated(model.willingness, x);
+    const a = predictCalibrated(model.ability, x);
+    const inputs: ReplayInput[] = chunk.snapshots.map((s, i) => ({
+      account: s.account,
+      contacts: s.contacts,
+      scores: { willingness: w[i]!, ability: a[i]! },
+      logged: s.logged,
+      paid30: s.paid30,
+      truth: s.truth,
+    }));
+    for (const s of chunk.snapshots) {
+      if (s.truth) hasTruth = true;
+      if (s.logged && Number.isFinite(s.paid30)) {
+        hasLogged = true;
+        outcomes++;
+        realisedSum += Math.min(s.paid30, s.account.amount_overdue);
+        curedSum += s.paid30 >= s.account.amount_overdue - 0.005 ? 1 : 0;
+      }
+    }
+    replays.champion.add(inputs);
+    replays.challenger?.add(inputs);
+    replays.logged.add(inputs);
+    n += inputs.length;
+    o.onProgress?.(n);
+  }
+  for (const r of Object.values(replays)) r?.finish();
+  const seed = o.seed ?? 1;
+  const samples = o.bootstrapSamples ?? 200;
+  const paired = bootstrap(
+    replays.challenger ? [replays.champion.tape, replays.challenger.tape] : [replays.champion.tape],
+    samples,
+    seed,
+  );
+  const base = bootstrap([replays.logged.tape], samples, seed + 1);
+  const policies = [summarisePolicy(replays.champion, 'champion', champion.version, paired.intervals[0]!)];
+  if (replays.challenger && challenger)
+    policies.push(
+      summarisePolicy(replays.challenger, 'challenger', challenger.version, paired.intervals[1]!),
+    );
+  policies.push(summarisePolicy(replays.logged, 'logged', 'historical (logged)', base.intervals[0]!));
+  const report: BacktestReport = {
+    history: o.history,
+    model_version: model.version,
+    decision_time_utc: time,
+    snapshots: n,
+    seed,
+    bootstrap_samples: samples,
+    realised: {
+      recovery: outcomes ? realisedSum / outcomes : Number.NaN,
+      cure_rate: outcomes ? curedSum / outcomes : Number.NaN,
+    },
+    estimators: { simulation: hasTruth, ipw: hasLogged, doubly_robust: hasLogged },
+    policies,
+    difference: paired.difference,
+    stability: o.stability ? await o.stability(modelDir, o.history) : [],
+  };
+  if (o.out) {
+    mkdirSync(o.out, { recursive: true });
+    writeFileAtomic(join(o.out, 'backtest.json'), `${JSON.stringify(report, null, 2)}\n`);
+    if (o.renderHtml) writeFileAtomic(join(o.out, 'backtest.html'), await o.renderHtml(report));
+  }
+  return report;
+}
