@@ -7,45 +7,10 @@ import type { Config, TopLevelSpec } from 'vega-lite';
 import type { Estimator, PolicyBacktest, StabilityRow } from '../core/backtest/types.ts';
 import { PSI_THRESHOLDS } from '../core/metrics/index.ts';
 import { TREATMENTS } from '../core/schema/enums.ts';
-import { CHART_HEIGHT, CHART_WIDTH, PALETTE } from './charts.ts';
+import { CHART_CONFIG, CHART_HEIGHT, CHART_WIDTH, PALETTE } from './charts.ts';
 
-const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
-
-/** The model report's look (./charts.ts keeps its config private): system fonts, no external resources. */
-const CONFIG: Config = {
-  font: FONT,
-  background: 'white',
-  padding: 8,
-  view: { stroke: '#d0d7de' },
-  title: {
-    fontSize: 14,
-    fontWeight: 600,
-    anchor: 'start',
-    subtitleFontSize: 11,
-    subtitleColor: '#57606a',
-    offset: 8,
-  },
-  axis: {
-    labelFontSize: 11,
-    titleFontSize: 12,
-    titleFontWeight: 'normal',
-    titleColor: '#24292f',
-    labelColor: '#24292f',
-    gridColor: '#eaeef2',
-    domainColor: '#8c959f',
-    tickColor: '#8c959f',
-  },
-  legend: {
-    labelFontSize: 11,
-    labelLimit: 400,
-    titleFontSize: 11,
-    titleFontWeight: 'normal',
-    orient: 'top',
-    direction: 'horizontal',
-    columns: 3,
-  },
-  line: { strokeWidth: 2 },
-};
+/** The model report's look, with legends wrapped to three columns (policies × treatments are many). */
+const CONFIG: Config = { ...CHART_CONFIG, legend: { ...CHART_CONFIG.legend, columns: 3 } };
 
 function frame(title: string, subtitle: string) {
   return { title: { text: title, subtitle }, config: CONFIG, width: CHART_WIDTH, height: CHART_HEIGHT };

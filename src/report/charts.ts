@@ -30,8 +30,8 @@ const OUTCOME_SCALE = { domain: [POSITIVES, NEGATIVES], range: [PALETTE.positive
 
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
 
-/** Fixed config: no randomness, no external resources, the system font stack. */
-const CONFIG: Config = {
+/** Fixed config of every report chart: no randomness, no external resources, the system font stack. */
+export const CHART_CONFIG: Config = {
   font: FONT,
   background: 'white',
   padding: 8,
@@ -76,7 +76,7 @@ interface Frame {
 function base(title: string, subtitle?: string | string[]): Frame {
   return {
     title: subtitle === undefined ? { text: title } : { text: title, subtitle },
-    config: CONFIG,
+    config: CHART_CONFIG,
     width: CHART_WIDTH,
     height: CHART_HEIGHT,
   };
