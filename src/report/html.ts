@@ -16,59 +16,27 @@ import {
   scoreDistributionChart,
 } from './charts.ts';
 import { escapeHtml as esc, fixed, integer, percent, signed } from './format.ts';
+import { BASE_STYLE } from './style.ts';
 import type { KindComparison, ModelReportInput, ReportedModel, ScorecardPointsRow } from './types.ts';
 
-const STYLE = `
-:root { --fg: #1f2328; --muted: #57606a; --line: #d0d7de; --soft: #f6f8fa; --accent: ${PALETTE.model}; }
-* { box-sizing: border-box; }
-body { margin: 0; color: var(--fg); background: #fff;
-  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
-main { max-width: 1200px; margin: 0 auto; padding: 24px 28px 48px; }
-h1 { font-size: 24px; margin: 0 0 12px; }
-h2 { font-size: 20px; margin: 36px 0 4px; padding-top: 12px; border-top: 2px solid var(--accent); }
+const STYLE = `${BASE_STYLE}
 h2 .kind { font-size: 13px; font-weight: 500; color: var(--muted); margin-left: 8px; padding: 2px 8px;
   border: 1px solid var(--line); border-radius: 10px; vertical-align: middle; }
-h3 { font-size: 15px; margin: 22px 0 8px; }
-p { margin: 6px 0; }
-.muted { color: var(--muted); }
-table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
-th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
-thead th { background: var(--soft); font-weight: 600; border-bottom: 1px solid #afb8c1; white-space: nowrap; }
-td.n, th.n { text-align: right; }
-table.facts th { background: none; font-weight: 500; color: var(--muted); border-bottom: 1px solid var(--line); }
 tr.chosen td { font-weight: 600; background: #eef4fb; }
 tr.score td { font-weight: 600; }
 nav { margin-top: 16px; }
 nav ol { margin: 4px 0 0; padding-left: 20px; }
 a { color: ${PALETTE.positive}; }
-.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(470px, 1fr)); gap: 16px 20px; }
-figure { margin: 0; padding: 8px; border: 1px solid var(--line); border-radius: 6px; background: #fff;
-  break-inside: avoid; page-break-inside: avoid; }
-figure svg { display: block; max-width: 100%; height: auto; }
-figure.empty h4 { margin: 4px 8px; font-size: 14px; }
-figure.empty p { margin: 4px 8px 12px; }
-.tables { display: flex; flex-wrap: wrap; gap: 12px 40px; align-items: flex-start; }
-.badge { display: inline-block; min-width: 52px; padding: 0 8px; border-radius: 10px; font-size: 12px; font-weight: 600;
-  text-align: center; }
 .stable { background: #dafbe1; color: #116329; }
-.watch { background: #fff8c5; color: #7d4e00; }
 .act { background: #ffebe9; color: #a40e26; }
 .bar { display: inline-block; height: 9px; border-radius: 2px; background: ${PALETTE.modelLight}; vertical-align: middle; }
 .bar.neg { background: ${PALETTE.negative}; opacity: 0.6; }
 td.barcell { width: 90px; padding-left: 0; }
 td.feature { font-weight: 600; }
 td.feature .muted { display: block; font-weight: 400; font-size: 12px; }
-footer { margin-top: 40px; font-size: 12px; color: var(--muted); }
-* { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 @media print {
-  @page { margin: 12mm; }
-  body { font-size: 11px; }
-  main { max-width: none; padding: 0; }
   nav { display: none; }
   section.model + section.model { break-before: page; page-break-before: always; }
-  .charts { grid-template-columns: 1fr 1fr; }
-  thead { display: table-header-group; }
-  tr { break-inside: avoid; }
 }
 `;
 
