@@ -109,7 +109,7 @@ describe('repayrisk train / evaluate / promote on bad input', () => {
     expect(both.err.trim()).toBe('repayrisk: train needs exactly one of --history DIR or --table FILE');
     const kind = repayrisk('train', '--history', 'data-samples', '--kind', 'xgboost');
     expect(kind.code).toBe(2);
-    expect(kind.err).toContain("--kind must be one of logistic|scorecard|mlp|auto, got 'xgboost'");
+    expect(kind.err).toContain("--kind must be one of logistic|scorecard|mlp|gbdt|auto, got 'xgboost'");
     const params = repayrisk('train', '--history', 'data-samples', '--params', '{oops');
     expect(params.code).toBe(2);
     expect(params.err).toContain('--params must be a JSON object');

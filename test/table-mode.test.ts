@@ -36,12 +36,14 @@ describe.skipIf(!have)(
   () => {
     const base = { table: GERMAN, columns: COLUMNS, target: 'class', positive: '2', seed: 42 };
 
-    it('reaches a 5-fold cross-validated AUC of at least 0.78 with its best kind', async () => {
+    it('reaches a 5-fold cross-validated AUC of at least 0.78 with its best kind, and 0.79 with gbdt', async () => {
       const res = await crossValidateTable({ ...base, kind: 'auto', folds: 5, calibration: 'platt' });
-      expect(res.map((r) => r.kind)).toEqual(['logistic', 'scorecard', 'mlp']);
+      expect(res.map((r) => r.kind)).toEqual(['logistic', 'scorecard', 'mlp', 'gbdt']);
       for (const r of res) expect(r.aucs).toHaveLength(5);
       expect(Math.max(...res.map((r) => r.mean))).toBeGreaterThanOrEqual(0.78);
-    }, 120_000);
+      // XGBoost scores 0.791 on this protocol (5 stratified folds, default-ish parameters, early stopping).
+      expect(res.find((r) => r.kind === 'gbdt')!.mean).toBeGreaterThanOrEqual(0.79);
+    }, 180_000);
 
     it('trains, then scores a headerless file to id/row and probability', async () => {
       const models = tmpDir();

@@ -1,4 +1,5 @@
 import type { ModelKind } from './contract.ts';
+import { gbdtKind } from './gbdt/gbdt.ts';
 import { logisticKind } from './logistic.ts';
 import { mlpKind } from './mlp.ts';
 import { scorecardKind } from './scorecard.ts';
@@ -8,6 +9,7 @@ export const KINDS: Readonly<Record<string, ModelKind>> = {
   logistic: logisticKind as unknown as ModelKind,
   scorecard: scorecardKind as unknown as ModelKind,
   mlp: mlpKind as unknown as ModelKind,
+  gbdt: gbdtKind as unknown as ModelKind,
 };
 
 export const KIND_NAMES = Object.keys(KINDS);
