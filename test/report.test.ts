@@ -275,6 +275,11 @@ function fixture(): ModelReportInput {
     evaluation: evalW,
     importance: WILLINGNESS_FEATURES.map((feature, k) => ({ feature, contribution: 0.62 / (1 + 0.35 * k) })),
     importanceMeasure: 'Mean |contribution| (log-odds)',
+    // Fewer rows than the 2,500 out-of-time rows: the caption says it was a sample.
+    contributionImportance: {
+      values: WILLINGNESS_FEATURES.map((feature, k) => ({ feature, contribution: 0.41 / (1 + 0.5 * k) })),
+      rows: 2000,
+    },
     scorecard: scorecard(),
     candidates: [
       { kind: 'logistic', outOfTimeLogLoss: 0.5712, outOfTimeAuc: 0.7688, chosen: false },
@@ -309,6 +314,10 @@ function fixture(): ModelReportInput {
     ]),
     importance: abilityFeatures.map((feature, k) => ({ feature, contribution: 0.9 - 0.17 * k })),
     importanceMeasure: '|coefficient| × std of feature (log-odds)',
+    contributionImportance: {
+      values: abilityFeatures.map((feature, k) => ({ feature, contribution: 0.7 - 0.12 * k })),
+      rows: 2500,
+    },
   };
   return {
     title: 'repayrisk model report — 2024-06-30 <run & seed>',
@@ -341,7 +350,10 @@ function tagProblem(svg: string): string | undefined {
 
 const count = (text: string, needle: string) => text.split(needle).length - 1;
 
-const CHARTS_PER_MODEL = 6;
+/** ROC, KS, calibration, distribution, lift, the kind's importance and importance by mean |contribution|. */
+const CHARTS_PER_MODEL = 7;
+/** Without `contributionImportance` the contribution chart is left out. */
+const CHARTS_WITHOUT_CONTRIBUTION = 6;
 
 describe('renderModelReport', () => {
   const input = fixture();
@@ -360,7 +372,7 @@ describe('renderModelReport', () => {
     expect(sections).toHaveLength(2);
     for (const s of sections) expect(count(s, '<svg')).toBe(CHARTS_PER_MODEL);
     expect(count(html, '<svg')).toBe(CHARTS_PER_MODEL * input.models.length);
-    for (const chart of ['roc', 'ks', 'calibration', 'distribution', 'lift', 'importance']) {
+    for (const chart of ['roc', 'ks', 'calibration', 'distribution', 'lift', 'importance', 'contribution']) {
       expect(html).toContain(`<figure id="model-1-${chart}"><svg`);
       expect(html).toContain(`<figure id="model-2-${chart}"><svg`);
     }
@@ -369,10 +381,10 @@ describe('renderModelReport', () => {
   it('gives well-formed SVGs whose ids are unique across the document', () => {
     expect(count(html, '</svg>')).toBe(count(html, '<svg'));
     const svgs = [...html.matchAll(/<svg[\s\S]*?<\/svg>/g)].map((m) => m[0]);
-    expect(svgs).toHaveLength(12);
+    expect(svgs).toHaveLength(14);
     for (const svg of svgs) expect(tagProblem(svg)).toBeUndefined();
     const ids = [...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
-    expect(ids.length).toBeGreaterThan(12);
+    expect(ids.length).toBeGreaterThan(14);
     expect(ids.filter((id, k) => ids.indexOf(id) !== k)).toEqual([]);
     for (const [, ref] of html.matchAll(/url\(#([^)]+)\)/g)) expect(ids).toContain(ref);
   });
@@ -406,6 +418,38 @@ describe('renderModelReport', () => {
     expect(count(html, '&lt;b&gt;income&lt;/b&gt;')).toBeGreaterThanOrEqual(5);
     const importance = html.slice(html.indexOf('<figure id="model-1-importance">'));
     expect(importance.slice(0, importance.indexOf('</figure>'))).toContain('&lt;b&gt;income&lt;/b&gt;');
+  });
+
+  it("shows importance by mean |contribution| beside the kind's own, captioned with the row count", () => {
+    const figure = (k: number, id: string) => {
+      const section = html.split('<section class="model"')[k]!;
+      const from = section.indexOf(`<figure id="model-${k}-${id}">`);
+      expect(from, `model-${k}-${id}`).toBeGreaterThan(-1);
+      return section.slice(from, section.indexOf('</figure>', from));
+    };
+    // Right after the kind's own importance chart, so the two sit side by side.
+    const section = html.split('<section class="model"')[1]!;
+    expect(section.indexOf('<figure id="model-1-contribution">')).toBeGreaterThan(
+      section.indexOf('<figure id="model-1-importance">'),
+    );
+    const sampled = figure(1, 'contribution');
+    expect(sampled).toContain('<svg');
+    expect(sampled).toContain('Importance by mean |contribution|');
+    // The caption wraps into subtitle lines (one <tspan> each): join the SVG's text nodes with spaces.
+    const text = (svg: string) => [...svg.matchAll(/>([^<>]+)</g)].map((m) => m[1]).join(' ');
+    expect(text(sampled)).toContain(
+      'mean |contribution to log-odds| over a seeded sample of 2,000 of 2,500 out-of-time rows (exact TreeSHAP for gbdt)',
+    );
+    expect(text(figure(2, 'contribution'))).toContain(
+      'mean |contribution to log-odds| over 2,500 out-of-time rows (exact TreeSHAP for gbdt)',
+    );
+    // The kind's own chart keeps its title and measure.
+    const own = figure(1, 'importance');
+    expect(own).toContain('Feature importance');
+    expect(own).toContain('Mean |contribution| (log-odds)');
+    expect(own).not.toContain('TreeSHAP');
+    // Features are escaped inside the new chart too.
+    expect(sampled).toContain('&lt;b&gt;income&lt;/b&gt;');
   });
 
   it('renders the headline numbers with their stated precision', () => {
@@ -476,8 +520,19 @@ describe('renderModelReport', () => {
     };
     const out = await renderModelReport({ title: 'empty', facts: [], models: [empty] });
     expect(count(out, '<svg')).toBe(0);
-    expect(count(out, '<figure id="model-1-')).toBe(CHARTS_PER_MODEL);
-    expect(count(out, '<p class="muted">No data.</p></figure>')).toBe(CHARTS_PER_MODEL);
+    expect(count(out, '<figure id="model-1-')).toBe(CHARTS_WITHOUT_CONTRIBUTION);
+    expect(count(out, '<p class="muted">No data.</p></figure>')).toBe(CHARTS_WITHOUT_CONTRIBUTION);
+    // A contribution importance over no rows is a "No data" figure too.
+    const none = await renderModelReport({
+      title: 'empty',
+      facts: [],
+      models: [
+        { ...empty, contributionImportance: { values: [{ feature: 'x', contribution: 0 }], rows: 0 } },
+      ],
+    });
+    expect(none).toContain(
+      '<figure id="model-1-contribution" class="empty"><h4>Importance by mean |contribution|</h4>',
+    );
     expect(out).toContain(
       '<tr><td>Out-of-time</td><td class="n">0</td><td class="n">0</td><td class="n">—</td>',
     );

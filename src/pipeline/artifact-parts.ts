@@ -77,6 +77,7 @@ export function reportedModel(
     evaluation: c.evaluation,
     importance: c.fitted.importance(),
     importanceMeasure: c.fitted.importanceMeasure,
+    contributionImportance: fit.contributionImportance,
     ...(typeof withPoints.pointsTable === 'function' ? { scorecard: withPoints.pointsTable() } : {}),
     ...(fit.candidates.length > 1
       ? {

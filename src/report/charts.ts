@@ -391,13 +391,14 @@ export function liftChart(rows: readonly LiftRow[]): TopLevelSpec {
 }
 
 /**
- * Global feature importance as horizontal bars, largest magnitude first, at most `top` features.
- * @param measure what the numbers are (e.g. "mean |contribution| (log-odds)"), used as the axis title.
+ * Global feature importance as horizontal bars, largest magnitude first, at most `top` (default 20) features,
+ * titled `title` (default "Feature importance").
+ * @param measure what the numbers are (e.g. "mean |contribution| (log-odds)"), wrapped into the subtitle.
  */
 export function importanceChart(
   importance: readonly Contribution[],
   measure: string,
-  top = 20,
+  { top = 20, title = 'Feature importance' }: { top?: number; title?: string } = {},
 ): TopLevelSpec {
   const rows = [...importance]
     .filter((c) => Number.isFinite(c.contribution))
@@ -410,7 +411,7 @@ export function importanceChart(
       : `${rows.length} features`;
   // The measure can be a sentence: wrap it into the subtitle, keeping the axis title short so the chart keeps its width.
   return {
-    ...base('Feature importance', [shown, ...wrapWords(measure, 64)]),
+    ...base(title, [shown, ...wrapWords(measure, 64)]),
     height: Math.max(60, 16 * rows.length),
     data: { values },
     mark: { type: 'bar', fill: PALETTE.model },

@@ -221,7 +221,29 @@ function modelCharts(model: ReportedModel): ChartEntry[] {
       hasData: model.importance.some((c) => Number.isFinite(c.contribution)),
       spec: () => importanceChart(model.importance, model.importanceMeasure),
     },
+    ...(model.contributionImportance ? [contributionChart(model, model.contributionImportance)] : []),
   ];
+}
+
+/** The kind-agnostic importance chart: mean |explain contribution| over (a sample of) the out-of-time rows. */
+function contributionChart(
+  model: ReportedModel,
+  ci: NonNullable<ReportedModel['contributionImportance']>,
+): ChartEntry {
+  const total = model.evaluation.outOfTime.rows;
+  const over =
+    ci.rows < total
+      ? `a seeded sample of ${integer(ci.rows)} of ${integer(total)} out-of-time rows`
+      : `${integer(ci.rows)} out-of-time rows`;
+  return {
+    id: 'contribution',
+    title: 'Importance by mean |contribution|',
+    hasData: ci.rows > 0 && ci.values.some((c) => Number.isFinite(c.contribution)),
+    spec: () =>
+      importanceChart(ci.values, `mean |contribution to log-odds| over ${over} (exact TreeSHAP for gbdt)`, {
+        title: 'Importance by mean |contribution|',
+      }),
+  };
 }
 
 async function modelSection(model: ReportedModel, index: number): Promise<string> {
@@ -271,8 +293,9 @@ async function modelSection(model: ReportedModel, index: number): Promise<string
 /**
  * Renders the model report as one self-contained HTML document (UTF-8): a header with the title and the facts
  * table, then per model its headline metrics (train / validation / out-of-time, and the oracle AUC when
- * given), the candidate kinds when given, six inline SVG charts (ROC, KS, calibration, score distribution,
- * lift, feature importance), the scorecard points table when given, and the PSI table.
+ * given), the candidate kinds when given, inline SVG charts (ROC, KS, calibration, score distribution, lift,
+ * the kind's own feature importance and, when given, importance by mean |contribution|), the scorecard points
+ * table when given, and the PSI table.
  *
  * Deterministic: the same input gives the same bytes, in any process. The document references nothing
  * outside itself (only in-page `#` anchors and the SVG namespace URIs).

@@ -23,6 +23,11 @@ export interface ReportedModel {
   evaluation: Evaluation;
   importance: Contribution[];
   importanceMeasure: string;
+  /**
+   * Kind-agnostic importance: mean |contribution to the log-odds| per feature from the model's `explain` (exact
+   * TreeSHAP for gbdt), over `rows` out-of-time rows, largest first. Shown beside `importance` when given.
+   */
+  contributionImportance?: { values: Contribution[]; rows: number };
   scorecard?: ScorecardPointsRow[];
   candidates?: KindComparison[];
   /** AUC of the generator's true probabilities on the same out-of-time rows, when the data is synthetic. */
