@@ -1,5 +1,5 @@
 // Bench: training both models on about 1,000,000 delinquent snapshot rows.
-//   npx tsx bench/train.ts [--snapshots 1000000] [--kinds logistic,scorecard,mlp] [--keep DIR]
+//   npx tsx bench/train.ts [--snapshots 1000000] [--kinds logistic,scorecard,mlp,gbdt] [--keep DIR] [--params JSON]
 // Generates a synthetic world big enough (or reuses --keep DIR if it has one), builds the point-in-time
 // features once, then fits each kind on both targets. Prints wall time, rows/s and peak RSS per phase and kind.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -7,11 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FEATURES, featureInfos } from '../src/core/features/definitions.ts';
+import { auc } from '../src/core/metrics/index.ts';
 import { KINDS } from '../src/core/models/kinds.ts';
 import { takeRows, takeValues } from '../src/core/models/rows.ts';
 import { fitTarget } from '../src/core/training/fit-target.ts';
 import { labelTarget, TARGETS } from '../src/core/training/labels.ts';
-import { outOfTimeSplit } from '../src/core/training/split.ts';
+import { OUT_OF_TIME, outOfTimeSplit } from '../src/core/training/split.ts';
 import { generateWorld } from '../src/data/generate.ts';
 import { loadSnapshotDataset } from '../src/data/snapshot-dataset.ts';
 
@@ -20,8 +21,11 @@ const { values } = parseArgs({
     snapshots: { type: 'string', default: '1000000' },
     kinds: { type: 'string', default: 'logistic,scorecard,mlp' },
     keep: { type: 'string' },
+    params: { type: 'string', default: '{}' },
   },
 });
+/** Hyperparameters per kind, as `repayrisk train --params`. */
+const params = JSON.parse(values.params!) as Record<string, unknown>;
 const target = Number(values.snapshots);
 const kinds = values.kinds!.split(',');
 const rss = () => `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB peak RSS`;
@@ -55,15 +59,26 @@ try {
         y: lab.y,
         roles: takeValues(split.roles, lab.rows),
         features,
-        kinds: [{ kind, params: kind.parseParams({}) }],
+        kinds: [{ kind, params: kind.parseParams(params[name] ?? {}) }],
         seed: 1,
         calibration: 'platt',
       });
       const secs = (performance.now() - t2) / 1000;
       const m = fit.chosen.evaluation.outOfTime;
+      const roles = takeValues(split.roles, lab.rows);
+      const truth = t === 'willingness' ? ds.truePay : ds.trueCover;
+      const tp: number[] = [];
+      const ty: number[] = [];
+      lab.rows.forEach((r, i) => {
+        if (roles[i] === OUT_OF_TIME && !Number.isNaN(truth[r]!)) {
+          tp.push(truth[r]!);
+          ty.push(lab.y[i]!);
+        }
+      });
+      const oracle = ds.hasTruth && tp.length > 0 ? auc(tp, ty) : Number.NaN;
       console.log(
         `${name.padEnd(10)} ${t.padEnd(12)} ${lab.rows.length.toLocaleString('en-US')} rows: fit+calibrate+evaluate ${secs.toFixed(1)} s, ` +
-          `${Math.round(lab.rows.length / secs).toLocaleString('en-US')} rows/s, OOT AUC ${m.auc.toFixed(4)}, ${rss()}`,
+          `${Math.round(lab.rows.length / secs).toLocaleString('en-US')} rows/s, OOT AUC ${m.auc.toFixed(4)} (oracle ${oracle.toFixed(4)}, gap ${(oracle - m.auc).toFixed(4)}), ${rss()}`,
       );
     }
   }

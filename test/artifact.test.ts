@@ -97,7 +97,7 @@ describe('model artifacts', () => {
       }),
     );
     expect(msg).toMatch(
-      /target 'ability' has unknown model kind 'xgboost' \(known: logistic, scorecard, mlp\)/,
+      /target 'ability' has unknown model kind 'xgboost' \(known: logistic, scorecard, mlp, gbdt\)/,
     );
   });
 

@@ -6,6 +6,10 @@ import { type FeatureInfo, type Matrix, ModelError, sigmoid } from '../src/core/
 import { type FittedGbdt, gbdtKind } from '../src/core/models/gbdt/gbdt.ts';
 import { leafOf } from '../src/core/models/gbdt/tree.ts';
 import { createRng } from '../src/core/random.ts';
+import { loadSnapshotDataset } from '../src/data/snapshot-dataset.ts';
+import { trainSnapshots } from '../src/pipeline/train-snapshots.ts';
+import { loadArtifact } from '../src/registry/artifact.ts';
+import { tmpDir } from './helpers/tmp.ts';
 
 const num = (name: string): FeatureInfo => ({ name, type: 'numeric' });
 
@@ -442,4 +446,39 @@ describe('gbdt: strict loading', () => {
       /maxDepth 0 \(no limit\) needs growth 'leafwise' or a maxLeaves limit/,
     );
   });
+});
+
+describe('gbdt: monotone constraints declared in the training config', () => {
+  it('train --params {"gbdt":{"monotone":{"days_past_due":-1}}}: the artifact honours it for every account', async () => {
+    const r = await trainSnapshots({
+      history: 'data-samples',
+      modelsRoot: tmpDir(),
+      name: 'mono',
+      kind: 'gbdt',
+      seed: 1,
+      ootMonths: 3,
+      validationShare: 0.2,
+      calibration: 'platt',
+      params: { gbdt: { monotone: { days_past_due: -1 } } },
+      createdAt: '2026-01-01T00:00:00.000Z',
+    });
+    const loaded = await loadArtifact(r.artifact.dir);
+    const ds = await loadSnapshotDataset('data-samples', {});
+    const dpd = loaded.manifest.features.findIndex((f) => f.name === 'days_past_due');
+    for (const target of ['willingness', 'ability'] as const) {
+      const m = loaded.models[target]!.fitted as FittedGbdt;
+      expect(m.state.monotone[dpd]).toBe(-1);
+      // Every 20th snapshot, with days past due swept from 1 to 360: the log-odds never rise.
+      const p = ds.x.cols;
+      for (let i = 0; i < ds.x.rows; i += 20) {
+        const data = new Float64Array(360 * p);
+        for (let d = 0; d < 360; d++) {
+          data.set(ds.x.data.subarray(i * p, (i + 1) * p), d * p);
+          data[d * p + dpd] = d + 1;
+        }
+        const s = m.margins({ data, rows: 360, cols: p });
+        for (let d = 1; d < 360; d++) expect(s[d]!).toBeLessThanOrEqual(s[d - 1]!);
+      }
+    }
+  }, 120_000);
 });

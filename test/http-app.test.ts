@@ -497,14 +497,15 @@ describe('GET /v1/decisions/:id, /v1/models, /v1/policy', () => {
       created_at: state.champion.manifest.provenance.createdAt,
       targets: {
         willingness: {
-          kind: 'scorecard',
+          kind: state.champion.manifest.targets.willingness!.kind,
           auc: { out_of_time: state.champion.manifest.targets.willingness!.metrics.outOfTime.auc },
         },
-        ability: { kind: 'logistic' },
+        ability: { kind: state.champion.manifest.targets.ability!.kind },
       },
     });
     expect(m.json().challenger).toBeNull();
     expect(m.body).not.toContain('coefficients');
+    expect(m.body).not.toContain('leftCategories');
     expect(m.body.length).toBeLessThan(5000);
     const p = await get(app, '/v1/policy', PLAIN.score);
     expect(p.statusCode).toBe(200);
@@ -769,7 +770,7 @@ describe('POST /v1/admin/reload', () => {
     expect(outcome.champion).toEqual({ version, changed: false });
     expect(outcome.policy).toEqual({ version: 'next-2026.12.1', changed: true });
     expect(outcome.refused).toHaveLength(1);
-    expect(outcome.refused[0]).toMatch(/^champion: .*; keeping v92c4a10bc136$/);
+    expect(outcome.refused[0]).toMatch(new RegExp(`^champion: .*; keeping ${version}$`));
     const after = (await post(app, '/v1/score', scoreBody())).json();
     expect([after.model_version, after.policy_version]).toEqual([version, 'next-2026.12.1']);
 

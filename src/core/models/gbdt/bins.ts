@@ -50,12 +50,13 @@ function numericBins(x: Matrix, j: number, maxBins: number): NumericBins {
   const { rows: n, cols: p, data } = x;
   // A fixed stride keeps the sample deterministic without a seed and spreads it over the whole table.
   const stride = Math.max(1, Math.floor(n / EDGE_SAMPLE));
-  const vals: number[] = [];
+  const sample = new Float64Array(Math.ceil(n / stride));
+  let m = 0;
   for (let i = 0; i < n; i += stride) {
     const v = data[i * p + j]!;
-    if (!Number.isNaN(v)) vals.push(v);
+    if (!Number.isNaN(v)) sample[m++] = v;
   }
-  const sorted = Float64Array.from(vals).sort();
+  const sorted = sample.subarray(0, m).sort();
   const distinct: number[] = [];
   const counts: number[] = [];
   for (let i = 0; i < sorted.length; i++) {

@@ -47,9 +47,13 @@ export function boost(input: BoostInput): BoostResult {
     total += nb[j]! + 1;
   }
   const slots = binMatrix(x, bins, offset);
+  const columns = new Uint8Array(n * p);
+  for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) columns[j * n + i] = slots[i * p + j]! - offset[j]!;
   const ctx: GrowContext = {
     params,
     slots,
+    columns,
+    rows: n,
     cols: p,
     valueBins: nb,
     offset,
@@ -64,8 +68,7 @@ export function boost(input: BoostInput): BoostResult {
   const scratch: GrowScratch = {
     idx: new Int32Array(n),
     tmp: new Int32Array(n),
-    grad: new Float64Array(n),
-    hess: new Float64Array(n),
+    gh: new Float64Array(2 * n),
     takeHist: () => pool.pop() ?? new Float64Array(2 * total),
     releaseHist: (h) => {
       pool.push(h);
@@ -99,12 +102,12 @@ export function boost(input: BoostInput): BoostResult {
   let lastLoss = Number.NaN;
   const row = new Float64Array(p);
   for (let t = 0; t < params.nTrees; t++) {
-    const { grad, hess, idx } = scratch;
+    const { gh, idx } = scratch;
     for (let i = 0; i < n; i++) {
       const pr = 1 / (1 + Math.exp(-margin[i]!));
       const w = weights ? weights[i]! : 1;
-      grad[i] = w * (pr - y[i]!);
-      hess[i] = w * pr * (1 - pr);
+      gh[2 * i] = w * (pr - y[i]!);
+      gh[2 * i + 1] = w * pr * (1 - pr);
     }
     let count = 0;
     if (params.subsample < 1) {
@@ -129,7 +132,7 @@ export function boost(input: BoostInput): BoostResult {
     if (count < n) {
       for (let i = 0; i < n; i++) {
         if (inBag[i]) continue;
-        margin[i]! += tree.value[binLeaf(build, slots, i * p, offset, nb)]!;
+        margin[i]! += tree.value[binLeaf(build, columns, n, i, nb)]!;
       }
     }
     builds.push(build);
@@ -182,12 +185,12 @@ function sampleFeatures(rng: ReturnType<typeof createRng>, p: number, k: number)
 }
 
 /** The leaf a binned row reaches in a tree under construction. */
-function binLeaf(b: TreeBuild, slots: Uint16Array, base: number, offset: Int32Array, nb: Int32Array): number {
+function binLeaf(b: TreeBuild, columns: Uint8Array, n: number, row: number, nb: Int32Array): number {
   let node = 0;
   for (;;) {
     const j = b.feature[node]!;
     if (j < 0) return node;
-    const v = slots[base + j]! - offset[j]!;
+    const v = columns[j * n + row]!;
     const mask = b.catLeft[node];
     const left = v === nb[j] ? b.defaultLeft[node] === 1 : mask ? mask[v] === 1 : v <= b.bin[node]!;
     node = left ? b.left[node]! : b.right[node]!;

@@ -5,6 +5,9 @@ export interface GrowContext {
   readonly params: GbdtParams;
   /** Row-major training matrix as histogram slots: offset[j] + the cell's bin (bins.ts). */
   readonly slots: Uint16Array;
+  /** The same bins column-major (feature j's bins at j·rows .. (j+1)·rows), for partitioning rows. */
+  readonly columns: Uint8Array;
+  readonly rows: number;
   readonly cols: number;
   /** Value bins per feature; the missing bin's index. */
   readonly valueBins: Int32Array;
@@ -24,8 +27,8 @@ export interface GrowScratch {
   /** Row indices of the tree's sample; reordered so each leaf's rows are contiguous. */
   readonly idx: Int32Array;
   readonly tmp: Int32Array;
-  readonly grad: Float64Array;
-  readonly hess: Float64Array;
+  /** Gradient and hessian of row r at 2r and 2r + 1 (one cache line for both). */
+  readonly gh: Float64Array;
   takeHist(): Float64Array;
   releaseHist(h: Float64Array): void;
 }

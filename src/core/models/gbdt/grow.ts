@@ -94,8 +94,8 @@ export function growTree(ctx: GrowContext, s: GrowScratch, count: number, feats:
   let H = 0;
   for (let k = 0; k < count; k++) {
     const r = s.idx[k]!;
-    G += s.grad[r]!;
-    H += s.hess[r]!;
+    G += s.gh[2 * r]!;
+    H += s.gh[2 * r + 1]!;
   }
   const root: Open = {
     node: newNode(0, count, H),
@@ -247,7 +247,7 @@ function buildHist(
 ): void {
   const { offset, cols: p } = ctx;
   const X = ctx.slots;
-  const { idx, grad, hess } = s;
+  const { idx, gh } = s;
   const nf = feats.length;
   for (let f = 0; f < nf; f++) {
     const j = feats[f]!;
@@ -256,8 +256,8 @@ function buildHist(
   if (nf === p) {
     for (let k = start; k < end; k++) {
       const r = idx[k]!;
-      const g = grad[r]!;
-      const h = hess[r]!;
+      const g = gh[2 * r]!;
+      const h = gh[2 * r + 1]!;
       const base = r * p;
       for (let j = 0; j < p; j++) {
         const slot = X[base + j]! << 1;
@@ -269,8 +269,8 @@ function buildHist(
   }
   for (let k = start; k < end; k++) {
     const r = idx[k]!;
-    const g = grad[r]!;
-    const h = hess[r]!;
+    const g = gh[2 * r]!;
+    const h = gh[2 * r + 1]!;
     const base = r * p;
     for (let f = 0; f < nf; f++) {
       const slot = X[base + feats[f]!]! << 1;
@@ -291,22 +291,26 @@ function subtractHist(ctx: GrowContext, parent: Float64Array, small: Float64Arra
 
 /** Reorders idx[o.start..o.end) stably into the rows that go left, then right; returns the boundary. */
 function partition(ctx: GrowContext, s: GrowScratch, o: Open, sp: Split): number {
-  const { cols: p } = ctx;
-  const X = ctx.slots;
   const j = sp.feature;
-  const off = ctx.offset[j]!;
+  // Column-major bins: a partition reads one feature of scattered rows, so one column keeps it in cache.
+  const col = ctx.columns.subarray(j * ctx.rows, (j + 1) * ctx.rows);
   const missing = ctx.valueBins[j]!;
   const defaultLeft = sp.defaultLeft ?? sp.HL >= sp.HR;
   const { idx, tmp } = s;
   let nl = o.start;
   let nr = 0;
-  const mask = sp.catLeft;
+  // A side per bin, then a branch-free loop: every row is written to both places and only one count moves
+  // (the side of a row is a coin flip to the branch predictor).
+  const side = new Int32Array(missing + 1);
+  for (let b = 0; b < missing; b++) side[b] = sp.catLeft ? sp.catLeft[b]! : b <= sp.bin ? 1 : 0;
+  side[missing] = defaultLeft ? 1 : 0;
   for (let k = o.start; k < o.end; k++) {
     const r = idx[k]!;
-    const b = X[r * p + j]! - off;
-    const left = b === missing ? defaultLeft : mask ? mask[b] === 1 : b <= sp.bin;
-    if (left) idx[nl++] = r;
-    else tmp[nr++] = r;
+    const l = side[col[r]!]!;
+    idx[nl] = r;
+    tmp[nr] = r;
+    nl += l;
+    nr += 1 - l;
   }
   idx.set(tmp.subarray(0, nr), nl);
   return nl;
