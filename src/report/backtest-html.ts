@@ -23,7 +23,7 @@ import {
   recoveryCostChart,
   treatmentHeatmap,
 } from './backtest-charts.ts';
-import { PALETTE, renderSvg } from './charts.ts';
+import { renderSvg } from './charts.ts';
 import { escapeHtml as esc, fixed, integer, percent, signed } from './format.ts';
 import { BASE_STYLE } from './style.ts';
 
