@@ -19,7 +19,7 @@ import { loadSnapshotDataset } from '../src/data/snapshot-dataset.ts';
 const { values } = parseArgs({
   options: {
     snapshots: { type: 'string', default: '1000000' },
-    kinds: { type: 'string', default: 'logistic,scorecard,mlp' },
+    kinds: { type: 'string', default: 'logistic,scorecard,mlp,gbdt' },
     keep: { type: 'string' },
     params: { type: 'string', default: '{}' },
   },

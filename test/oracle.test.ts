@@ -10,6 +10,7 @@ async function check(
   months: number,
   seed: number,
   maxGap: { willingness: number; ability: number },
+  gbdtGap?: { willingness: number; ability: number },
 ) {
   const dir = tmpDir();
   await generateWorld({ accounts, months, seed, start: '2024-01-01', out: dir, format: 'csv' });
@@ -38,6 +39,10 @@ async function check(
       );
     }
     expect(oot.ece, `${target} ECE`).toBeLessThanOrEqual(0.02);
+    if (gbdtGap) {
+      const g = r.fits[target].candidates.find((c) => c.kind === 'gbdt')!.evaluation.outOfTime.auc;
+      expect(oracle - g, `${target}: gbdt AUC ${g} vs oracle ${oracle}`).toBeLessThanOrEqual(gbdtGap[target]);
+    }
   }
 }
 
@@ -49,11 +54,14 @@ describe('willingness and ability models against the oracle', () => {
   }, 300_000);
 
   // The issue's bar at full size, ~8 minutes on 2 cores: run by CI (CI=true), skipped on a developer's `npm test`.
+  // gbdt on its own: ability within 0.005 of the oracle; willingness stops at ~0.007 (0.0068 here, 0.0067 at a
+  // million snapshots, whatever the depth or learning rate): what timing features reveal of the trait, not the
+  // model, is the limit there (README, Models).
   it.skipIf(!process.env.CI)(
-    '400,000 customers × 24 months (~508k snapshots, runs when CI=true): both within 0.01 of the oracle',
+    '400,000 customers × 24 months (~508k snapshots, runs when CI=true): both within 0.01 of the oracle; gbdt within 0.005 (ability) and 0.0075 (willingness)',
     async () => {
-      await check(400_000, 24, 5, { willingness: 0.01, ability: 0.01 });
+      await check(400_000, 24, 5, { willingness: 0.01, ability: 0.01 }, { willingness: 0.0075, ability: 0.005 });
     },
-    1_800_000,
+    2_400_000,
   );
 });

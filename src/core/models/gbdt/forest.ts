@@ -19,8 +19,14 @@ export interface Forest {
 /**
  * Flattens trees into one forest. Numeric splits compare against `threshold`; a categorical split stores NaN
  * there (so both comparisons fail and the walk takes the rare path) and its left codes as a bitset.
+ * @param categories - number of categories per feature (0 for a numeric feature)
  */
-export function flatten(trees: readonly Tree[], baseScore: number, nFeatures: number): Forest {
+export function flatten(
+  trees: readonly Tree[],
+  baseScore: number,
+  nFeatures: number,
+  categories: readonly number[],
+): Forest {
   let nodes = 0;
   let words = 0;
   for (const t of trees) {
@@ -76,24 +82,39 @@ export function flatten(trees: readonly Tree[], baseScore: number, nFeatures: nu
     return inSet ? left[node]! : right[node]!;
   };
 
-  // Shallow trees without categorical splits are also laid out as complete binary trees (heap order, a short
-  // leaf repeated down to the tree's depth) and walked without branches: child = 2h + 1 + (v > threshold). A
-  // random walk's branches are mispredicted half the time; the arithmetic walk is about twice as fast
-  // (bench/gbdt.ts). Missing values: each block of rows is copied twice side by side, NaN as −∞ in the first
-  // copy and as +∞ in the second, and a node whose missing values go right reads the second copy.
+  // Shallow trees are also laid out as complete binary trees (heap order, a short leaf repeated down to the
+  // tree's depth) and walked without branches: child = 2h + 1 + goRight. A random walk's branches are
+  // mispredicted half the time; the arithmetic walk is about twice as fast (bench/gbdt.ts).
+  // - Missing values: each block of rows is copied twice side by side, NaN as −∞ in the first copy and as +∞ in
+  //   the second; a node whose missing values go right reads the second copy, so goRight = v > threshold.
+  // - Categorical splits (features with at most CAT_CODES categories): the copies hold the code, CAT_MISSING for
+  //   a missing value and CAT_INVALID for anything that is not a known code; the node's threshold is +∞ and
+  //   its `rightCodes` bitset says which codes go right, so goRight = (v > threshold) | bit v of rightCodes
+  //   (a numeric node has no bits, a categorical one never passes +∞).
+  const categoryCount = Int32Array.from(categories, (k) => k);
   const depth = new Int32Array(trees.length);
   const heapStart = new Int32Array(trees.length).fill(-1);
+  const heapCat = new Uint8Array(trees.length);
   let heapNodes = 0;
   trees.forEach((t, k) => {
     const d = treeDepth(t);
     depth[k] = d;
-    if (d <= WALKERS.length - 1 && !t.leftCategories.some((c) => c !== null)) {
+    let cat = false;
+    let ok = d < WALKERS.length;
+    t.leftCategories.forEach((c, n) => {
+      if (!c) return;
+      cat = true;
+      if (categoryCount[t.feature[n]!]! > CAT_CODES) ok = false;
+    });
+    if (ok) {
       heapStart[k] = heapNodes;
+      heapCat[k] = cat ? 1 : 0;
       heapNodes += 2 ** (d + 1) - 1;
     }
   });
   const hFeature = new Int32Array(heapNodes);
   const hThreshold = new Float64Array(heapNodes);
+  const hRightCodes = new Int32Array(heapNodes);
   const hValue = new Float64Array(heapNodes);
   trees.forEach((t, k) => {
     const start = heapStart[k]!;
@@ -106,23 +127,57 @@ export function flatten(trees: readonly Tree[], baseScore: number, nFeatures: nu
         return;
       }
       if (t.feature[node]! < 0) {
-        // A leaf above the bottom: a split that sends every value left (nothing is > +∞).
+        // A leaf above the bottom: a split that sends every value left (nothing is > +∞, no code goes right).
         hFeature[at] = 0;
         hThreshold[at] = Number.POSITIVE_INFINITY;
         place(node, 2 * h + 1, level + 1);
         place(node, 2 * h + 2, level + 1);
         return;
       }
-      hFeature[at] = t.feature[node]! + (t.defaultLeft[node] === 1 ? 0 : nFeatures);
-      // "Every value left, missing right" has threshold +∞; +∞ (a missing value) must still go right.
-      const th = t.threshold[node]!;
-      hThreshold[at] = th === Number.POSITIVE_INFINITY ? Number.MAX_VALUE : th;
+      const f = t.feature[node]!;
+      const cats = t.leftCategories[node];
+      if (cats) {
+        let right = (1 << CAT_INVALID) | (t.defaultLeft[node] === 1 ? 0 : 1 << CAT_MISSING);
+        for (let c = 0; c < categoryCount[f]!; c++) if (!cats.includes(c)) right |= 1 << c;
+        hFeature[at] = f;
+        hThreshold[at] = Number.POSITIVE_INFINITY;
+        hRightCodes[at] = right;
+      } else {
+        hFeature[at] = f + (t.defaultLeft[node] === 1 ? 0 : nFeatures);
+        // "Every value left, missing right" has threshold +∞; +∞ (a missing value) must still go right.
+        const th = t.threshold[node]!;
+        hThreshold[at] = th === Number.POSITIVE_INFINITY ? Number.MAX_VALUE : th;
+      }
       place(t.left[node]!, 2 * h + 1, level + 1);
       place(t.right[node]!, 2 * h + 2, level + 1);
     };
     place(0, 0, 0);
   });
   const anyHeap = heapNodes > 0;
+
+  /** Copies rows b0..b0+m of x into buf (stride 2p): the −∞ copy, then the +∞ copy (codes for categoricals). */
+  const fillBlock = (data: Float64Array, p: number, b0: number, m: number, buf: Float64Array): void => {
+    const w = 2 * p;
+    for (let k = 0; k < m; k++) {
+      for (let j = 0; j < p; j++) {
+        const v = data[(b0 + k) * p + j]!;
+        const cats = categoryCount[j]!;
+        if (cats > 0) {
+          const code = Number.isNaN(v)
+            ? CAT_MISSING
+            : Number.isInteger(v) && v >= 0 && v < cats && cats <= CAT_CODES
+              ? v
+              : CAT_INVALID;
+          buf[k * w + j] = code;
+          buf[k * w + p + j] = code;
+        } else {
+          const missing = Number.isNaN(v);
+          buf[k * w + j] = missing ? Number.NEGATIVE_INFINITY : v;
+          buf[k * w + p + j] = missing ? Number.POSITIVE_INFINITY : v;
+        }
+      }
+    }
+  };
 
   return {
     baseScore,
@@ -136,20 +191,12 @@ export function flatten(trees: readonly Tree[], baseScore: number, nFeatures: nu
       for (let b0 = 0; b0 < n; b0 += BLOCK) {
         const b1 = Math.min(n, b0 + BLOCK);
         const m = b1 - b0;
-        if (anyHeap) {
-          for (let k = 0; k < m; k++) {
-            for (let j = 0; j < p; j++) {
-              const v = data[(b0 + k) * p + j]!;
-              const missing = Number.isNaN(v);
-              buf[k * w + j] = missing ? Number.NEGATIVE_INFINITY : v;
-              buf[k * w + p + j] = missing ? Number.POSITIVE_INFINITY : v;
-            }
-          }
-        }
+        if (anyHeap) fillBlock(data, p, b0, m, buf);
         for (let t = 0; t < nt; t++) {
           const hs = heapStart[t]!;
           if (hs >= 0) {
-            WALKERS[depth[t]!]!(buf, w, m, hFeature, hThreshold, hValue, hs, out, b0);
+            const walk = heapCat[t] ? CAT_WALKERS[depth[t]!]! : WALKERS[depth[t]!]!;
+            walk(buf, w, m, hFeature, hThreshold, hRightCodes, hValue, hs, out, b0);
             continue;
           }
           const root = roots[t]!;
@@ -174,6 +221,11 @@ export function flatten(trees: readonly Tree[], baseScore: number, nFeatures: nu
   };
 }
 
+/** Codes 0..CAT_CODES−1 of a categorical feature fit the heap walk's 32-bit code sets; two codes are reserved. */
+const CAT_CODES = 30;
+const CAT_INVALID = 30;
+const CAT_MISSING = 31;
+
 /** Walks rows 0..m of `buf` (stride w) through one heap-laid tree of a fixed depth, adding leaves to out[o + k]. */
 type Walker = (
   buf: Float64Array,
@@ -181,6 +233,7 @@ type Walker = (
   m: number,
   feature: Int32Array,
   threshold: Float64Array,
+  rightCodes: Int32Array,
   value: Float64Array,
   hs: number,
   out: Float64Array,
@@ -189,24 +242,32 @@ type Walker = (
 
 /**
  * One walker per depth 0..8, with the levels unrolled: V8 runs the unrolled walk about twice as fast as a loop
- * over levels (bench/gbdt.ts). The code is built once from this fixed template; no model data enters it.
+ * over levels (bench/gbdt.ts). The code is built once from these fixed templates; no model data enters it.
+ * A comparison adds as 0 or 1, which V8 compiles without a branch.
  */
-const WALKERS: readonly Walker[] = Array.from({ length: 9 }, (_, d) => {
-  // A comparison adds as 0 or 1; V8 compiles that without a branch.
-  const step = 'h = 2 * h + 1 + (buf[b + feature[hs + h]] > threshold[hs + h]);';
-  return new Function(
-    'buf',
-    'w',
-    'm',
-    'feature',
-    'threshold',
-    'value',
-    'hs',
-    'out',
-    'o',
-    `for (let k = 0, b = 0; k < m; k++, b += w) { let h = 0; ${step.repeat(d)} out[o + k] += value[hs + h]; }`,
-  ) as Walker;
-});
+function walkers(step: string): readonly Walker[] {
+  return Array.from(
+    { length: 9 },
+    (_, d) =>
+      new Function(
+        'buf',
+        'w',
+        'm',
+        'feature',
+        'threshold',
+        'rightCodes',
+        'value',
+        'hs',
+        'out',
+        'o',
+        `for (let k = 0, b = 0; k < m; k++, b += w) { let h = 0; let v = 0; ${step.repeat(d)} out[o + k] += value[hs + h]; }`,
+      ) as Walker,
+  );
+}
+const WALKERS = walkers('v = buf[b + feature[hs + h]]; h = 2 * h + 1 + (v > threshold[hs + h]);');
+const CAT_WALKERS = walkers(
+  'v = buf[b + feature[hs + h]]; h = 2 * h + 1 + ((v > threshold[hs + h]) | ((rightCodes[hs + h] >>> v) & 1));',
+);
 
 function treeDepth(t: Tree): number {
   const walk = (n: number): number =>

@@ -120,7 +120,12 @@ class GbdtModel implements FittedGbdt {
     readonly state: GbdtState,
   ) {
     this.trees = state.trees.map((t) => fromJson(t, state.bins));
-    this.forest = flatten(this.trees, state.baseScore, features.length);
+    this.forest = flatten(
+      this.trees,
+      state.baseScore,
+      features.length,
+      features.map((f) => (f.type === 'categorical' ? (f.categories?.length ?? 0) : 0)),
+    );
     this.base = this.trees.reduce((s, t) => s + expectedValue(t), state.baseScore);
   }
 
