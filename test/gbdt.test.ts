@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { auc } from '../src/core/metrics/index.ts';
 import { type FeatureInfo, type Matrix, ModelError, sigmoid } from '../src/core/models/contract.ts';
+import { binOf, learnBins, valueBins } from '../src/core/models/gbdt/bins.ts';
 import { type FittedGbdt, gbdtKind } from '../src/core/models/gbdt/gbdt.ts';
 import { leafOf } from '../src/core/models/gbdt/tree.ts';
 import { createRng } from '../src/core/random.ts';
@@ -152,6 +153,40 @@ describe('gbdt: splits and histograms', () => {
       deepest = Math.max(deepest, depthOf(t));
     }
     expect(deepest).toBeGreaterThan(3);
+  });
+});
+
+describe('gbdt: bins', () => {
+  it('cuts a feature into at most maxBins equal-count quantile bins, a heavy value in a bin of its own', () => {
+    const n = 20_000;
+    const rng = createRng(4);
+    const data = new Float64Array(n);
+    // 40% zeros (say, days past due of current accounts), the rest spread out, 1% missing.
+    for (let i = 0; i < n; i++)
+      data[i] = rng.bernoulli(0.01) ? Number.NaN : rng.bernoulli(0.4) ? 0 : 1 + rng.next() * 1000;
+    const x = { data, rows: n, cols: 1 };
+    const [b] = learnBins(x, [num('v')], 255);
+    if (b?.type !== 'numeric') throw new Error('expected numeric bins');
+    expect(b.upper.length + 1).toBeLessThanOrEqual(255);
+    expect(b.upper.length + 1).toBeGreaterThan(200);
+    const counts = new Array(valueBins(b) + 1).fill(0);
+    for (let i = 0; i < n; i++) counts[binOf(b, data[i]!)]++;
+    // Zero alone in the first bin; the missing values in the last; the rest within 2x of an equal share.
+    expect(binOf(b, 0)).toBe(0);
+    expect(binOf(b, 1)).toBe(1);
+    expect(counts[valueBins(b)]).toBe(data.filter(Number.isNaN).length);
+    const share = (n - counts[0] - counts[valueBins(b)]) / (valueBins(b) - 1);
+    for (let k = 1; k < valueBins(b); k++) {
+      expect(counts[k]).toBeGreaterThan(share / 2);
+      expect(counts[k]).toBeLessThan(share * 2);
+    }
+    // Few distinct values: one bin each, edges halfway between them.
+    const [small] = learnBins(
+      { data: Float64Array.from([3, 1, 2, 1, 3]), rows: 5, cols: 1 },
+      [num('s')],
+      255,
+    );
+    expect(small).toEqual({ type: 'numeric', upper: [1.5, 2.5] });
   });
 });
 
