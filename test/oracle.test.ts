@@ -60,7 +60,13 @@ describe('willingness and ability models against the oracle', () => {
   it.skipIf(!process.env.CI)(
     '400,000 customers × 24 months (~508k snapshots, runs when CI=true): both within 0.01 of the oracle; gbdt within 0.005 (ability) and 0.0075 (willingness)',
     async () => {
-      await check(400_000, 24, 5, { willingness: 0.01, ability: 0.01 }, { willingness: 0.0075, ability: 0.005 });
+      await check(
+        400_000,
+        24,
+        5,
+        { willingness: 0.01, ability: 0.01 },
+        { willingness: 0.0075, ability: 0.005 },
+      );
     },
     2_400_000,
   );
