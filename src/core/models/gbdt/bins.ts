@@ -1,6 +1,7 @@
 /**
  * Bucketing for histogram boosting: every feature is cut once, at fit, into at most `maxBins` value bins plus
- * one bin for missing values; training then works on one byte per cell.
+ * one bin for missing values; training then works on small integers (binMatrix's row-major histogram slots,
+ * and a column-major byte copy for partitioning rows, boost.ts).
  *
  * Numeric: value bin b holds the values x with upper[b−1] < x <= upper[b] (upper[−1] = −∞, the last bin has no
  * upper edge). The edges sit halfway between neighbouring distinct training values, at quantiles of the

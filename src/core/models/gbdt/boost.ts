@@ -57,7 +57,6 @@ export function boost(input: BoostInput): BoostResult {
     cols: p,
     valueBins: nb,
     offset,
-    totalSlots: total,
     categorical: Uint8Array.from(features, (f) => (f.type === 'categorical' ? 1 : 0)),
     monotone: input.monotone,
     maxDepth: depthLimit(params),
@@ -122,7 +121,7 @@ export function boost(input: BoostInput): BoostResult {
     }
     const feats = nFeat === p ? allFeats : sampleFeatures(rng, p, nFeat);
     const build = growTree(ctx, scratch, count, feats);
-    const tree = toTree(build, bins, features, params.learningRate);
+    const tree = toTree(build, bins, params.learningRate);
     // In-bag rows: each leaf's rows are a segment of idx. The rest: walk the tree.
     for (let node = 0; node < build.feature.length; node++) {
       if (build.feature[node] !== -1) continue;
@@ -198,12 +197,7 @@ function binLeaf(b: TreeBuild, columns: Uint8Array, n: number, row: number, nb: 
 }
 
 /** A tree in bin terms → the same tree on raw values (thresholds from the bin edges, category codes). */
-export function toTree(
-  b: TreeBuild,
-  bins: readonly FeatureBins[],
-  _features: readonly FeatureInfo[],
-  learningRate: number,
-): Tree {
+export function toTree(b: TreeBuild, bins: readonly FeatureBins[], learningRate: number): Tree {
   const m = b.feature.length;
   const threshold = new Float64Array(m).fill(Number.NaN);
   const leftCategories: (Int32Array | null)[] = new Array(m).fill(null);

@@ -13,7 +13,6 @@ export interface GrowContext {
   readonly valueBins: Int32Array;
   /** First histogram slot of each feature (a feature has valueBins + 1 slots). */
   readonly offset: Int32Array;
-  readonly totalSlots: number;
   readonly categorical: Uint8Array;
   /** −1, 0 or +1 per feature. */
   readonly monotone: Int8Array;
