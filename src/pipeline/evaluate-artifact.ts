@@ -1,4 +1,3 @@
-import { FEATURES, featureInfos } from '../core/features/definitions.ts';
 import { summarise } from '../core/metrics/index.ts';
 import type { MetricSummary } from '../core/metrics/types.ts';
 import { takeRows, takeValues } from '../core/models/rows.ts';
@@ -42,5 +41,3 @@ export function evaluateOnDataset(
 export async function datasetFor(history: string): Promise<SnapshotDataset> {
   return loadSnapshotDataset(history);
 }
-
-export const SNAPSHOT_FEATURES = featureInfos(FEATURES);

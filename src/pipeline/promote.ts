@@ -1,8 +1,9 @@
 import { basename, dirname } from 'node:path';
+import { SNAPSHOT_FEATURES } from '../core/features/schema.ts';
 import type { MetricSummary } from '../core/metrics/types.ts';
 import { TARGETS, type Target } from '../core/training/labels.ts';
 import { loadArtifact, readPointer, writePointer } from '../registry/artifact.ts';
-import { datasetFor, evaluateOnDataset, SNAPSHOT_FEATURES } from './evaluate-artifact.ts';
+import { datasetFor, evaluateOnDataset } from './evaluate-artifact.ts';
 
 /** Promotion gates: the candidate must not be worse than the champion by more than these. */
 export interface Gates {

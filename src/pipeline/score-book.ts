@@ -4,6 +4,7 @@ import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { RepayriskError } from '../core/errors.ts';
 import type { ContactLike, InstallmentLike } from '../core/features/history.ts';
+import { SNAPSHOT_FEATURES } from '../core/features/schema.ts';
 import { policySlots } from '../core/policy/batch.ts';
 import type { CallSlots } from '../core/policy/capacity.ts';
 import type { ColumnKind, ColumnSpec, TableSpec } from '../core/schema/columns.ts';
@@ -23,7 +24,6 @@ import { DEFAULT_POLICY_PATH, readPolicyFile } from '../registry/policy-file.ts'
 import type { LiveState } from '../service/live-types.ts';
 import { type ScoredAccount, scoreAndDecide } from '../service/score-request.ts';
 import { type LineError, lineErrorText } from './decide-jsonl.ts';
-import { SNAPSHOT_FEATURES } from './evaluate-artifact.ts';
 
 /** Accounts scored and decided per call of `scoreAndDecide` when the book is streamed. */
 export const BOOK_CHUNK = 5000;

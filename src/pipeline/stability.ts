@@ -5,6 +5,7 @@
  */
 
 import type { StabilityRow } from '../core/backtest/types.ts';
+import { SNAPSHOT_FEATURES } from '../core/features/schema.ts';
 import { auc, ks, psi, psiVerdict } from '../core/metrics/index.ts';
 import { ModelError } from '../core/models/contract.ts';
 import { isoOf } from '../core/time/dates.ts';
@@ -12,7 +13,6 @@ import { predictCalibrated } from '../core/training/fit-target.ts';
 import { type Labelled, labelTarget, TARGETS, type Target } from '../core/training/labels.ts';
 import { loadSnapshotDataset } from '../data/snapshot-dataset.ts';
 import { loadArtifact } from '../registry/artifact.ts';
-import { SNAPSHOT_FEATURES } from './evaluate-artifact.ts';
 
 /**
  * A month needs at least this many labelled snapshots of each class (positive and negative) for its AUC and KS;

@@ -1,7 +1,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { SNAPSHOT_FEATURES } from '../core/features/schema.ts';
 import { ModelError } from '../core/models/contract.ts';
-import { SNAPSHOT_FEATURES } from '../pipeline/evaluate-artifact.ts';
 import { loadArtifact, readPointer } from '../registry/artifact.ts';
 import { readPolicyFile } from '../registry/policy-file.ts';
 import type { Live, LiveState, LoadedModel, ReloadOutcome } from './live-types.ts';

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { RepayriskError } from '../../core/errors.ts';
+import { SNAPSHOT_FEATURES } from '../../core/features/schema.ts';
 import { KIND_NAMES } from '../../core/models/kinds.ts';
-import { datasetFor, evaluateOnDataset, SNAPSHOT_FEATURES } from '../../pipeline/evaluate-artifact.ts';
+import { datasetFor, evaluateOnDataset } from '../../pipeline/evaluate-artifact.ts';
 import { crossValidateTable } from '../../pipeline/table.ts';
 import { loadArtifact } from '../../registry/artifact.ts';
 import { choiceOption, intOption, jsonObjectOption, listOption } from '../options.ts';
