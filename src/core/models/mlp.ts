@@ -29,6 +29,7 @@ import {
   matrix,
   sigmoid,
 } from './contract.ts';
+import { byMagnitude, copyFeature } from './kind-helpers.ts';
 import { fitPreprocessor, loadPreprocessor, type Preprocessor, type PreprocessorJson } from './preprocess.ts';
 import { ensureTfBackend } from './tf-backend.ts';
 
@@ -334,7 +335,7 @@ class MlpModel implements FittedMlp {
     }
     const one = matrix(x.data.subarray(row * x.cols, (row + 1) * x.cols), 1, x.cols);
     const c = this.occlusion(this.preprocessor.transform(one), 1);
-    return sortByMagnitude(this.features.map((f, k) => ({ feature: f.name, contribution: c[k]! })));
+    return byMagnitude(this.features.map((f, k) => ({ feature: f.name, contribution: c[k]! })));
   }
 
   importance(): Contribution[] {
@@ -369,18 +370,6 @@ class MlpModel implements FittedMlp {
     }
     this.tensors = undefined;
   }
-}
-
-function sortByMagnitude(cs: Contribution[]): Contribution[] {
-  // Array.prototype.sort is stable: ties keep feature order.
-  return cs.sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
-}
-
-function copyFeature(f: FeatureInfo): FeatureInfo {
-  const c: FeatureInfo = { name: f.name, type: f.type };
-  if (f.categories !== undefined) c.categories = [...f.categories];
-  if (f.monotone !== undefined) c.monotone = f.monotone;
-  return c;
 }
 
 /** A seeded permutation of 0..n-1 (Fisher–Yates). */
@@ -615,7 +604,7 @@ async function fitMlp(x: Matrix, y: Labels, opts: FitOptions<MlpParams>): Promis
     for (let i = 0; i < sampleRows; i++) sum += Math.abs(occ[i * f + k]!);
     return { feature: feat.name, contribution: sum / sampleRows };
   });
-  model.setImportance(sortByMagnitude(values), sampleRows);
+  model.setImportance(byMagnitude(values), sampleRows);
   return model;
 }
 

@@ -40,11 +40,11 @@ import {
   checkTrainingData,
   copyFeature,
   featureInfoSchema,
-  fitIrls,
   parseKindParams,
   parseModelJson,
   prepareFitFeatures,
-} from './logistic.ts';
+} from './kind-helpers.ts';
+import { fitIrls } from './logistic.ts';
 
 const scorecardParamsSchema = z.strictObject({
   pdo: z.number().positive().default(20),

@@ -27,7 +27,7 @@ import {
   parseModelJson,
   prepareFitFeatures,
   showValue,
-} from '../logistic.ts';
+} from '../kind-helpers.ts';
 import { type FeatureBins, valueBins } from './bins.ts';
 import { boost } from './boost.ts';
 import { type Forest, flatten } from './forest.ts';

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ModelError } from '../contract.ts';
-import { parseKindParams } from '../logistic.ts';
+import { parseKindParams } from '../kind-helpers.ts';
 
 const direction = z.union([z.literal(-1), z.literal(0), z.literal(1)]);
 
