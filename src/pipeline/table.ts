@@ -8,12 +8,14 @@ import { fitTarget, predictCalibrated, type TargetFit } from '../core/training/f
 import { holdoutRoles, stratifiedFolds } from '../core/training/folds.ts';
 import { OUT_OF_TIME, TRAIN, VALIDATION } from '../core/training/split.ts';
 import {
+  DEFAULT_MAX_CATEGORIES,
+  OTHER_LEVEL,
   type TableSpecOptions,
   tableFeatures,
   tableLabels,
   tableMatrix,
 } from '../core/training/table-design.ts';
-import { readFeatureTable } from '../data/feature-table.ts';
+import { DEFAULT_NA_MARKERS, readFeatureTable } from '../data/feature-table.ts';
 import { loadArtifact, type WrittenArtifact, writeArtifact } from '../registry/artifact.ts';
 import { renderModelReport } from '../report/index.ts';
 import { featureSchema, modelFile, reportedModel, targetEntry } from './artifact-parts.ts';
@@ -24,13 +26,27 @@ import { creationTime, provenance } from './provenance.ts';
 export interface TableTrainOptions extends TableSpecOptions, TrainRequest {
   table: string;
   columns?: readonly string[];
+  /**
+   * Cell texts read as missing besides empty cells (default `DEFAULT_NA_MARKERS`; `[]` for empty cells
+   * only). Recorded in the artifact, so `score --table` reads the same way.
+   */
+  na?: readonly string[];
+}
+
+/** How the manifest says a table's missing values were read. */
+function missingValuesText(na: readonly string[]): string {
+  const markers = na.length ? ` or, spaces trimmed, exactly ${na.map((m) => `'${m}'`).join(', ')}` : '';
+  return (
+    `cells that are empty${markers} are missing (NaN); a categorical value not seen at fit is missing, ` +
+    `or '${OTHER_LEVEL}' where rare levels were pooled into it; each kind records its handling`
+  );
 }
 
 /** Trains one model on a feature table (stratified 20% holdout reported as out-of-time) and writes its artifact. */
 export async function trainTable(
   o: TableTrainOptions,
 ): Promise<{ artifact: WrittenArtifact; fit: TargetFit }> {
-  const t = await readFeatureTable(o.table, { columns: o.columns });
+  const t = await readFeatureTable(o.table, { columns: o.columns, na: o.na ?? DEFAULT_NA_MARKERS });
   const features = tableFeatures(t, o);
   const x = tableMatrix(t, features);
   const { y, positive } = tableLabels(t, o);
@@ -55,8 +71,7 @@ export async function trainTable(
     seed: o.seed,
     request: { kind: o.kind, calibration: o.calibration, params: o.params ?? {} },
     features: featureSchema(features, x),
-    missingValues:
-      'empty cells are missing (NaN); unseen categories are missing; each kind records its handling',
+    missingValues: missingValuesText(t.na),
     targets: { [target]: targetEntry(fit, meaning) },
     split: { ootMonths: null, validationShare: 0.2, outOfTimeFrom: null },
     data: { sha256: fingerprint(x.data, y), rows: x.rows, from: null, to: null, source: basename(o.table) },
@@ -66,6 +81,8 @@ export async function trainTable(
       id: o.id ?? null,
       categorical: [...(o.categorical ?? [])],
       columns: o.columns ? [...o.columns] : null,
+      na: [...t.na],
+      maxCategories: o.maxCategories ?? DEFAULT_MAX_CATEGORIES,
     },
     provenance: provenance(createdAt),
   };
@@ -105,8 +122,12 @@ export interface CvResult {
 export async function crossValidateTable(
   o: Omit<TableTrainOptions, 'modelsRoot' | 'name' | 'createdAt'> & { folds: number },
 ): Promise<CvResult[]> {
-  const t = await readFeatureTable(o.table, { columns: o.columns });
+  const t = await readFeatureTable(o.table, { columns: o.columns, na: o.na ?? DEFAULT_NA_MARKERS });
   const { y } = tableLabels(t, o);
+  // Column roles are checked once on the whole table, where a refused column's line numbers are right; each
+  // fold then learns the categories of the same categorical columns from its own rows.
+  const whole = tableFeatures(t, o);
+  const spec = { ...o, categorical: whole.filter((f) => f.type === 'categorical').map((f) => f.name) };
   const fold = stratifiedFolds(y, o.folds, o.seed);
   const results: CvResult[] = [];
   for (const k of kindsFor(o.kind, o.params)) {
@@ -117,7 +138,7 @@ export async function crossValidateTable(
       for (let i = 0; i < y.length; i++) (fold[i] === f ? testIdx : trainIdx).push(i);
       // Categories are learned from the training folds only, as they would be in production.
       const sub = subsetTable(t, trainIdx);
-      const features = tableFeatures(sub, o);
+      const features = tableFeatures(sub, spec);
       const xTrain = tableMatrix(sub, features);
       const yTrain = takeValues(y, trainIdx);
       const roles = new Uint8Array(trainIdx.length);
@@ -171,13 +192,16 @@ function stack(
 
 /**
  * Scores a feature table with a table-mode artifact and writes CSV: the id column (or `row`, 1-based) and
- * `probability`. Columns are matched by name; a missing feature column is an error naming it.
+ * `probability`. Columns are matched by name; a missing feature column is an error naming it. Missing-value
+ * markers are those recorded at fit (`na` overrides them); an artifact that records none was trained when only
+ * empty cells were missing, and is read that way.
  */
 export async function scoreTable(o: {
   model: string;
   table: string;
   out: string;
   columns?: readonly string[];
+  na?: readonly string[];
 }): Promise<number> {
   const art = await loadArtifact(o.model);
   const m = art.manifest;
@@ -187,7 +211,10 @@ export async function scoreTable(o: {
       `${o.model} is a ${m.mode} model; score --table needs a model trained with train --table`,
     );
   }
-  const t = await readFeatureTable(o.table, { columns: o.columns ?? m.table.columns ?? undefined });
+  const t = await readFeatureTable(o.table, {
+    columns: o.columns ?? m.table.columns ?? undefined,
+    na: o.na ?? m.table.na ?? [],
+  });
   const x = tableMatrix(t, m.features);
   const model = art.models[m.table.target]!;
   const p = predictCalibrated(model, x);

@@ -70,6 +70,10 @@ export const manifestSchema = z.object({
       id: z.string().nullable(),
       categorical: z.array(z.string()),
       columns: z.array(z.string()).nullable(),
+      /** Cell texts read as missing besides empty cells; absent in artifacts made when only empty cells were. */
+      na: z.array(z.string()).optional(),
+      /** Most levels per categorical column (rarer ones pooled into '(other)'); absent before there was a cap. */
+      maxCategories: z.number().int().min(2).optional(),
     })
     .optional(),
   /** Where and when it was made. Excluded from the version hash and from reproducibility comparisons. */

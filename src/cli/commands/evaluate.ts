@@ -7,9 +7,10 @@ import { crossValidateTable } from '../../pipeline/table.ts';
 import { loadArtifact } from '../../registry/artifact.ts';
 import { choiceOption, intOption, jsonObjectOption, listOption } from '../options.ts';
 import { progress } from '../progress.ts';
+import { tableReadingOptions } from '../table-options.ts';
 
 export function registerEvaluate(program: Command): void {
-  program
+  const cmd = program
     .command('evaluate')
     .description(
       'cross-validate kinds on a feature table (--cv K), or evaluate a model artifact on a history',
@@ -19,7 +20,8 @@ export function registerEvaluate(program: Command): void {
     .option('--positive <value>', 'target value that counts as positive')
     .option('--id <col>', 'id column (kept out of the features)')
     .option('--categorical <a,b>', 'columns to treat as categorical', listOption('--categorical'))
-    .option('--columns <a,b>', 'column names of a headerless CSV', listOption('--columns'))
+    .option('--columns <a,b>', 'column names of a headerless CSV', listOption('--columns'));
+  tableReadingOptions(cmd)
     .option('--cv <k>', 'number of stratified folds', intOption('--cv', 2, 50), 5)
     .option(
       '--kind <kind>',

@@ -12,6 +12,7 @@ import {
 import { scoreTable } from '../../pipeline/table.ts';
 import { instantOption, intOption, listOption } from '../options.ts';
 import { progress } from '../progress.ts';
+import { naOption } from '../table-options.ts';
 
 interface ScoreOptions {
   model?: string;
@@ -20,6 +21,7 @@ interface ScoreOptions {
   accounts?: string;
   out: string;
   columns?: string[];
+  na?: string[];
   policy?: string;
   now?: number;
   asOf?: string;
@@ -67,10 +69,21 @@ export function registerScore(program: Command): void {
       'with --table: column names of a headerless CSV (default: as at training)',
       listOption('--columns'),
     )
+    .option(
+      '--na <a,b>',
+      "with --table: cell texts read as missing besides empty cells (default: the model's, recorded at training); '' for empty cells only",
+      naOption,
+    )
     .action(async (o: ScoreOptions) => {
       const input = checkCombination(o);
       if (input === 'table') {
-        const n = await scoreTable({ model: o.model!, table: o.table!, out: o.out, columns: o.columns });
+        const n = await scoreTable({
+          model: o.model!,
+          table: o.table!,
+          out: o.out,
+          columns: o.columns,
+          na: o.na,
+        });
         process.stdout.write(`scored ${n} rows -> ${o.out}\n`);
         return;
       }
@@ -131,6 +144,7 @@ function checkCombination(o: ScoreOptions): BookInput | 'table' {
     return 'table';
   }
   unused([['--columns', o.columns]], `--${given[0]} (it is for --table)`);
+  unused([['--na', o.na]], `--${given[0]} (it is for --table)`);
   bookFormat(o.out);
   if (o.accounts !== undefined) {
     unused([['--as-of', o.asOf]], '--accounts (each archive carries its own as_of_date)');

@@ -6,6 +6,7 @@ import { trainTable } from '../../pipeline/table.ts';
 import { trainSnapshots } from '../../pipeline/train-snapshots.ts';
 import { choiceOption, intOption, jsonObjectOption, listOption } from '../options.ts';
 import { progress } from '../progress.ts';
+import { NA_HELP, tableReadingOptions } from '../table-options.ts';
 
 type Calibration = 'platt' | 'isotonic' | 'auto';
 
@@ -17,6 +18,8 @@ interface TrainOpts {
   id?: string;
   categorical?: string[];
   columns?: string[];
+  na?: string[];
+  maxCategories?: number;
   kind: string;
   seed: number;
   ootMonths: number;
@@ -41,7 +44,7 @@ export function formatFit(target: string, fit: TargetFit, oracle?: number): stri
 }
 
 export function registerTrain(program: Command): void {
-  program
+  const cmd = program
     .command('train')
     .description('fit the willingness and ability models on a history (or one model on a feature table)')
     .option('--history <dir>', 'history folder (accounts, installments, contacts, outcomes [, truth])')
@@ -58,7 +61,8 @@ export function registerTrain(program: Command): void {
       '--columns <a,b>',
       'feature-table mode: column names of a headerless CSV',
       listOption('--columns'),
-    )
+    );
+  tableReadingOptions(cmd, `feature-table mode: ${NA_HELP}`)
     .option(
       '--kind <kind>',
       `model kind: ${KIND_NAMES.join('|')}|auto (fit all, keep the best OOT log-loss)`,
@@ -118,6 +122,8 @@ export function registerTrain(program: Command): void {
           id: o.id,
           categorical: o.categorical,
           columns: o.columns,
+          na: o.na,
+          maxCategories: o.maxCategories,
           modelsRoot: o.out,
           name: o.name ?? 'table',
           kind: o.kind,
