@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ARCHIVE_LOOKBACK } from '../core/features/definitions.ts';
+import { archiveWindowsText } from '../core/features/lookback.ts';
 import { accounts, contacts, installments } from '../core/schema/tables.ts';
 import { archiveSchema } from '../core/scoring/input.ts';
 import { SCOPES } from './auth.ts';
@@ -38,12 +40,10 @@ export function buildOpenApi(o: OpenApiOptions): Json {
   const reg = z.registry<{ id?: string; description?: string }>();
   const batch = scoreBatchSchema(archiveSchema, o.maxBatch);
   const scoreRequest = z.union([archiveSchema, batch]);
+  // What an archive must hold is derived from the features' declared lookbacks, never written here.
+  const windows = archiveWindowsText(ARCHIVE_LOOKBACK);
   const named: [string, z.ZodType, string][] = [
-    [
-      'AccountArchive',
-      archiveSchema,
-      'One account: its snapshot, recent instalments (12+ months), recent contacts.',
-    ],
+    ['AccountArchive', archiveSchema, windows.archive],
     ['ScoreBatchRequest', batch, `Up to ${o.maxBatch} accounts, each validated and answered on its own.`],
     ['ScoreRequest', scoreRequest, 'One account archive, or a batch `{ accounts: [...] }`.'],
     ['ContactsRequest', contactsRequestSchema(o.maxContacts), 'Contact attempts to record (all or nothing).'],
@@ -59,6 +59,8 @@ export function buildOpenApi(o: OpenApiOptions): Json {
     ['Readiness', readyResponseSchema, 'Readiness and its checks.'],
   ];
   for (const [id, schema, description] of named) reg.add(schema, { id, description });
+  reg.add(archiveSchema.shape.installments, { description: windows.installments });
+  reg.add(archiveSchema.shape.contacts, { description: windows.contacts });
   // Field descriptions from the data contract (each column's schema is its own instance, so this is exact).
   for (const table of [accounts, installments, contacts])
     for (const c of table.columns) {

@@ -1,3 +1,4 @@
+import { ARCHIVE_LOOKBACK } from '../core/features/definitions.ts';
 import { decideBatch } from '../core/policy/batch.ts';
 import type { CallSlots } from '../core/policy/capacity.ts';
 import type { Policy } from '../core/policy/load.ts';
@@ -122,6 +123,22 @@ function withLedgerContacts(a: AccountArchive, ledger: readonly ContactRow[] | u
   const seen = new Set(a.contacts.map(key));
   const extra = ledger.filter((c) => !seen.has(key(c)));
   return extra.length ? { ...a, contacts: [...a.contacts, ...extra] } : a;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The instant (ms) from which the ledger's recorded contacts are read for a batch, so the merged history covers
+ * both what the features read — ARCHIVE_LOOKBACK.contactsDays before the earliest `as_of_date` in the batch, the
+ * same window the archive is asked for — and what the live policy's contact caps and conversation cooldown count
+ * back from now (a policy may set a cap window of up to a year).
+ */
+export function contactHistorySince(policy: Policy, asOfDates: readonly string[], now: number): number {
+  const g = policy.guardrails;
+  const policyDays = Math.max(g.conversation_cooldown_days, ...Object.values(g.caps).map((c) => c.days));
+  let since = now - policyDays * DAY_MS;
+  for (const d of asOfDates) since = Math.min(since, Date.parse(d) - ARCHIVE_LOOKBACK.contactsDays * DAY_MS);
+  return since;
 }
 
 /** Call slots left today: the policy's capacity minus what the ledger says is taken; null = unlimited. */

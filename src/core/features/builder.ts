@@ -1,6 +1,7 @@
 import { EMPLOYMENT_STATUSES, PREFERRED_CHANNELS, PRODUCTS } from '../schema/enums.ts';
-import { FEATURES } from './definitions.ts';
+import { ARCHIVE_LOOKBACK, FEATURE_INDEX, FEATURES } from './definitions.ts';
 import { CHANNEL_CODE, isoDay, OUTCOME_CODE, type PreparedHistory } from './history.ts';
+import type { LookbackKey } from './lookback.ts';
 
 /** The snapshot fields the feature builder reads (a subset of the accounts table). */
 export interface SnapshotLike {
@@ -51,6 +52,55 @@ const RPC = new Set([
 const PROMISE = OUTCOME_CODE.promise_to_pay;
 const REFUSED = OUTCOME_CODE.refused;
 
+/**
+ * The window (days) a feature declares for a table; the builder has no window of its own, so a feature can read
+ * only what its definition says (and the archive the API asks for covers it).
+ */
+function declared(name: string, key: LookbackKey): number {
+  const def = FEATURES[FEATURE_INDEX.get(name) ?? -1];
+  const days = def?.lookback[key];
+  if (days === undefined)
+    throw new Error(`feature ${name} declares no ${key} lookback, but the builder reads it`);
+  return days;
+}
+
+/** Days of instalments (by due date) each instalment feature reads. */
+const INS_FROM = {
+  ratio3: declared('paid_ratio_3m', 'installmentsDays'),
+  ratio6: declared('paid_ratio_6m', 'installmentsDays'),
+  ratio12: declared('paid_ratio_12m', 'installmentsDays'),
+  missed: declared('missed_12m', 'installmentsDays'),
+  worstLate: declared('worst_days_late_12m', 'installmentsDays'),
+  onTime: declared('on_time_share_12m', 'installmentsDays'),
+  early: declared('mean_days_early_12m', 'installmentsDays'),
+  late: declared('mean_days_late_12m', 'installmentsDays'),
+  first: declared('mean_days_to_first_payment_12m', 'installmentsDays'),
+  partPaid: declared('part_paid_12m', 'installmentsDays'),
+  lastPaid: declared('months_since_last_payment', 'installmentsDays'),
+  seen: declared('installments_seen_12m', 'installmentsDays'),
+  promisePayments: sharedWindow('promises_kept_12m', 'promises_broken_12m', 'installmentsDays'),
+};
+
+/** Days of contacts (by timestamp) each contact feature reads. */
+const CON_FROM = {
+  contacts: declared('contacts_90d', 'contactsDays'),
+  calls: declared('calls_90d', 'contactsDays'),
+  rpcRate: declared('rpc_rate_90d', 'contactsDays'),
+  promises: declared('promises_12m', 'contactsDays'),
+  keptBroken: sharedWindow('promises_kept_12m', 'promises_broken_12m', 'contactsDays'),
+  refusals: declared('refusals_12m', 'contactsDays'),
+  lastContact: declared('days_since_last_contact', 'contactsDays'),
+  lastRpc: declared('days_since_last_rpc', 'contactsDays'),
+};
+
+/** Kept and broken promises split the same promises in one pass, so they must declare the same window. */
+function sharedWindow(a: string, b: string, key: LookbackKey): number {
+  const da = declared(a, key);
+  const db = declared(b, key);
+  if (da !== db) throw new Error(`features ${a} and ${b} must declare the same ${key} (${da} vs ${db})`);
+  return da;
+}
+
 /** Number of feature columns. */
 export const FEATURE_COUNT = FEATURES.length;
 
@@ -64,7 +114,9 @@ const flag = (b: boolean) => (b ? 1 : 0);
  *
  * Point-in-time: only instalments due strictly before `as_of_date` are read, a payment counts only when its
  * `paid_date` is before it, and only contacts made before its midnight (UTC) are read — so rows from the
- * future cannot leak in, whatever the history holds. The same function serves training, batch and API scoring.
+ * future cannot leak in, whatever the history holds. Bounded: each feature reads only the window its definition
+ * declares (definitions.ts, `lookback`), so an archive cut to ARCHIVE_LOOKBACK gives the same features as the
+ * whole history. The same function serves training, batch and API scoring.
  */
 export function buildFeatures(s: SnapshotLike, h: PreparedHistory, out: Float64Array, offset = 0): void {
   const asOf = isoDay(s.as_of_date);
@@ -101,13 +153,32 @@ export function buildFeatures(s: SnapshotLike, h: PreparedHistory, out: Float64A
   out[k++] = flag(s.complaint_open);
   out[k++] = s.legal_notice_date === null ? Number.NaN : asOf - isoDay(s.legal_notice_date);
 
-  // Instalments due before the snapshot.
-  const windows = [asOf - 91, asOf - 183, asOf - 365];
-  const dueW = [0, 0, 0];
-  const paidW = [0, 0, 0];
+  // Instalments due in the instalment windows: each feature counts only rows due on or after its own start day.
+  const w = INS_FROM;
+  const ratio3 = asOf - w.ratio3;
+  const ratio6 = asOf - w.ratio6;
+  const ratio12 = asOf - w.ratio12;
+  const missedFrom = asOf - w.missed;
+  const worstFrom = asOf - w.worstLate;
+  const onTimeFrom = asOf - w.onTime;
+  const earlyFrom = asOf - w.early;
+  const lateFrom = asOf - w.late;
+  const firstFrom = asOf - w.first;
+  const partFrom = asOf - w.partPaid;
+  const lastPaidFrom = asOf - w.lastPaid;
+  const seenFrom = asOf - w.seen;
+  const promisePayFrom = asOf - w.promisePayments;
+  const insFrom = asOf - ARCHIVE_LOOKBACK.installmentsDays;
+  let due3 = 0;
+  let paid3 = 0;
+  let due6 = 0;
+  let paid6 = 0;
+  let due12 = 0;
+  let paid12 = 0;
   let missed = 0;
   let worstLate = 0;
   let onTime = 0;
+  let onTimeOf = 0;
   let earlySum = 0;
   let earlyN = 0;
   let lateSum = 0;
@@ -121,53 +192,65 @@ export function buildFeatures(s: SnapshotLike, h: PreparedHistory, out: Float64A
   for (let i = 0; i < h.n; i++) {
     const due = h.due[i]!;
     if (due >= asOf) break;
+    if (due < insFrom) continue;
     const paidDay = h.paid[i]!;
     const paidBy = paidDay >= 0 && paidDay < asOf;
     const firstDay = h.firstPaid[i]!;
+    // The first payment (full or partial) is fixed once made, so it is safe point-in-time evidence of paying.
     const firstBy = firstDay >= 0 && firstDay < asOf;
-    if (firstBy) {
-      // The first payment (full or partial) is fixed once made, so it is safe point-in-time evidence of paying.
-      if (firstDay > lastPaid) lastPaid = firstDay;
-      paidDays.push(firstDay);
-    }
-    if (paidBy) {
-      if (paidDay > lastPaid) lastPaid = paidDay;
-      paidDays.push(paidDay);
-    }
-    if (due < windows[2]!) continue;
     const amountDue = h.amountDue[i]!;
     const paid = paidBy ? h.amountPaid[i]! : 0;
-    for (let w = 0; w < 3; w++) {
-      if (due >= windows[w]!) {
-        dueW[w]! += amountDue;
-        paidW[w]! += paid;
-      }
-    }
-    seen++;
-    if (firstBy) {
-      firstSum += firstDay - due;
-      firstN++;
-    }
     const full = paidBy && paid >= amountDue - 0.005;
-    const late = full ? paidDay - due : asOf - due;
-    if (late > worstLate) worstLate = late;
-    if (!full || paidDay - due > MONTH_DAYS) missed++;
-    if (firstBy && !full) partPaid++;
-    if (full && paidDay <= due) {
-      onTime++;
+    if (due >= ratio3) {
+      due3 += amountDue;
+      paid3 += paid;
+    }
+    if (due >= ratio6) {
+      due6 += amountDue;
+      paid6 += paid;
+    }
+    if (due >= ratio12) {
+      due12 += amountDue;
+      paid12 += paid;
+    }
+    if (due >= missedFrom && (!full || paidDay - due > MONTH_DAYS)) missed++;
+    if (due >= worstFrom) {
+      const late = full ? paidDay - due : asOf - due;
+      if (late > worstLate) worstLate = late;
+    }
+    if (due >= onTimeFrom) {
+      onTimeOf++;
+      if (full && paidDay <= due) onTime++;
+    }
+    if (due >= earlyFrom && full && paidDay <= due) {
       earlySum += due - paidDay;
       earlyN++;
-    } else if (full) {
+    }
+    if (due >= lateFrom && full && paidDay > due) {
       lateSum += paidDay - due;
       lateN++;
     }
+    if (due >= firstFrom && firstBy) {
+      firstSum += firstDay - due;
+      firstN++;
+    }
+    if (due >= partFrom && firstBy && !full) partPaid++;
+    if (due >= lastPaidFrom) {
+      if (firstBy && firstDay > lastPaid) lastPaid = firstDay;
+      if (paidBy && paidDay > lastPaid) lastPaid = paidDay;
+    }
+    if (due >= seenFrom) seen++;
+    if (due >= promisePayFrom) {
+      if (firstBy) paidDays.push(firstDay);
+      if (paidBy) paidDays.push(paidDay);
+    }
   }
-  out[k++] = ratio(paidW[0]!, dueW[0]!);
-  out[k++] = ratio(paidW[1]!, dueW[1]!);
-  out[k++] = ratio(paidW[2]!, dueW[2]!);
+  out[k++] = ratio(paid3, due3);
+  out[k++] = ratio(paid6, due6);
+  out[k++] = ratio(paid12, due12);
   out[k++] = missed;
   out[k++] = worstLate;
-  out[k++] = seen > 0 ? onTime / seen : Number.NaN;
+  out[k++] = onTimeOf > 0 ? onTime / onTimeOf : Number.NaN;
   out[k++] = earlyN > 0 ? earlySum / earlyN : Number.NaN;
   out[k++] = lateN > 0 ? lateSum / lateN : Number.NaN;
   out[k++] = firstN > 0 ? firstSum / firstN : Number.NaN;
@@ -175,47 +258,55 @@ export function buildFeatures(s: SnapshotLike, h: PreparedHistory, out: Float64A
   out[k++] = lastPaid >= 0 ? (asOf - lastPaid) / MONTH_DAYS : Number.NaN;
   out[k++] = seen;
 
-  // Contacts before the snapshot.
-  let contacts90 = 0;
-  let calls90 = 0;
-  let rpc90 = 0;
+  // Contacts made in the contact windows before the snapshot's midnight (UTC), each feature in its own window.
+  const c = CON_FROM;
+  const contactsFrom = asOfMs - c.contacts * DAY_MS;
+  const callsFrom = asOfMs - c.calls * DAY_MS;
+  const rpcRateFrom = asOfMs - c.rpcRate * DAY_MS;
+  const promisesFrom = asOfMs - c.promises * DAY_MS;
+  const keptBrokenFrom = asOfMs - c.keptBroken * DAY_MS;
+  const refusalsFrom = asOfMs - c.refusals * DAY_MS;
+  const lastContactFrom = asOfMs - c.lastContact * DAY_MS;
+  const lastRpcFrom = asOfMs - c.lastRpc * DAY_MS;
+  const conFrom = asOfMs - ARCHIVE_LOOKBACK.contactsDays * DAY_MS;
+  let contacts = 0;
+  let calls = 0;
+  let rateCalls = 0;
+  let rateRpc = 0;
   let promises = 0;
   let kept = 0;
   let broken = 0;
   let refusals = 0;
   let lastContact = Number.NaN;
   let lastRpc = Number.NaN;
-  const from90 = asOfMs - 90 * DAY_MS;
-  const from365 = asOfMs - 365 * DAY_MS;
   for (let i = 0; i < h.contacts; i++) {
     const ms = h.contactMs[i]!;
     if (ms >= asOfMs) break;
+    if (ms < conFrom) continue;
     const outcome = h.outcome[i]!;
     const isRpc = RPC.has(outcome);
-    lastContact = ms;
-    if (isRpc) lastRpc = ms;
-    if (ms >= from90) {
-      contacts90++;
-      if (h.channel[i] === CALL) {
-        calls90++;
-        if (isRpc) rpc90++;
-      }
+    const isCall = h.channel[i] === CALL;
+    if (ms >= contactsFrom) contacts++;
+    if (ms >= callsFrom && isCall) calls++;
+    if (ms >= rpcRateFrom && isCall) {
+      rateCalls++;
+      if (isRpc) rateRpc++;
     }
-    if (ms < from365) continue;
-    if (outcome === REFUSED) refusals++;
-    if (outcome === PROMISE) {
-      promises++;
-      const by = h.promiseDay[i]!;
-      if (by >= 0 && by + 3 < asOf) {
-        const madeDay = Math.floor(ms / DAY_MS);
-        if (paidDays.some((d) => d >= madeDay && d <= by + 3)) kept++;
-        else broken++;
-      }
+    if (ms >= lastContactFrom) lastContact = ms;
+    if (ms >= lastRpcFrom && isRpc) lastRpc = ms;
+    if (ms >= refusalsFrom && outcome === REFUSED) refusals++;
+    if (outcome !== PROMISE) continue;
+    if (ms >= promisesFrom) promises++;
+    const by = h.promiseDay[i]!;
+    if (ms >= keptBrokenFrom && by >= 0 && by + 3 < asOf) {
+      const madeDay = Math.floor(ms / DAY_MS);
+      if (paidDays.some((d) => d >= madeDay && d <= by + 3)) kept++;
+      else broken++;
     }
   }
-  out[k++] = contacts90;
-  out[k++] = calls90;
-  out[k++] = calls90 > 0 ? rpc90 / calls90 : Number.NaN;
+  out[k++] = contacts;
+  out[k++] = calls;
+  out[k++] = rateCalls > 0 ? rateRpc / rateCalls : Number.NaN;
   out[k++] = promises;
   out[k++] = kept;
   out[k++] = broken;

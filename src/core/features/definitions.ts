@@ -1,5 +1,6 @@
 import type { FeatureInfo } from '../models/contract.ts';
 import { EMPLOYMENT_STATUSES, PREFERRED_CHANNELS, PRODUCTS } from '../schema/enums.ts';
+import { type Lookback, largestLookback } from './lookback.ts';
 
 /** Which latent dimension a feature mostly speaks to (DESIGN §4). */
 export type FeatureTag = 'ability' | 'willingness' | 'both';
@@ -10,19 +11,35 @@ export interface FeatureDef extends FeatureInfo {
   description: string;
   /** Where it comes from: the snapshot, the instalment history, or the contact history. */
   source: 'snapshot' | 'installments' | 'contacts';
+  /**
+   * How far back it reads (lookback.ts says how each window is counted); `{}` for the snapshot row alone. The
+   * builder takes its windows from here, and the API's archive is the largest of them (ARCHIVE_LOOKBACK).
+   */
+  lookback: Lookback;
 }
+
+// Window lengths in days. A month of history is 30.4 days, so 3, 6 and 12 months are 91, 183 and 365 days.
+const DAYS_90 = 90;
+const MONTHS_3 = 91;
+const MONTHS_6 = 183;
+const MONTHS_12 = 365;
+const ins = (days: number): Lookback => ({ installmentsDays: days });
+const con = (days: number): Lookback => ({ contactsDays: days });
+const NONE: Lookback = {};
 
 const num = (
   name: string,
   tag: FeatureTag,
   source: FeatureDef['source'],
   description: string,
+  lookback: Lookback = NONE,
 ): FeatureDef => ({
   name,
   type: 'numeric',
   tag,
   source,
   description,
+  lookback,
 });
 const cat = (
   name: string,
@@ -36,6 +53,7 @@ const cat = (
   tag,
   source: 'snapshot',
   description,
+  lookback: NONE,
 });
 
 /**
@@ -101,108 +119,142 @@ export const FEATURES: readonly FeatureDef[] = [
     'snapshot',
     'Days since the formal pre-legal notice; missing if none.',
   ),
-  // Instalment history, rows due before the snapshot; a payment counts only if made before it.
+  // Instalment history: rows due in the window before the snapshot; a payment counts only if made before it.
   num(
     'paid_ratio_3m',
     'willingness',
     'installments',
     'Paid / due over instalments due in the last 3 months.',
+    ins(MONTHS_3),
   ),
   num(
     'paid_ratio_6m',
     'willingness',
     'installments',
     'Paid / due over instalments due in the last 6 months.',
+    ins(MONTHS_6),
   ),
-  num('paid_ratio_12m', 'both', 'installments', 'Paid / due over instalments due in the last 12 months.'),
+  num(
+    'paid_ratio_12m',
+    'both',
+    'installments',
+    'Paid / due over instalments due in the last 12 months.',
+    ins(MONTHS_12),
+  ),
   num(
     'missed_12m',
     'both',
     'installments',
     'Instalments due in the last 12 months not fully paid by their next due date.',
+    ins(MONTHS_12),
   ),
   num(
     'worst_days_late_12m',
     'willingness',
     'installments',
     'Most days late of any instalment due in 12 months.',
+    ins(MONTHS_12),
   ),
   num(
     'on_time_share_12m',
     'willingness',
     'installments',
-    'Share of instalments due in 12 months paid in full by the due date.',
+    'Share of instalments due in 12 months paid in full by the due date; missing if none was due.',
+    ins(MONTHS_12),
   ),
   num(
     'mean_days_early_12m',
     'willingness',
     'installments',
     'Mean days before the due date of on-time payments in 12 months; missing if none.',
+    ins(MONTHS_12),
   ),
   num(
     'mean_days_late_12m',
     'willingness',
     'installments',
     'Mean days after the due date of late payments in full in 12 months; missing if none.',
+    ins(MONTHS_12),
   ),
   num(
     'mean_days_to_first_payment_12m',
     'willingness',
     'installments',
     'Mean days from due date to the first payment towards it (negative = early), instalments due in 12 months; missing if none.',
+    ins(MONTHS_12),
   ),
   num(
     'part_paid_12m',
     'both',
     'installments',
     'Instalments due in 12 months with a payment before the snapshot but not yet paid in full.',
+    ins(MONTHS_12),
   ),
   num(
     'months_since_last_payment',
     'both',
     'installments',
-    'Months since the last payment seen (a first or a completing payment); missing if none.',
+    'Months since the last payment (a first or a completing payment) towards an instalment due in the last 12 months; missing if none.',
+    ins(MONTHS_12),
   ),
   num(
     'installments_seen_12m',
     'both',
     'installments',
     'Instalments due in the last 12 months (history depth).',
+    ins(MONTHS_12),
   ),
-  // Contact history, attempts before the snapshot.
-  num('contacts_90d', 'willingness', 'contacts', 'Contact attempts in the last 90 days.'),
-  num('calls_90d', 'willingness', 'contacts', 'Call attempts in the last 90 days.'),
+  // Contact history: attempts in the window before the snapshot's midnight (UTC).
+  num('contacts_90d', 'willingness', 'contacts', 'Contact attempts in the last 90 days.', con(DAYS_90)),
+  num('calls_90d', 'willingness', 'contacts', 'Call attempts in the last 90 days.', con(DAYS_90)),
   num(
     'rpc_rate_90d',
     'willingness',
     'contacts',
     'Right-party contacts / call attempts in 90 days; missing without calls.',
+    con(DAYS_90),
   ),
-  num('promises_12m', 'willingness', 'contacts', 'Promises to pay made in the last 12 months.'),
+  num(
+    'promises_12m',
+    'willingness',
+    'contacts',
+    'Promises to pay made in the last 12 months.',
+    con(MONTHS_12),
+  ),
   num(
     'promises_kept_12m',
     'willingness',
     'contacts',
-    'Promises whose date has passed with a payment by then (+3 days grace).',
+    'Promises made in 12 months whose date has passed with a payment by then (+3 days grace), a payment towards an instalment due in 12 months.',
+    { contactsDays: MONTHS_12, installmentsDays: MONTHS_12 },
   ),
   num(
     'promises_broken_12m',
     'willingness',
     'contacts',
-    'Promises whose date has passed with no payment by then.',
+    'Promises made in 12 months whose date (+3 days grace) has passed with no payment towards an instalment due in 12 months.',
+    { contactsDays: MONTHS_12, installmentsDays: MONTHS_12 },
   ),
-  num('refusals_12m', 'willingness', 'contacts', 'Calls that ended in a refusal to pay, 12 months.'),
+  num(
+    'refusals_12m',
+    'willingness',
+    'contacts',
+    'Contacts that ended in a refusal to pay, 12 months.',
+    con(MONTHS_12),
+  ),
   num(
     'days_since_last_contact',
     'willingness',
     'contacts',
-    'Days since the last contact attempt; missing if none.',
+    'Days since the last contact attempt in the last 12 months; missing if none in 12 months.',
+    con(MONTHS_12),
   ),
   num(
     'days_since_last_rpc',
     'willingness',
     'contacts',
-    'Days since the last right-party conversation; missing if none.',
+    'Days since the last right-party conversation in the last 12 months; missing if none in 12 months.',
+    con(MONTHS_12),
   ),
 ];
 
@@ -217,3 +269,12 @@ export function featureInfos(defs: readonly FeatureDef[] = FEATURES): FeatureInf
     ...(d.categories ? { categories: [...d.categories] } : {}),
   }));
 }
+
+/**
+ * The history the features read, per table: the largest declared lookback (days). The archive the score API
+ * asks for, its OpenAPI description, docs/api.md and the ledger read window are all derived from it; an archive
+ * cut to these windows gives the same features, bit for bit, as the whole history (test/feature-parity.test.ts).
+ */
+export const ARCHIVE_LOOKBACK: Readonly<Required<Lookback>> = Object.freeze(
+  largestLookback(FEATURES.map((f) => f.lookback)),
+);

@@ -1,6 +1,6 @@
 import { buildFeatures, FEATURE_COUNT } from '../features/builder.ts';
 import { type ContactLike, type InstallmentLike, prepareHistory } from '../features/history.ts';
-import { matrix } from '../models/contract.ts';
+import { type Matrix, matrix } from '../models/contract.ts';
 import type { Scores } from '../policy/types.ts';
 import type { AccountRow } from '../schema/tables.ts';
 import { type CalibratedModel, predictCalibrated } from '../training/fit-target.ts';
@@ -24,6 +24,20 @@ export interface ScoringModels {
 export const DRIVER_COUNT = 3;
 
 /**
+ * The feature matrix of the archives, one row per archive in order, each built as of its account's `as_of_date`
+ * by the same builder training uses: what scoreArchives scores, exposed so the parity test can compare it with
+ * the batch path's features.
+ */
+export function archiveFeatures(archives: readonly AccountArchive[]): Matrix {
+  const n = archives.length;
+  const data = new Float64Array(n * FEATURE_COUNT);
+  archives.forEach((a, i) => {
+    buildFeatures(a.account, prepareHistory(a.installments, a.contacts), data, i * FEATURE_COUNT);
+  });
+  return matrix(data, n, FEATURE_COUNT);
+}
+
+/**
  * Scores accounts with the same point-in-time feature builder as training (features as of each account's
  * `as_of_date`), one matrix for the whole batch so a batch and single accounts give identical scores. Each score
  * carries its strongest drivers: the features with the largest contribution to its log-odds, signed
@@ -32,11 +46,7 @@ export const DRIVER_COUNT = 3;
 export function scoreArchives(archives: readonly AccountArchive[], models: ScoringModels): Scores[] {
   const n = archives.length;
   if (n === 0) return [];
-  const data = new Float64Array(n * FEATURE_COUNT);
-  archives.forEach((a, i) => {
-    buildFeatures(a.account, prepareHistory(a.installments, a.contacts), data, i * FEATURE_COUNT);
-  });
-  const x = matrix(data, n, FEATURE_COUNT);
+  const x = archiveFeatures(archives);
   const w = predictCalibrated(models.willingness, x);
   const ab = predictCalibrated(models.ability, x);
   const out: Scores[] = [];

@@ -1,33 +1,22 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { RepayriskError } from '../../core/errors.ts';
-import type { Policy } from '../../core/policy/load.ts';
 import type { FieldIssue } from '../../core/schema/issues.ts';
 import { fieldIssues } from '../../core/schema/issues.ts';
 import { archiveSchema, toArchive } from '../../core/scoring/input.ts';
 import type { AccountArchive } from '../../core/scoring/score.ts';
 import type { LiveState } from '../../service/live-types.ts';
-import { remainingSlots, type ScoredAccount, scoreAndDecide } from '../../service/score-request.ts';
+import {
+  contactHistorySince,
+  remainingSlots,
+  type ScoredAccount,
+  scoreAndDecide,
+} from '../../service/score-request.ts';
 import { isJsonObject, ledgerCall, type RouteContext } from '../context.ts';
 import { HttpError } from '../errors.ts';
 import { scoreBatchSchema } from '../schemas.ts';
 
 const DAY_MS = 86_400_000;
-/** Ledger contact history read for each scored account (days); longer when the policy's windows are. */
-export const MIN_HISTORY_DAYS = 90;
-
-/**
- * Days of recorded contacts the decision needs: at least 90, and at least the longest contact-cap window and the
- * conversation cooldown of the live policy (a policy may set a cap window of up to a year).
- */
-export function historyDays(policy: Policy): number {
-  const g = policy.guardrails;
-  return Math.max(
-    MIN_HISTORY_DAYS,
-    g.conversation_cooldown_days,
-    ...Object.values(g.caps).map((c) => c.days),
-  );
-}
 
 /** A batch item that did not validate: its index and every failing path (relative to the item). */
 export interface InvalidItem {
@@ -73,8 +62,13 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
   ): Promise<{ scored: Map<number, ScoredAccount>; unscorable: Map<number, FieldIssue[]> }> {
     const now = ctx.now();
     const ids = [...new Set(items.map((it) => it.archive.account.account_id))];
+    const since = contactHistorySince(
+      state.policy,
+      items.map((it) => it.archive.account.as_of_date),
+      now,
+    );
     const ledgerContacts = await ledgerCall(ctx, 'read contact history', () =>
-      ctx.ledger.contactsFor(ids, now - historyDays(state.policy) * DAY_MS),
+      ctx.ledger.contactsFor(ids, since),
     );
     const slots = state.policy.capacity
       ? remainingSlots(
