@@ -14,13 +14,19 @@ export type FileFormat = 'csv' | 'parquet';
 export interface GenerateOptions extends WorldConfig {
   out: string;
   format: FileFormat;
+  /**
+   * Also write a payments table (every payment as it happened). Off by default, so a world's files stay what
+   * they were for a seed.
+   */
+  payments?: boolean;
   /** Called every few thousand customers with how many are done. */
   onProgress?: (done: number, total: number) => void;
 }
 
 export interface GenerateResult {
-  files: Record<TableName, string>;
-  rows: Record<TableName, number>;
+  /** The tables written (payments only when asked for). */
+  files: Partial<Record<TableName, string>>;
+  rows: Partial<Record<TableName, number>>;
 }
 
 /** Version of the world's rules; written to world.json so a dataset says which generator made it. */
@@ -66,9 +72,13 @@ export async function generateWorld(opts: GenerateOptions): Promise<GenerateResu
   const tmp = join(opts.out, `.generate-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp);
+  // The payments table goes after installments; without the option the table list (and world.json) is as before.
+  const order: readonly TableName[] = opts.payments
+    ? [...ORDER.slice(0, 2), 'payments', ...ORDER.slice(2)]
+    : ORDER;
   try {
     const writers = Object.fromEntries(
-      ORDER.map((t) => [t, new CsvTableWriter(join(tmp, `${t}.csv`), TABLES[t])]),
+      order.map((t) => [t, new CsvTableWriter(join(tmp, `${t}.csv`), TABLES[t])]),
     ) as Record<TableName, CsvTableWriter>;
     const sink: RowSink = {
       accounts: (r) => writers.accounts.write(r),
@@ -77,6 +87,7 @@ export async function generateWorld(opts: GenerateOptions): Promise<GenerateResu
       treatments: (r) => writers.treatments.write(r),
       outcomes: (r) => writers.outcomes.write(r),
       truth: (r) => writers.truth.write(r),
+      ...(opts.payments ? { payments: (r) => writers.payments.write(r) } : {}),
     };
     const first = dayOf(cfg.start);
     for (let i = 0; i < cfg.accounts; i++) {
@@ -85,10 +96,10 @@ export async function generateWorld(opts: GenerateOptions): Promise<GenerateResu
     }
     for (const w of Object.values(writers)) w.close();
     opts.onProgress?.(cfg.accounts, cfg.accounts);
-    const rows = Object.fromEntries(ORDER.map((t) => [t, writers[t].rows])) as Record<TableName, number>;
-    if (opts.format === 'parquet') await csvToParquet(tmp);
+    const rows = Object.fromEntries(order.map((t) => [t, writers[t].rows])) as Record<TableName, number>;
+    if (opts.format === 'parquet') await csvToParquet(tmp, order);
     const ext = opts.format;
-    const files = Object.fromEntries(ORDER.map((t) => [t, join(opts.out, `${t}.${ext}`)])) as Record<
+    const files = Object.fromEntries(order.map((t) => [t, join(opts.out, `${t}.${ext}`)])) as Record<
       TableName,
       string
     >;
@@ -104,7 +115,7 @@ export async function generateWorld(opts: GenerateOptions): Promise<GenerateResu
       knobs: KNOBS,
     };
     writeFileSync(join(tmp, 'world.json'), `${JSON.stringify(world, null, 2)}\n`);
-    for (const t of ORDER) renameSync(join(tmp, `${t}.${ext}`), files[t]);
+    for (const t of order) renameSync(join(tmp, `${t}.${ext}`), files[t]);
     renameSync(join(tmp, 'world.json'), join(opts.out, 'world.json'));
     return { files, rows };
   } finally {
@@ -112,9 +123,9 @@ export async function generateWorld(opts: GenerateOptions): Promise<GenerateResu
   }
 }
 
-async function csvToParquet(dir: string): Promise<void> {
+async function csvToParquet(dir: string, order: readonly TableName[]): Promise<void> {
   await withDuckDB(async (conn) => {
-    for (const t of ORDER) {
+    for (const t of order) {
       const spec = TABLES[t];
       const cols = spec.columns.map((c) => `${sqlString(c.name)}: ${sqlString(duckType(c))}`).join(', ');
       const src = join(dir, `${t}.csv`);

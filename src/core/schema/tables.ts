@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { BILLED_DAYS_BEFORE_DUE } from '../features/payments.ts';
 import { col, defineTable, nullable } from './columns.ts';
 import {
   CONTACT_CHANNELS,
@@ -75,7 +76,8 @@ export const installments = defineTable(
   'One row per scheduled instalment. `paid_date` is the day it was paid in full (empty while it is not), so an ' +
     'instalment counts as paid as of a date only when `paid_date` is before that date (point-in-time rule). A date ' +
     'that later payments could rewrite (e.g. "last payment") would let the future leak into past features; ' +
-    '`first_paid_date` (the first payment, full or partial) never changes once set, so it is safe too.',
+    '`first_paid_date` (the first payment, full or partial) never changes once set, so it is safe too. When a ' +
+    '`payments` table is given, paid and part-paid status come from it instead (see payments).',
   ['account_id', 'installment_no'],
   {
     account_id: col.id('Account identifier.'),
@@ -93,6 +95,32 @@ export const installments = defineTable(
       ),
     ),
     amount_paid: money('Total paid towards this instalment by the end of the history (0 if nothing).'),
+  },
+);
+
+/**
+ * payments: every payment as it happened (optional). With it, each instalment's paid / part-paid status is
+ * derived point-in-time (src/core/features/payments.ts), so no stored column can be rewritten by a later payment.
+ */
+export const payments = defineTable(
+  'payments',
+  'Optional, preferred: every payment as it was received, one row each. When present, the day each instalment ' +
+    'was first paid and paid in full is derived from it, oldest due first: a payment fills the oldest unpaid ' +
+    `instalment, then the next, among those billed by its day (due by then, or within ${BILLED_DAYS_BEFORE_DUE} days after it, paid ` +
+    'early); money beyond them reduces the balance only and never pays a later bill ahead. So a later payment ' +
+    'can never change what an earlier snapshot saw. The payments must reach back as far as the instalments: ' +
+    'arrears older than the first instalment listed would be paid with money meant for later ones. `paid_date` and `first_paid_date` are then only cross-checked against it (rule ' +
+    '`paid_date_disagrees_with_payments`). Several payments on one day are allowed.',
+  [],
+  {
+    account_id: col.id('Account identifier.'),
+    paid_at: col.date(
+      'Day the payment was received (booking date; a payment counts for snapshots dated after it). Cut a ' +
+        'timestamp to its UTC date, the rule contacts follow.',
+    ),
+    amount: money(
+      'Amount received, > 0 (rule `payment_not_positive`); refunds and reversals are not payments.',
+    ),
   },
 );
 
@@ -186,11 +214,12 @@ export const truth = defineTable(
   },
 );
 
-export const TABLES = { accounts, installments, contacts, treatments, outcomes, truth } as const;
+export const TABLES = { accounts, installments, payments, contacts, treatments, outcomes, truth } as const;
 export type TableName = keyof typeof TABLES;
 
 export type AccountRow = z.infer<typeof accounts.schema>;
 export type InstallmentRow = z.infer<typeof installments.schema>;
+export type PaymentRow = z.infer<typeof payments.schema>;
 export type ContactRow = z.infer<typeof contacts.schema>;
 export type TreatmentRow = z.infer<typeof treatments.schema>;
 export type OutcomeRow = z.infer<typeof outcomes.schema>;

@@ -1,5 +1,6 @@
 import { buildFeatures, FEATURE_COUNT } from '../features/builder.ts';
 import { type ContactLike, type InstallmentLike, prepareHistory } from '../features/history.ts';
+import { applyPayments, type PaymentLike, paymentColumns } from '../features/payments.ts';
 import { type Matrix, matrix } from '../models/contract.ts';
 import type { Scores } from '../policy/types.ts';
 import type { AccountRow } from '../schema/tables.ts';
@@ -10,6 +11,8 @@ export interface AccountArchive {
   account: AccountRow;
   installments: readonly InstallmentLike[];
   contacts: readonly ContactLike[];
+  /** Every payment since the first instalment listed; when given, paid status comes from these (oldest due first). */
+  payments?: readonly PaymentLike[];
 }
 
 /** The two calibrated models of one artifact version, ready to score snapshot features. */
@@ -32,7 +35,12 @@ export function archiveFeatures(archives: readonly AccountArchive[]): Matrix {
   const n = archives.length;
   const data = new Float64Array(n * FEATURE_COUNT);
   archives.forEach((a, i) => {
-    buildFeatures(a.account, prepareHistory(a.installments, a.contacts), data, i * FEATURE_COUNT);
+    const h = prepareHistory(a.installments, a.contacts);
+    if (a.payments) {
+      const p = paymentColumns(a.payments);
+      applyPayments(h, p.days, p.amounts);
+    }
+    buildFeatures(a.account, h, data, i * FEATURE_COUNT);
   });
   return matrix(data, n, FEATURE_COUNT);
 }

@@ -27,6 +27,8 @@ export interface RowSink {
   treatments(row: Cell[]): void;
   outcomes(row: Cell[]): void;
   truth(row: Cell[]): void;
+  /** Every payment as it happened; when absent the world is written without a payments table. */
+  payments?(row: Cell[]): void;
 }
 
 export interface WorldConfig {
@@ -266,6 +268,7 @@ export function simulateCustomer(
       return;
     }
     for (const row of acc.contactRows) sink.contacts(row);
+    if (sink.payments) for (const p of acc.payments) sink.payments([acc.id, isoOf(p.day), money(p.cents)]);
     for (const ins of acc.installments) {
       sink.installments([
         acc.id,
