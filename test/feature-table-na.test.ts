@@ -6,6 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { run } from '../src/cli/main.ts';
 import { createRng } from '../src/core/random.ts';
 import { OTHER_LEVEL, tableFeatures, tableMatrix } from '../src/core/training/table-design.ts';
+import { withDuckDB } from '../src/data/duckdb.ts';
 import { DEFAULT_NA_MARKERS, readFeatureTable } from '../src/data/feature-table.ts';
 import { scoreTable, trainTable } from '../src/pipeline/table.ts';
 import { tmpDir } from './helpers/tmp.ts';
@@ -98,6 +99,33 @@ describe('NA-style markers in a feature table', () => {
     expect(nulls(dependents)).toEqual(marked.missingDependents);
     expect(t.columns[income]!.every((v) => v === null || typeof v === 'number')).toBe(true);
     expect(t.na).toEqual(DEFAULT_NA_MARKERS);
+  });
+
+  it('reads the same markers in a Parquet file whose columns were written as text', async () => {
+    const parquet = join(dir, 'marked.parquet');
+    await withDuckDB(async (conn) => {
+      await conn.run(
+        `COPY (SELECT * FROM read_csv('${marked.path}', all_varchar = true)) TO '${parquet}' (FORMAT parquet)`,
+      );
+    });
+    const p = await readFeatureTable(parquet);
+    expect(p.types[p.names.indexOf('income')]).toBe('DOUBLE');
+    const c = await readFeatureTable(empty.path);
+    expect(tableFeatures(p, spec)).toEqual(tableFeatures(c, spec));
+    expect(Array.from(tableMatrix(p, tableFeatures(p, spec)).data)).toEqual(
+      Array.from(tableMatrix(c, tableFeatures(c, spec)).data),
+    );
+    // A Parquet file has no lines: a bad cell is named by its row.
+    const off = await readFeatureTable(parquet, { na: [] });
+    let message = '';
+    try {
+      tableFeatures(off, spec);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/: row \d+, column 'income': expected a number or a missing-value marker, got '/);
+    expect(message.startsWith(`${parquet}: row `)).toBe(true);
+    expect(message).not.toContain('(line ');
   });
 
   it('gives the same features and design matrix as the same table with empty cells', async () => {
@@ -199,6 +227,33 @@ describe('NA-style markers in a feature table', () => {
       .pop()!
       .replace(/^wrote /, '');
     expect(JSON.parse(readFileSync(join(dir0, 'manifest.json'), 'utf8')).table.na).toEqual(['.']);
+    // score --table reads with the recorded '.', and --na overrides it.
+    const out = join(dir, 'dots-scores.csv');
+    const scored = await cli('score', '--model', dir0, '--table', dots.path, '--out', out);
+    expect(scored.err).toBe('');
+    expect(scored.out).toBe(`scored 300 rows -> ${out}\n`);
+    const strict = await cli('score', '--model', dir0, '--table', dots.path, '--out', out, '--na', '');
+    expect(strict.code).toBe(2);
+    expect(strict.err).toContain("column 'income': expected a number or a missing-value marker, got '.'");
+    // evaluate --table takes --na too.
+    const cv = await cli(
+      'evaluate',
+      '--table',
+      dots.path,
+      '--target',
+      'bad',
+      '--id',
+      'id',
+      '--kind',
+      'logistic',
+      '--cv',
+      '2',
+      '--na',
+      '.',
+    );
+    expect(cv.err).toBe('');
+    expect(cv.code).toBe(0);
+    expect(cv.out).toMatch(/logistic +mean AUC 0\.\d{4}/);
   }, 60_000);
 });
 
