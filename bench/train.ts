@@ -7,14 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FEATURES, featureInfos } from '../src/core/features/definitions.ts';
-import { auc } from '../src/core/metrics/index.ts';
 import { KINDS } from '../src/core/models/kinds.ts';
 import { takeRows, takeValues } from '../src/core/models/rows.ts';
 import { fitTarget } from '../src/core/training/fit-target.ts';
 import { labelTarget, TARGETS } from '../src/core/training/labels.ts';
-import { OUT_OF_TIME, outOfTimeSplit } from '../src/core/training/split.ts';
+import { outOfTimeSplit } from '../src/core/training/split.ts';
 import { generateWorld } from '../src/data/generate.ts';
 import { loadSnapshotDataset } from '../src/data/snapshot-dataset.ts';
+import { againstOracle } from '../src/pipeline/oracle.ts';
 
 const { values } = parseArgs({
   options: {
@@ -65,17 +65,8 @@ try {
       });
       const secs = (performance.now() - t2) / 1000;
       const m = fit.chosen.evaluation.outOfTime;
-      const roles = takeValues(split.roles, lab.rows);
-      const truth = t === 'willingness' ? ds.truePay : ds.trueCover;
-      const tp: number[] = [];
-      const ty: number[] = [];
-      lab.rows.forEach((r, i) => {
-        if (roles[i] === OUT_OF_TIME && !Number.isNaN(truth[r]!)) {
-          tp.push(truth[r]!);
-          ty.push(lab.y[i]!);
-        }
-      });
-      const oracle = ds.hasTruth && tp.length > 0 ? auc(tp, ty) : Number.NaN;
+      const [vs] = againstOracle(ds, t, lab, takeValues(split.roles, lab.rows), [fit.chosen]);
+      const oracle = vs?.oracleAuc ?? Number.NaN;
       console.log(
         `${name.padEnd(10)} ${t.padEnd(12)} ${lab.rows.length.toLocaleString('en-US')} rows: fit+calibrate+evaluate ${secs.toFixed(1)} s, ` +
           `${Math.round(lab.rows.length / secs).toLocaleString('en-US')} rows/s, OOT AUC ${m.auc.toFixed(4)} (oracle ${oracle.toFixed(4)}, gap ${(oracle - m.auc).toFixed(4)}), ${rss()}`,

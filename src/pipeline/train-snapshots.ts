@@ -1,30 +1,57 @@
 import { basename } from 'node:path';
-import { FEATURES, featureInfos } from '../core/features/definitions.ts';
-import { auc } from '../core/metrics/index.ts';
+import { RepayriskError } from '../core/errors.ts';
+import { SNAPSHOT_FEATURES } from '../core/features/schema.ts';
 import { takeRows, takeValues } from '../core/models/rows.ts';
 import { isoOf } from '../core/time/dates.ts';
 import { fitTarget, type TargetFit } from '../core/training/fit-target.ts';
 import { labelTarget, TARGET_MEANING, TARGETS, type Target } from '../core/training/labels.ts';
-import { OUT_OF_TIME, outOfTimeSplit } from '../core/training/split.ts';
+import { describeComparison, ORACLE_MARGIN, type OracleComparison } from '../core/training/leak-guard.ts';
+import { outOfTimeSplit } from '../core/training/split.ts';
 import { loadSnapshotDataset } from '../data/snapshot-dataset.ts';
 import { type WrittenArtifact, writeArtifact } from '../registry/artifact.ts';
 import { renderModelReport } from '../report/index.ts';
 import { featureSchema, modelFile, reportedModel, targetEntry } from './artifact-parts.ts';
 import { fingerprint } from './fingerprint.ts';
 import { kindsFor, type TrainRequest } from './kind-choice.ts';
+import { againstOracle } from './oracle.ts';
 import { creationTime, provenance } from './provenance.ts';
 
 export interface TrainSnapshotsOptions extends TrainRequest {
   history: string;
   ootMonths: number;
   validationShare: number;
+  /**
+   * On a synthetic history, write the artifact even when a model's out-of-time AUC is above the oracle by more
+   * than noise (a leak), with a warning instead of an error. For research on leaks only. Default false.
+   */
+  allowAboveOracle?: boolean;
 }
 
 export interface TrainResult {
   artifact: WrittenArtifact;
   fits: Record<Target, TargetFit>;
   oracleAuc: Partial<Record<Target, number>>;
+  /** Per target, every candidate against the oracle on the same out-of-time rows (synthetic histories only). */
+  oracle: Partial<Record<Target, OracleComparison[]>>;
+  /** Loud warnings for the caller to show: models above the oracle when `allowAboveOracle` let them through. */
+  warnings: string[];
   snapshots: number;
+}
+
+/**
+ * The figures of every model against the oracle (those above it marked), what that means and what usually
+ * causes it.
+ */
+function aboveOracleMessage(all: readonly OracleComparison[]): string {
+  const above = all.filter((c) => c.above).length;
+  return [
+    `${above === 1 ? 'a model ranks' : `${above} models rank`} the out-of-time snapshots better than the generator's true probabilities (the oracle), by more than the noise of the comparison (max(${ORACLE_MARGIN.floor}, ${ORACLE_MARGIN.sigmas} DeLong standard errors of the paired AUC difference)):`,
+    ...all.map((c) => `  ${c.above ? 'ABOVE the oracle:' : 'within noise:   '} ${describeComparison(c)}`),
+    'No model can beat the truth that generated the outcomes: a feature sees the future. The usual cause is a history',
+    "column that a later payment rewrote, e.g. installments.paid_date holding the account's last payment date rather",
+    'than the date the instalment was paid in full (map it to the date each instalment was cleared, or supply a',
+    'payments table), or an outcome copied into an accounts column.',
+  ].join('\n');
 }
 
 /**
@@ -41,10 +68,11 @@ export async function trainSnapshots(o: TrainSnapshotsOptions): Promise<TrainRes
     validationShare: o.validationShare,
     seed: o.seed,
   });
-  const features = featureInfos(FEATURES);
+  const features = SNAPSHOT_FEATURES;
   const kinds = kindsFor(o.kind, o.params);
   const fits = {} as Record<Target, TargetFit>;
   const oracleAuc: Partial<Record<Target, number>> = {};
+  const oracle: Partial<Record<Target, OracleComparison[]>> = {};
   for (const target of TARGETS) {
     const lab = labelTarget(target, ds.paid30, ds.overdue);
     const roles = takeValues(split.roles, lab.rows);
@@ -58,19 +86,27 @@ export async function trainSnapshots(o: TrainSnapshotsOptions): Promise<TrainRes
       calibration: o.calibration,
       onProgress: (kind, step, done, total) => say(`${target} ${kind}: ${step} ${done}/${total}`),
     });
-    if (ds.hasTruth) {
-      const truth = target === 'willingness' ? ds.truePay : ds.trueCover;
-      const p: number[] = [];
-      const y: number[] = [];
-      for (let i = 0; i < lab.rows.length; i++) {
-        const t = truth[lab.rows[i]!]!;
-        if (roles[i] === OUT_OF_TIME && !Number.isNaN(t)) {
-          p.push(t);
-          y.push(lab.y[i]!);
-        }
-      }
-      if (p.length) oracleAuc[target] = auc(p, y);
+    // Every candidate, not only the kept one: they share the features, and any of them above the truth is a leak.
+    const cs = againstOracle(ds, target, lab, roles, fits[target].candidates);
+    if (cs.length) {
+      oracle[target] = cs;
+      oracleAuc[target] = cs[0]!.oracleAuc;
     }
+  }
+  const comparisons = Object.values(oracle).flat();
+  const above = comparisons.filter((c) => c.above);
+  const warnings: string[] = [];
+  if (above.length) {
+    const msg = aboveOracleMessage(comparisons);
+    if (!o.allowAboveOracle) {
+      throw new RepayriskError(
+        'refused',
+        `train refused: ${msg}\nNo artifact was written. To train anyway for research on leaks, pass --allow-above-oracle.`,
+      );
+    }
+    warnings.push(
+      `WARNING (--allow-above-oracle): ${msg}\nThe artifact was written; its quality figures are not to be believed.`,
+    );
   }
   let first = Number.POSITIVE_INFINITY;
   let last = Number.NEGATIVE_INFINITY;
@@ -116,6 +152,7 @@ export async function trainSnapshots(o: TrainSnapshotsOptions): Promise<TrainRes
       },
       { label: 'out-of-time from', value: draft.split.outOfTimeFrom },
       { label: 'data sha256', value: draft.data.sha256.slice(0, 16) },
+      ...(comparisons.length ? [{ label: 'leak guard', value: leakGuardFact(comparisons, above) }] : []),
     ],
     models: TARGETS.map((t) => reportedModel(t, TARGET_MEANING[t], fits[t], oracleAuc[t])),
   });
@@ -125,5 +162,12 @@ export async function trainSnapshots(o: TrainSnapshotsOptions): Promise<TrainRes
     { willingness: modelFile(fits.willingness), ability: modelFile(fits.ability) },
     { 'report.html': report },
   );
-  return { artifact, fits, oracleAuc, snapshots: ds.x.rows };
+  return { artifact, fits, oracleAuc, oracle, warnings, snapshots: ds.x.rows };
+}
+
+/** One line for the report: the guard passed (with the closest model) or was overridden (with who broke it). */
+function leakGuardFact(all: readonly OracleComparison[], above: readonly OracleComparison[]): string {
+  if (above.length) return `OVERRIDDEN (--allow-above-oracle): ${above.map(describeComparison).join('; ')}`;
+  const closest = all.reduce((a, b) => (b.excess - b.margin > a.excess - a.margin ? b : a));
+  return `passed: no model above the oracle by more than noise (closest: ${describeComparison(closest)})`;
 }

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { RepayriskError } from '../../core/errors.ts';
 import { SNAPSHOT_FEATURES } from '../../core/features/schema.ts';
 import { KIND_NAMES } from '../../core/models/kinds.ts';
-import { datasetFor, evaluateOnDataset } from '../../pipeline/evaluate-artifact.ts';
+import { describeComparison } from '../../core/training/leak-guard.ts';
+import { datasetFor, evaluateArtifact } from '../../pipeline/evaluate-artifact.ts';
 import { crossValidateTable } from '../../pipeline/table.ts';
 import { loadArtifact } from '../../registry/artifact.ts';
 import { choiceOption, intOption, jsonObjectOption, listOption } from '../options.ts';
@@ -58,11 +59,21 @@ export function registerEvaluate(program: Command): void {
       } else if (o.model && o.history) {
         const art = await loadArtifact(o.model, SNAPSHOT_FEATURES);
         const ds = await datasetFor(o.history);
-        const m = evaluateOnDataset(art, ds, { ootMonths: o.ootMonths ?? null, seed: art.manifest.seed });
-        for (const [t, s] of Object.entries(m)) {
+        const ev = evaluateArtifact(art, ds, { ootMonths: o.ootMonths ?? null, seed: art.manifest.seed });
+        for (const [t, s] of Object.entries(ev.metrics)) {
           process.stdout.write(
             `${t.padEnd(12)} rows ${s.rows}  AUC ${s.auc.toFixed(4)}  KS ${s.ks.toFixed(3)}  Brier ${s.brier.toFixed(4)}  log-loss ${s.logLoss.toFixed(4)}  ECE ${s.ece.toFixed(4)}\n`,
           );
+        }
+        // A synthetic history carries the generator's truth: the best AUC any model could reach on these rows.
+        for (const c of Object.values(ev.oracle)) {
+          process.stdout.write(
+            `${c.target.padEnd(12)} oracle AUC ${c.oracleAuc.toFixed(4)} (the generator's true probabilities): ${describeComparison(c)}\n`,
+          );
+          if (c.above)
+            process.stderr.write(
+              `repayrisk: WARNING: the ${c.target} model beats the truth by more than noise: a feature sees the future (docs/models.md, leak guard)\n`,
+            );
         }
       } else
         throw new RepayriskError(

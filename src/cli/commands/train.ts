@@ -12,6 +12,7 @@ type Calibration = 'platt' | 'isotonic' | 'auto';
 
 interface TrainOpts {
   history?: string;
+  allowAboveOracle?: boolean;
   table?: string;
   target?: string;
   positive?: string;
@@ -48,6 +49,10 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description('fit the willingness and ability models on a history (or one model on a feature table)')
     .option('--history <dir>', 'history folder (accounts, installments, contacts, outcomes [, truth])')
+    .option(
+      '--allow-above-oracle',
+      'history mode, research only: when a model beats the true probabilities of a synthetic history (a leak), write the artifact with a warning instead of failing',
+    )
     .option('--table <file>', 'feature-table mode: one flat CSV/Parquet')
     .option('--target <col>', 'feature-table mode: the target column')
     .option('--positive <value>', 'feature-table mode: target value that counts as positive')
@@ -103,12 +108,24 @@ export function registerTrain(program: Command): void {
           validationShare: 0.2,
           calibration: o.calibration,
           params: o.params,
+          allowAboveOracle: o.allowAboveOracle ?? false,
           onProgress: say,
         });
         bar.done();
+        for (const w of r.warnings) process.stderr.write(`repayrisk: ${w}\n`);
         process.stdout.write(`trained on ${r.snapshots.toLocaleString('en-US')} delinquent snapshots\n`);
         process.stdout.write(`${formatFit('willingness', r.fits.willingness, r.oracleAuc.willingness)}\n`);
         process.stdout.write(`${formatFit('ability', r.fits.ability, r.oracleAuc.ability)}\n`);
+        if (r.oracleAuc.willingness !== undefined || r.oracleAuc.ability !== undefined) {
+          const above = Object.values(r.oracle)
+            .flat()
+            .filter((c) => c.above).length;
+          process.stdout.write(
+            above
+              ? `leak guard: ${above} model(s) above the oracle by more than noise (overridden by --allow-above-oracle)\n`
+              : 'leak guard: passed, no model above the oracle by more than noise\n',
+          );
+        }
         process.stdout.write(
           `${r.artifact.existed ? 'identical artifact already present' : 'wrote'} ${r.artifact.dir}\n`,
         );
