@@ -15,7 +15,8 @@ export const historyPaymentSchema = payments.schema.extend({
 
 /**
  * One account as the score API and `repayrisk score --accounts` take it (DESIGN §7): the snapshot fields, its
- * recent instalments (12 months or more) and recent contacts (90 days or more).
+ * instalments and its contacts, as far back as the features' declared lookbacks reach (ARCHIVE_LOOKBACK in
+ * features/definitions.ts; the OpenAPI document describes each list with it). Older rows are accepted and ignored.
  */
 export const archiveSchema = z
   .strictObject({
