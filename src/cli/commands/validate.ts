@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { RepayriskError } from '../../core/errors.ts';
 import { TABLES, type TableName } from '../../core/schema/tables.ts';
-import { findHistoryFiles } from '../../data/history.ts';
+import { checkContractRules, ruleReportLines } from '../../data/contract-rules.ts';
+import { findHistoryFiles, type HistoryFiles } from '../../data/history.ts';
 import { validateTable } from '../../data/reader.ts';
 import { choiceOption } from '../options.ts';
 
@@ -10,24 +11,41 @@ const NAMES = Object.keys(TABLES) as TableName[];
 export function registerValidate(program: Command): void {
   program
     .command('validate')
-    .description('check data files against the data contract (docs/data-contract.md), streaming any size')
+    .description(
+      'check data files against the data contract (docs/data-contract.md): every cell, then the cross-column ' +
+        'rules (errors exit 2, warnings are printed), streaming any size',
+    )
     .option('--history <dir>', 'check every table file found in a history folder')
     .option('--file <path>', 'check one CSV or Parquet file (with --table)')
     .option('--table <name>', `table the file holds: ${NAMES.join('|')}`, choiceOption('--table', NAMES))
     .action(async (o: { history?: string; file?: string; table?: TableName }) => {
-      let jobs: [TableName, string][];
-      if (o.history) {
-        const files = findHistoryFiles(o.history, ['accounts']);
-        jobs = NAMES.filter((t) => files[t]).map((t) => [t, files[t]!]);
-      } else if (o.file && o.table) jobs = [[o.table, o.file]];
+      let files: HistoryFiles;
+      if (o.history) files = findHistoryFiles(o.history, ['accounts']);
+      else if (o.file && o.table) files = { [o.table]: o.file };
       else
         throw new RepayriskError(
           'invalid_argument',
           'validate needs --history DIR, or --file PATH with --table NAME',
         );
-      for (const [t, f] of jobs) {
+      for (const t of NAMES) {
+        const f = files[t];
+        if (!f) continue;
         const n = await validateTable(f, TABLES[t]);
         process.stdout.write(`ok  ${t.padEnd(13)} ${String(n).padStart(10)} rows  ${f}\n`);
       }
+      // Every cell is valid: now the rules that relate cells (and rows, and tables) to each other.
+      const report = await checkContractRules(files);
+      const warnings = ruleReportLines(report, 'warning');
+      const errors = ruleReportLines(report, 'error');
+      const count = (s: 'error' | 'warning') =>
+        report.checked
+          .filter((id) => report.issues.some((i) => i.rule === id && i.severity === s))
+          .reduce((a, id) => a + (report.counts[id] ?? 0), 0);
+      for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+      process.stderr.write(
+        `contract rules: ${report.checked.length} checked, ${count('error')} row(s) with errors, ` +
+          `${count('warning')} with warnings (docs/data-contract.md#contract-rules)\n`,
+      );
+      if (errors.length) throw new RepayriskError('invalid_data', errors.join('\n'));
     });
 }
