@@ -32,6 +32,10 @@ async function check(
     expect(oracle - oot.auc, `${target}: AUC ${oot.auc} vs oracle ${oracle}`).toBeLessThanOrEqual(
       maxGap[target],
     );
+    // The leak guard compared every candidate with the oracle on the same rows (and train would have refused one
+    // above it by more than noise).
+    expect(r.oracle[target]!.map((c) => c.kind)).toEqual(r.fits[target].candidates.map((c) => c.kind));
+    expect(r.oracle[target]!.every((c) => c.oracleAuc === oracle && c.rows === oot.rows)).toBe(true);
     // No model beats the truth: one above the oracle would mean the future leaks into features.
     for (const c of r.fits[target].candidates) {
       expect(c.evaluation.outOfTime.auc, `${target} ${c.kind} above the oracle`).toBeLessThanOrEqual(
