@@ -131,7 +131,7 @@ describe('point-in-time features', () => {
     };
     const changed = features(s, ins.get(id)!, [...(con.get(id) ?? []), pastContact]);
     expect(differing(base, changed)).toEqual(
-      expect.arrayContaining(['contacts_90d', 'calls_90d', 'refusals_12m', 'days_since_last_contact']),
+      expect.arrayContaining(['contacts_90d', 'calls_90d', 'refusals_12m', 'days_since_last_contact_12m']),
     );
   });
 
@@ -154,8 +154,8 @@ describe('point-in-time features', () => {
     expect(f[FEATURE_INDEX.get('mean_days_early_12m')!]).toBe(6);
     expect(f[FEATURE_INDEX.get('on_time_share_12m')!]).toBe(1);
     expect(f[FEATURE_INDEX.get('log_income')!]).toBeNaN();
-    expect(f[FEATURE_INDEX.get('days_since_last_contact')!]).toBeNaN();
-    expect(f[FEATURE_INDEX.get('months_since_last_payment')!]).toBeCloseTo(46 / 30.4375, 6);
+    expect(f[FEATURE_INDEX.get('days_since_last_contact_12m')!]).toBeNaN();
+    expect(f[FEATURE_INDEX.get('months_since_last_payment_12m')!]).toBeCloseTo(46 / 30.4375, 6);
   });
 
   it('are documented: docs/features.md is what the definitions render to (npm run docs)', () => {

@@ -76,7 +76,7 @@ const INS_FROM = {
   late: declared('mean_days_late_12m', 'installmentsDays'),
   first: declared('mean_days_to_first_payment_12m', 'installmentsDays'),
   partPaid: declared('part_paid_12m', 'installmentsDays'),
-  lastPaid: declared('months_since_last_payment', 'installmentsDays'),
+  lastPaid: declared('months_since_last_payment_12m', 'installmentsDays'),
   seen: declared('installments_seen_12m', 'installmentsDays'),
   promisePayments: sharedWindow('promises_kept_12m', 'promises_broken_12m', 'installmentsDays'),
 };
@@ -89,8 +89,8 @@ const CON_FROM = {
   promises: declared('promises_12m', 'contactsDays'),
   keptBroken: sharedWindow('promises_kept_12m', 'promises_broken_12m', 'contactsDays'),
   refusals: declared('refusals_12m', 'contactsDays'),
-  lastContact: declared('days_since_last_contact', 'contactsDays'),
-  lastRpc: declared('days_since_last_rpc', 'contactsDays'),
+  lastContact: declared('days_since_last_contact_12m', 'contactsDays'),
+  lastRpc: declared('days_since_last_rpc_12m', 'contactsDays'),
 };
 
 /** Kept and broken promises split the same promises in one pass, so they must declare the same window. */

@@ -191,7 +191,7 @@ export const FEATURES: readonly FeatureDef[] = [
     ins(MONTHS_12),
   ),
   num(
-    'months_since_last_payment',
+    'months_since_last_payment_12m',
     'both',
     'installments',
     'Months since the last payment (a first or a completing payment) towards an instalment due in the last 12 months; missing if none.',
@@ -243,14 +243,14 @@ export const FEATURES: readonly FeatureDef[] = [
     con(MONTHS_12),
   ),
   num(
-    'days_since_last_contact',
+    'days_since_last_contact_12m',
     'willingness',
     'contacts',
     'Days since the last contact attempt in the last 12 months; missing if none in 12 months.',
     con(MONTHS_12),
   ),
   num(
-    'days_since_last_rpc',
+    'days_since_last_rpc_12m',
     'willingness',
     'contacts',
     'Days since the last right-party conversation in the last 12 months; missing if none in 12 months.',
