@@ -6,6 +6,7 @@ import { createRng, type Rng } from '../src/core/random.ts';
 import { type CellValue, type ColumnSpec, cellParser } from '../src/core/schema/columns.ts';
 import {
   type AccountRule,
+  archiveViolations,
   CONTRACT_RULES,
   type RowRule,
   rowViolations,
@@ -19,7 +20,8 @@ import { tmpDir } from './helpers/tmp.ts';
 
 const ROW_RULES = CONTRACT_RULES.filter((r): r is RowRule => r.scope === 'row');
 const ACCOUNT_RULES = CONTRACT_RULES.filter((r): r is AccountRule => r.scope === 'account');
-const ALL = 1e9;
+/** More rows than any test file has: every violation is listed. */
+const ALL = 100_000;
 
 /** A table as CSV text: header in contract order, then one line per row of text cells ('' = empty). */
 function csv(table: TableName, rows: readonly Record<string, string>[]): string {
@@ -429,5 +431,30 @@ describe('repayrisk validate with contract rules', () => {
     const v = repayrisk('validate', '--file', join(d, 'outcomes.csv'), '--table', 'outcomes');
     expect(v.code).toBe(2);
     expect(v.err).toContain("outcomes.csv: row 1 (line 2): rule 'paid_90d_below_paid_30d' (error)");
+  });
+});
+
+describe('archiveViolations (the rules on an API archive)', () => {
+  it('names each broken rule by the path of its row, payments rules only when payments are given', () => {
+    const account = typed('accounts', { ...BASE.accounts!, days_past_due: '5', amount_overdue: '0' });
+    const good = typed('installments', BASE.installments!);
+    const short = typed('installments', {
+      ...BASE.installments!,
+      installment_no: '2',
+      due_date: '2024-02-20',
+      first_paid_date: '2024-02-10',
+      paid_date: '2024-02-15',
+      amount_paid: '50',
+    });
+    const got = archiveViolations({ account, installments: [good, short] });
+    expect(got.map((v) => [v.path, v.rule, v.severity])).toEqual([
+      ['account', 'dpd_without_overdue', 'error'],
+      ['installments.1', 'paid_date_but_short', 'error'],
+    ]);
+    const withPayments = archiveViolations({ account, installments: [good], payments: [] });
+    expect(withPayments.map((v) => [v.path, v.rule])).toEqual([
+      ['account', 'dpd_without_overdue'],
+      ['installments.0', 'paid_date_disagrees_with_payments'],
+    ]);
   });
 });

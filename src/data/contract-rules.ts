@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { RepayriskError } from '../core/errors.ts';
-import { CONTRACT_RULES, type ContractRule, type RuleSeverity } from '../core/schema/rules.ts';
+import { CONTRACT_RULES, type ContractRule, type RowRule, type RuleSeverity } from '../core/schema/rules.ts';
 import { TABLES, type TableName } from '../core/schema/tables.ts';
 import { duckType, sqlIdent, sqlString, withDuckDB } from './duckdb.ts';
 import type { HistoryFiles } from './history.ts';
@@ -53,46 +53,66 @@ export async function checkContractRules(
   const max = opts.maxPerRule ?? 5;
   const rules = opts.rules ?? CONTRACT_RULES;
   const report: RuleReport = { checked: [], issues: [], counts: {} };
+  const applicable = rules.filter(
+    (r) =>
+      files[r.table] !== undefined && (r.scope === 'row' || r.needs.every((t) => files[t] !== undefined)),
+  );
+  report.checked = applicable.map((r) => r.id);
+  const found = new Map<string, { n: number; sample: Record<string, unknown>[] }>();
   await withDuckDB(async (conn) => {
     for (const t of Object.keys(files) as TableName[]) {
       const path = files[t];
       if (path) await run(conn, `CREATE VIEW ${t} AS ${typedView(path, t)}`, path);
     }
-    for (const rule of rules) {
-      const path = files[rule.table];
-      if (!path) continue;
-      if (rule.scope === 'account' && rule.needs.some((t) => !files[t])) continue;
-      report.checked.push(rule.id);
-      const cells = rule.columns.map((c) => `${sqlIdent(`__text_${c}`)} AS ${sqlIdent(c)}`).join(', ');
-      const bad =
-        rule.scope === 'row'
-          ? `SELECT __row FROM ${rule.table} WHERE coalesce(${rule.sql}, false)`
-          : rule.sql;
-      const r = await run(
-        conn,
-        `SELECT count(*) OVER () AS __n, __row, ${cells} FROM ${rule.table}
-         WHERE __row IN (${bad}) ORDER BY __row LIMIT ${max}`,
-        path,
-      );
-      const rows = r.getRowObjectsJson();
-      report.counts[rule.id] = rows.length ? Number(rows[0]!.__n) : 0;
-      const csv = !path.toLowerCase().endsWith('.parquet');
-      for (const x of rows) {
-        const rowNo = Number(x.__row);
-        report.issues.push({
-          rule: rule.id,
-          severity: rule.severity,
-          file: basename(path),
-          row: rowNo,
-          ...(csv ? { line: rowNo + 1 } : {}),
-          cells: Object.fromEntries(rule.columns.map((c) => [c, x[c] === null ? 'empty' : String(x[c])])),
-          message: rule.message,
-          expected: rule.expected,
+    // The row rules of a table in one scan: a count and the first rows of each, in bounded memory.
+    for (const t of new Set(applicable.map((r) => r.table))) {
+      const rowRules = applicable.filter((r): r is RowRule => r.table === t && r.scope === 'row');
+      if (!rowRules.length) continue;
+      const aggs = rowRules.map((r, k) => {
+        const hit = `coalesce(${r.sql}, false)`;
+        return `count(*) FILTER (WHERE ${hit}) AS n${k}, min_by(${sample(r)}, __row, ${max}) FILTER (WHERE ${hit}) AS s${k}`;
+      });
+      const [x] = (await run(conn, `SELECT ${aggs.join(', ')} FROM ${t}`, files[t]!)).getRowObjectsJson();
+      rowRules.forEach((r, k) => {
+        found.set(r.id, {
+          n: Number(x?.[`n${k}`] ?? 0),
+          sample: (x?.[`s${k}`] ?? []) as Record<string, unknown>[],
         });
-      }
+      });
+    }
+    for (const r of applicable) {
+      if (r.scope !== 'account') continue;
+      const sql = `SELECT count(*) AS n, min_by(${sample(r)}, __row, ${max}) AS s FROM ${r.table} WHERE __row IN (${r.sql})`;
+      const [x] = (await run(conn, sql, files[r.table]!)).getRowObjectsJson();
+      found.set(r.id, { n: Number(x?.n ?? 0), sample: (x?.s ?? []) as Record<string, unknown>[] });
     }
   });
+  for (const rule of applicable) {
+    const path = files[rule.table]!;
+    const { n, sample: rows } = found.get(rule.id) ?? { n: 0, sample: [] };
+    report.counts[rule.id] = n;
+    const csv = !path.toLowerCase().endsWith('.parquet');
+    for (const x of [...rows].sort((a, b) => Number(a.__row) - Number(b.__row))) {
+      const rowNo = Number(x.__row);
+      report.issues.push({
+        rule: rule.id,
+        severity: rule.severity,
+        file: basename(path),
+        row: rowNo,
+        ...(csv ? { line: rowNo + 1 } : {}),
+        cells: Object.fromEntries(rule.columns.map((c) => [c, x[c] === null ? 'empty' : String(x[c])])),
+        message: rule.message,
+        expected: rule.expected,
+      });
+    }
+  }
   return report;
+}
+
+/** A violating row as shown in a report: its number and the rule's cells as the file wrote them. */
+function sample(rule: ContractRule): string {
+  const cells = rule.columns.map((c) => `${sqlString(c)}: ${sqlIdent(`__text_${c}`)}`);
+  return `{'__row': __row, ${cells.join(', ')}}`;
 }
 
 /**

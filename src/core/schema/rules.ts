@@ -440,3 +440,45 @@ export const CONTRACT_RULES: readonly ContractRule[] = [...ROW_RULES, LAST_PAYME
 export function rowViolations(table: TableName, r: TypedRow): RowRule[] {
   return ROW_RULES.filter((rule) => rule.table === table && rule.js(r));
 }
+
+/** One broken rule in an account's archive, located by its path (`installments.3`). */
+export interface ArchiveViolation {
+  /** `account`, or `<list>.<index>` into the archive's lists. */
+  path: string;
+  rule: string;
+  severity: RuleSeverity;
+  message: string;
+}
+
+/**
+ * Every contract rule an account's archive breaks (what `validate` would report for these rows): the row rules
+ * on the account, each instalment, contact and payment, and the account rules over its instalments (with its
+ * payments when given). Pure and synchronous, for the API to run on incoming accounts.
+ */
+export function archiveViolations(archive: {
+  account: TypedRow;
+  installments?: readonly TypedRow[];
+  contacts?: readonly TypedRow[];
+  payments?: readonly TypedRow[];
+}): ArchiveViolation[] {
+  const out: ArchiveViolation[] = [];
+  const add = (path: string, r: ContractRule) =>
+    out.push({ path, rule: r.id, severity: r.severity, message: r.message });
+  for (const r of rowViolations('accounts', archive.account)) add('account', r);
+  const lists = [
+    ['installments', archive.installments],
+    ['contacts', archive.contacts],
+    ['payments', archive.payments],
+  ] as const;
+  for (const [table, rows] of lists)
+    rows?.forEach((row, i) => {
+      for (const r of rowViolations(table, row)) add(`${table}.${i}`, r);
+    });
+  const ins = archive.installments ?? [];
+  for (const rule of CONTRACT_RULES) {
+    if (rule.scope !== 'account' || rule.table !== 'installments') continue;
+    if (rule.needs.includes('payments') && archive.payments === undefined) continue;
+    for (const i of rule.js(ins, { payments: archive.payments ?? [] })) add(`installments.${i}`, rule);
+  }
+  return out;
+}
