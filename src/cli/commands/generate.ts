@@ -24,6 +24,10 @@ export function registerGenerate(program: Command): void {
       choiceOption<FileFormat>('--format', ['csv', 'parquet']),
       'csv',
     )
+    .option(
+      '--payments',
+      'also write a payments table (every payment as it happened; other tables unchanged)',
+    )
     .action(
       async (o: {
         accounts: number;
@@ -32,6 +36,7 @@ export function registerGenerate(program: Command): void {
         start: string;
         out: string;
         format: FileFormat;
+        payments?: boolean;
       }) => {
         const bar = progress('generate');
         const r = await generateWorld({ ...o, onProgress: (d, t) => bar.update(d, t, 'customers') });
