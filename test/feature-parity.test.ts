@@ -19,6 +19,7 @@ import { loadSnapshotDataset, type SnapshotDataset } from '../src/data/snapshot-
 import { createApp } from '../src/http/app.ts';
 import { buildOpenApi } from '../src/http/openapi.ts';
 import type { LiveState } from '../src/service/live-types.ts';
+import { makeContact } from './helpers/account.ts';
 import {
   bearer,
   committedState,
@@ -26,6 +27,7 @@ import {
   FakeLive,
   MemoryLedger,
   PLAIN,
+  scoreBody,
   T0,
   testKeys,
 } from './helpers/service.ts';
@@ -421,5 +423,52 @@ describe('what callers are told to send is derived from the lookbacks', () => {
   it('docs/api.md quotes it', () => {
     const doc = readFileSync('docs/api.md', 'utf8');
     for (const line of [text.archive, text.installments, text.contacts]) expect(doc).toContain(line);
+  });
+});
+
+describe('the service merges recorded contacts over the same window', () => {
+  /** Scores `body` on a fresh app whose ledger first records `recorded` through POST /v1/contacts. */
+  async function scoreWith(
+    body: unknown,
+    recorded: unknown[],
+  ): Promise<{ willingness: number; ability: number }> {
+    const app = await createApp({
+      live: new FakeLive(await committedState()),
+      ledger: new MemoryLedger(),
+      keys: testKeys(),
+      now: () => Date.parse(T0),
+      newId: counterIds('d'),
+    });
+    const post = (url: string, payload: unknown) =>
+      app.inject({
+        method: 'POST',
+        url,
+        headers: bearer(PLAIN.all),
+        payload: payload as InjectOptions['payload'],
+      });
+    if (recorded.length) expect((await post('/v1/contacts', { contacts: recorded })).statusCode).toBe(201);
+    const r = await post('/v1/score', body);
+    await app.close();
+    expect(r.statusCode, r.body).toBe(200);
+    return r.json().scores;
+  }
+
+  it('a contact recorded at the first instant of the archive window scores as if the archive carried it', async () => {
+    const body = scoreBody();
+    const asOf = dayOf(body.account.as_of_date);
+    // The oldest contact the features read, far older than the policy's contact caps look back from now.
+    const oldest = makeContact({
+      ts: new Date((asOf - ARCHIVE_LOOKBACK.contactsDays) * DAY_MS).toISOString(),
+      outcome: 'promise_to_pay',
+      promise_amount: 150,
+      promise_date: isoOf(asOf - ARCHIVE_LOOKBACK.contactsDays + 3),
+    });
+    const { account_id: _id, ...inArchive } = oldest;
+    const sent = await scoreWith({ ...body, contacts: [inArchive] }, []);
+    const recorded = await scoreWith(body, [oldest]);
+    const without = await scoreWith(body, []);
+    expect(recorded).toEqual(sent);
+    // The contact matters, so the equality above is not two scores that ignore it.
+    expect(sent).not.toEqual(without);
   });
 });
