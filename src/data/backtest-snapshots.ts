@@ -1,10 +1,7 @@
-import { buildFeatures, FEATURE_COUNT, type SnapshotLike } from '../core/features/builder.ts';
-import { type ContactLike, type InstallmentLike, prepareHistory } from '../core/features/history.ts';
+import { FEATURE_COUNT } from '../core/features/builder.ts';
 import type { Treatment } from '../core/schema/enums.ts';
 import { type AccountRow, type ContactRow, TABLES, type TruthRow } from '../core/schema/tables.ts';
-import { accountGroups, GroupCursor } from './group-stream.ts';
-import { findHistoryFiles } from './history.ts';
-import { readTable } from './reader.ts';
+import { HistoryStore, type StoreOptions } from './history-store.ts';
 
 /** One delinquent snapshot as a backtest replays it. */
 export interface ReplaySnapshot {
@@ -25,79 +22,55 @@ export interface ReplayChunk {
   features: Float64Array;
 }
 
-const DELINQUENT = `TRY_CAST("days_past_due" AS BIGINT) IS DISTINCT FROM 0`;
+const TRUTH_COLUMNS = TABLES.truth.columns.map((c) => c.name).filter((n) => n !== 'account_id');
 
 /**
  * Streams the delinquent snapshots of a history with everything a policy replay needs, in chunks of about
- * `chunkSize`, reading every table sorted by account (merge-join; one account's history in memory at a time).
+ * `chunkSize`, through the history store (validated in SQL, one merge-join of every table by account).
  * `decisionMs(asOfDate)` gives each snapshot's decision instant; contacts at or after it are left out.
  */
 export async function* replaySnapshots(
   dir: string,
   decisionMs: (asOfDate: string) => number,
   chunkSize = 5000,
+  store: StoreOptions = {},
 ): AsyncGenerator<ReplayChunk> {
-  const files = findHistoryFiles(dir, ['accounts', 'installments', 'contacts']);
-  const byAccountDate = ['account_id', 'as_of_date'];
-  const acc = readTable(files.accounts!, TABLES.accounts, { where: DELINQUENT, orderBy: byAccountDate })[
-    Symbol.asyncIterator
-  ]();
-  const ins = accountGroups(files.installments!, TABLES.installments);
-  const con = accountGroups(files.contacts!, TABLES.contacts);
-  const dated = (t: 'treatments' | 'outcomes' | 'truth') =>
-    files[t]
-      ? new GroupCursor(
-          readTable(files[t]!, TABLES[t], { orderBy: byAccountDate })[Symbol.asyncIterator](),
-          'account_id',
-        )
-      : null;
-  const trt = dated('treatments');
-  const out = dated('outcomes');
-  const tru = dated('truth');
-  let snapshots: ReplaySnapshot[] = [];
-  let features = new Float64Array(chunkSize * FEATURE_COUNT);
+  const history = await HistoryStore.open(dir, ['accounts', 'installments', 'contacts'], store);
   try {
-    let pending = await acc.next();
-    let batch = pending.done ? [] : pending.value;
-    let pos = 0;
-    while (batch.length > 0) {
-      const id = batch[pos]!.account_id as string;
-      const snaps: AccountRow[] = [];
-      while (batch.length > 0 && batch[pos]!.account_id === id) {
-        snaps.push(batch[pos]! as unknown as AccountRow);
-        pos++;
-        if (pos >= batch.length) {
-          pending = await acc.next();
-          batch = pending.done ? [] : pending.value;
-          pos = 0;
-        }
-      }
-      const installments = (await ins.take(id)) as unknown as InstallmentLike[];
-      const contacts = (await con.take(id)) as unknown as ContactRow[];
-      const history = prepareHistory(installments, contacts as ContactLike[]);
-      const byDate = async (c: GroupCursor | null) =>
-        c ? new Map((await c.take(id)).map((r) => [r.as_of_date as string, r])) : null;
-      const logged = await byDate(trt);
-      const outcomes = await byDate(out);
-      const truth = await byDate(tru);
-      for (const account of snaps) {
-        const date = account.as_of_date;
-        const at = decisionMs(date);
-        const l = logged?.get(date);
-        if (snapshots.length * FEATURE_COUNT >= features.length) {
+    let snapshots: ReplaySnapshot[] = [];
+    let features = new Float64Array(chunkSize * FEATURE_COUNT);
+    const groups = history.accounts({
+      scope: { delinquent: true },
+      dated: { treatments: ['treatment', 'propensity'], outcomes: ['paid_30d'], truth: TRUTH_COLUMNS },
+      contactRows: true,
+      textColumns: true,
+    });
+    for await (const g of groups) {
+      const contacts = g.contacts as unknown as ContactRow[];
+      const contactMs = g.history.contactMs;
+      g.snapshots.forEach((s, i) => {
+        const account = s as unknown as AccountRow;
+        const at = decisionMs(account.as_of_date);
+        if ((snapshots.length + 1) * FEATURE_COUNT > features.length) {
           const grown = new Float64Array(features.length * 2);
           grown.set(features);
           features = grown;
         }
-        buildFeatures(account as SnapshotLike, history, features, snapshots.length * FEATURE_COUNT);
+        g.features(i, features, snapshots.length * FEATURE_COUNT);
+        // Contacts are sorted by time: those before the decision instant are a prefix.
+        let before = 0;
+        while (before < contacts.length && contactMs[before]! < at) before++;
+        const l = g.dated.treatments?.[i];
+        const o = g.dated.outcomes?.[i];
+        const t = g.dated.truth?.[i];
         snapshots.push({
           account,
-          contacts: contacts.filter((c) => Date.parse(c.ts) < at),
+          contacts: contacts.slice(0, before),
           logged: l ? { treatment: l.treatment as Treatment, propensity: l.propensity as number } : null,
-          paid30: (outcomes?.get(date)?.paid_30d as number | undefined) ?? Number.NaN,
-          truth: (truth?.get(date) as unknown as TruthRow | undefined) ?? null,
+          paid30: o ? (o.paid_30d as number) : Number.NaN,
+          truth: t ? ({ account_id: g.accountId, ...t } as unknown as TruthRow) : null,
         });
-      }
+      });
       if (snapshots.length >= chunkSize) {
         yield { snapshots, features: features.slice(0, snapshots.length * FEATURE_COUNT) };
         snapshots = [];
@@ -105,13 +78,6 @@ export async function* replaySnapshots(
     }
     if (snapshots.length) yield { snapshots, features: features.slice(0, snapshots.length * FEATURE_COUNT) };
   } finally {
-    await Promise.all([
-      acc.return?.(undefined),
-      ins.close(),
-      con.close(),
-      trt?.close(),
-      out?.close(),
-      tru?.close(),
-    ]);
+    history.close();
   }
 }

@@ -1,10 +1,7 @@
-import { buildFeatures, FEATURE_COUNT, type SnapshotLike } from '../core/features/builder.ts';
-import { type ContactLike, type InstallmentLike, isoDay, prepareHistory } from '../core/features/history.ts';
+import { FEATURE_COUNT } from '../core/features/builder.ts';
 import { type Matrix, matrix } from '../core/models/contract.ts';
-import { TABLES } from '../core/schema/tables.ts';
-import { accountGroups, GroupCursor } from './group-stream.ts';
-import { findHistoryFiles } from './history.ts';
-import { readTable } from './reader.ts';
+import { dayOf } from '../core/time/dates.ts';
+import { HistoryStore, type StoreOptions } from './history-store.ts';
 
 /** Delinquent snapshots of a history with their point-in-time features, outcomes and (synthetic) truth. */
 export interface SnapshotDataset {
@@ -25,106 +22,67 @@ export interface LoadOptions {
   onProgress?: (snapshots: number) => void;
   /** Stop after this many snapshots (quick runs). */
   limit?: number;
+  store?: StoreOptions;
 }
 
-const DELINQUENT = `TRY_CAST("days_past_due" AS BIGINT) IS DISTINCT FROM 0`;
-
 /**
- * Reads a history folder (accounts, installments, contacts, outcomes and optionally truth), streaming each table
- * sorted by account, and builds the features of every delinquent snapshot (days_past_due >= 1) with the same
- * point-in-time builder the API uses. Memory holds the feature matrix plus one account's history at a time.
+ * Builds the features of every delinquent snapshot (days_past_due >= 1) of a history folder (accounts,
+ * installments, contacts, outcomes and optionally truth) with the same point-in-time builder the API uses, reading
+ * through the history store: validated in SQL, instalments and contacts of delinquent accounts only, as typed
+ * columns per account. Memory holds the feature matrix plus DuckDB's bounded working set.
  */
 export async function loadSnapshotDataset(dir: string, opts: LoadOptions = {}): Promise<SnapshotDataset> {
-  const files = findHistoryFiles(dir, ['accounts', 'installments', 'contacts', 'outcomes']);
-  const byAccountDate = ['account_id', 'as_of_date'];
-  const acc = readTable(files.accounts!, TABLES.accounts, { where: DELINQUENT, orderBy: byAccountDate })[
-    Symbol.asyncIterator
-  ]();
-  const ins = accountGroups(files.installments!, TABLES.installments);
-  const con = accountGroups(files.contacts!, TABLES.contacts);
-  const out = new GroupCursor(
-    readTable(files.outcomes!, TABLES.outcomes, { orderBy: byAccountDate })[Symbol.asyncIterator](),
-    'account_id',
+  const store = await HistoryStore.open(
+    dir,
+    ['accounts', 'installments', 'contacts', 'outcomes'],
+    opts.store,
   );
-  const tru = files.truth
-    ? new GroupCursor(
-        readTable(files.truth, TABLES.truth, { orderBy: byAccountDate })[Symbol.asyncIterator](),
-        'account_id',
-      )
-    : null;
-
-  let cap = 1 << 14;
-  let x = new Float64Array(cap * FEATURE_COUNT);
-  let asOf = new Int32Array(cap);
-  let overdue = new Float64Array(cap);
-  let paid30 = new Float64Array(cap);
-  let truePay = new Float64Array(cap);
-  let trueCover = new Float64Array(cap);
-  const accountIds: string[] = [];
-  let n = 0;
-  const grow = () => {
-    cap *= 2;
-    const g = <T extends Float64Array | Int32Array>(a: T, w = 1): T => {
-      const b = new (a.constructor as new (n: number) => T)(cap * w);
-      b.set(a);
-      return b;
-    };
-    x = g(x, FEATURE_COUNT);
-    asOf = g(asOf);
-    overdue = g(overdue);
-    paid30 = g(paid30);
-    truePay = g(truePay);
-    trueCover = g(trueCover);
-  };
-
-  let pending: Awaited<ReturnType<typeof acc.next>> = await acc.next();
-  let batch = pending.done ? [] : pending.value;
-  let pos = 0;
-  const limit = opts.limit ?? Number.POSITIVE_INFINITY;
-  while (batch.length > 0 && n < limit) {
-    // Gather this account's delinquent snapshots (they may span batches).
-    const id = batch[pos]!.account_id as string;
-    const snaps = [];
-    while (batch.length > 0 && batch[pos]!.account_id === id) {
-      snaps.push(batch[pos]!);
-      pos++;
-      if (pos >= batch.length) {
-        pending = await acc.next();
-        batch = pending.done ? [] : pending.value;
-        pos = 0;
+  try {
+    const scope = { delinquent: true } as const;
+    const total = Math.min(await store.countSnapshots(scope), opts.limit ?? Number.POSITIVE_INFINITY);
+    const x = new Float64Array(total * FEATURE_COUNT);
+    const asOf = new Int32Array(total);
+    const overdue = new Float64Array(total);
+    const paid30 = new Float64Array(total).fill(Number.NaN);
+    const truePay = new Float64Array(total).fill(Number.NaN);
+    const trueCover = new Float64Array(total).fill(Number.NaN);
+    const accountIds: string[] = [];
+    const hasTruth = store.files.truth !== undefined;
+    let n = 0;
+    const groups = store.accounts({
+      scope,
+      dated: { outcomes: ['paid_30d'], ...(hasTruth ? { truth: ['p_pay', 'p_cover_given_pay'] } : {}) },
+    });
+    for await (const g of groups) {
+      for (let i = 0; i < g.snapshots.length && n < total; i++) {
+        const s = g.snapshots[i]!;
+        g.features(i, x, n * FEATURE_COUNT);
+        accountIds.push(g.accountId);
+        asOf[n] = dayOf(s.as_of_date as string);
+        overdue[n] = s.amount_overdue as number;
+        const o = g.dated.outcomes?.[i];
+        if (o) paid30[n] = o.paid_30d as number;
+        const t = g.dated.truth?.[i];
+        if (t) {
+          truePay[n] = t.p_pay as number;
+          trueCover[n] = t.p_cover_given_pay as number;
+        }
+        n++;
       }
+      opts.onProgress?.(n);
+      if (n >= total) break;
     }
-    const history = prepareHistory(
-      (await ins.take(id)) as unknown as InstallmentLike[],
-      (await con.take(id)) as unknown as ContactLike[],
-    );
-    const outcomes = new Map((await out.take(id)).map((r) => [r.as_of_date as string, r.paid_30d as number]));
-    const truth = tru ? new Map((await tru.take(id)).map((r) => [r.as_of_date as string, r])) : null;
-    for (const s of snaps) {
-      if (n >= limit) break;
-      if (n >= cap) grow();
-      buildFeatures(s as unknown as SnapshotLike, history, x, n * FEATURE_COUNT);
-      const date = s.as_of_date as string;
-      accountIds.push(id);
-      asOf[n] = isoDay(date);
-      overdue[n] = s.amount_overdue as number;
-      paid30[n] = outcomes.get(date) ?? Number.NaN;
-      const t = truth?.get(date);
-      truePay[n] = t ? (t.p_pay as number) : Number.NaN;
-      trueCover[n] = t ? (t.p_cover_given_pay as number) : Number.NaN;
-      n++;
-    }
-    opts.onProgress?.(n);
+    return {
+      x: matrix(n === total ? x : x.slice(0, n * FEATURE_COUNT), n, FEATURE_COUNT),
+      accountIds,
+      asOf: asOf.slice(0, n),
+      overdue: overdue.slice(0, n),
+      paid30: paid30.slice(0, n),
+      truePay: truePay.slice(0, n),
+      trueCover: trueCover.slice(0, n),
+      hasTruth,
+    };
+  } finally {
+    store.close();
   }
-  await Promise.all([acc.return?.(undefined), ins.close(), con.close(), out.close(), tru?.close()]);
-  return {
-    x: matrix(x.slice(0, n * FEATURE_COUNT), n, FEATURE_COUNT),
-    accountIds,
-    asOf: asOf.slice(0, n),
-    overdue: overdue.slice(0, n),
-    paid30: paid30.slice(0, n),
-    truePay: truePay.slice(0, n),
-    trueCover: trueCover.slice(0, n),
-    hasTruth: tru !== null,
-  };
 }

@@ -145,6 +145,45 @@ export function applyPayments(
   history.amountPaid.set(a.amountPaid);
 }
 
+/**
+ * `applyPayments` as of one snapshot, over its instalment window only: instalments due on or after `fromDay` (the
+ * window's first day, `as_of_date - ARCHIVE_LOOKBACK.installmentsDays`) receive the payments made on or after it,
+ * oldest due first. Arrears older than the window and the payments before it are not read, so an archive cut to
+ * the declared lookback gives the same paid status as the whole history: the batch path and the API call this
+ * with the same window (test/feature-parity.test.ts). Instalments before the window keep their columns; the
+ * feature builder never reads them for this snapshot.
+ */
+export function applyPaymentsFrom(
+  history: PreparedHistory,
+  paymentDays: Int32Array,
+  amounts: Float64Array,
+  fromDay: number,
+  opts: AllocationOptions = {},
+): void {
+  let lo = 0;
+  while (lo < history.n && history.due[lo]! < fromDay) lo++;
+  let m = 0;
+  for (let i = 0; i < paymentDays.length; i++) if (paymentDays[i]! >= fromDay) m++;
+  const days = new Int32Array(m);
+  const amt = new Float64Array(m);
+  m = 0;
+  for (let i = 0; i < paymentDays.length; i++)
+    if (paymentDays[i]! >= fromDay) {
+      days[m] = paymentDays[i]!;
+      amt[m++] = amounts[i]!;
+    }
+  const a = allocatePayments(
+    history.due.subarray(lo, history.n),
+    history.amountDue.subarray(lo, history.n),
+    days,
+    amt,
+    opts,
+  );
+  history.paid.set(a.paid, lo);
+  history.firstPaid.set(a.firstPaid, lo);
+  history.amountPaid.set(a.amountPaid, lo);
+}
+
 /** The payment fields the allocation reads (a subset of the payments table). */
 export interface PaymentLike {
   paid_at: string;

@@ -1,6 +1,7 @@
 import { buildFeatures, FEATURE_COUNT } from '../features/builder.ts';
-import { type ContactLike, type InstallmentLike, prepareHistory } from '../features/history.ts';
-import { applyPayments, type PaymentLike, paymentColumns } from '../features/payments.ts';
+import { ARCHIVE_LOOKBACK } from '../features/definitions.ts';
+import { type ContactLike, type InstallmentLike, isoDay, prepareHistory } from '../features/history.ts';
+import { applyPaymentsFrom, type PaymentLike, paymentColumns } from '../features/payments.ts';
 import { type Matrix, matrix } from '../models/contract.ts';
 import type { Scores } from '../policy/types.ts';
 import type { AccountRow } from '../schema/tables.ts';
@@ -11,7 +12,10 @@ export interface AccountArchive {
   account: AccountRow;
   installments: readonly InstallmentLike[];
   contacts: readonly ContactLike[];
-  /** Every payment since the first instalment listed; when given, paid status comes from these (oldest due first). */
+  /**
+   * Payments made in the instalment window (older ones are ignored); when given, paid status comes from these,
+   * oldest due first, over the window's instalments (`applyPaymentsFrom`).
+   */
   payments?: readonly PaymentLike[];
 }
 
@@ -38,7 +42,12 @@ export function archiveFeatures(archives: readonly AccountArchive[]): Matrix {
     const h = prepareHistory(a.installments, a.contacts);
     if (a.payments) {
       const p = paymentColumns(a.payments);
-      applyPayments(h, p.days, p.amounts);
+      applyPaymentsFrom(
+        h,
+        p.days,
+        p.amounts,
+        isoDay(a.account.as_of_date) - ARCHIVE_LOOKBACK.installmentsDays,
+      );
     }
     buildFeatures(a.account, h, data, i * FEATURE_COUNT);
   });
