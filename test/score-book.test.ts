@@ -272,7 +272,13 @@ describe('repayrisk score --history', () => {
     // Break an instalment of an account half-way through the book (the stream is sorted by account).
     const victim = String(rows[Math.floor(rows.length / 2)]!.account_id);
     const lines = readFileSync(join(SAMPLES, 'installments.csv'), 'utf8').split('\n');
-    const at = lines.findIndex((l) => l.startsWith(`${victim},`));
+    // Its latest instalment due before the book's date: inside every feature's window, so the read uses it
+    // (the store checks the rows a read uses; older rows are never read).
+    const asOf = String(rows[0]!.as_of_date);
+    let at = -1;
+    lines.forEach((l, i) => {
+      if (l.startsWith(`${victim},`) && l.split(',')[2]! < asOf) at = i;
+    });
     const cells = lines[at]!.split(',');
     cells[3] = 'lots'; // amount_due
     lines[at] = cells.join(',');

@@ -59,10 +59,15 @@ export interface AccountGroup {
   /** With `contactRows`: every contact of the account, sorted by time, as contract rows. */
   contacts: Record<string, CellValue>[] | null;
   /**
-   * Writes the features of snapshot `i` into `out[offset ..]`: `buildFeatures` on the account's history, after
-   * deriving paid status from the payments table as of that snapshot when the history has one.
+   * Writes the features of snapshot `i` into `out[offset ..]`: `buildFeatures` on `historyAsOf(i)`.
    */
   features(i: number, out: Float64Array, offset: number): void;
+  /**
+   * The history as snapshot `i` sees it: with a payments table, paid status derived from the payments in the
+   * snapshot's window (`applyPaymentsFrom`, the API's rule); otherwise the instalments' own columns. The buffer is
+   * the reused one: copy it to keep it.
+   */
+  historyAsOf(i: number): PreparedBuffer;
 }
 
 const ACCOUNT_TEXT = new Set(['customer_id', 'region', 'timezone']);
@@ -135,6 +140,30 @@ export class HistoryStore {
     const t = this.files[table];
     if (!t) throw new RepayriskError('io', `${this.dir}: no ${table} table`);
     return checkTableFile(this.conn, t);
+  }
+
+  /**
+   * The snapshot dates of the accounts table: how many accounts and dates, the first and last (only well-formed
+   * dates count; a malformed one is named when a read reaches it).
+   */
+  async snapshotDates(): Promise<{
+    accounts: number;
+    dates: number;
+    first: string | null;
+    last: string | null;
+  }> {
+    const acc = this.need('accounts');
+    const d = textOf(acc, 'as_of_date');
+    const [r] = await this.rows(
+      `SELECT count(DISTINCT ${textOf(acc, 'account_id')}) AS accounts, count(DISTINCT ${d}) AS dates, min(${d}) AS first, max(${d}) AS last ` +
+        `FROM ${rawRelation(acc)} WHERE regexp_full_match(${d}, '[0-9]{4}-[0-9]{2}-[0-9]{2}')`,
+    );
+    return {
+      accounts: Number(r!.accounts),
+      dates: Number(r!.dates),
+      first: (r!.first as string | null) ?? null,
+      last: (r!.last as string | null) ?? null,
+    };
   }
 
   /** Number of snapshots in scope (cheap next to a read; for progress and exact allocation). */
@@ -384,11 +413,15 @@ export class HistoryStore {
           snapshots,
           dated: datedRows,
           contacts: contactRows,
+          historyAsOf(i) {
+            if (hasPayments) {
+              const asOf = dayOf(snapshots[i]!.as_of_date as string);
+              applyPaymentsFrom(buf, days, amounts, asOf - ARCHIVE_LOOKBACK.installmentsDays);
+            }
+            return buf;
+          },
           features(i, out, offset) {
-            const s = snapshots[i]! as unknown as SnapshotLike;
-            if (hasPayments)
-              applyPaymentsFrom(buf, days, amounts, dayOf(s.as_of_date) - ARCHIVE_LOOKBACK.installmentsDays);
-            buildFeatures(s, buf, out, offset);
+            buildFeatures(snapshots[i]! as unknown as SnapshotLike, this.historyAsOf(i), out, offset);
           },
         };
       }

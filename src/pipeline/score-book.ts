@@ -3,7 +3,7 @@ import { closeSync, createReadStream, fsyncSync, openSync, renameSync, rmSync } 
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { RepayriskError } from '../core/errors.ts';
-import type { ContactLike, InstallmentLike } from '../core/features/history.ts';
+import type { ContactLike } from '../core/features/history.ts';
 import { SNAPSHOT_FEATURES } from '../core/features/schema.ts';
 import { policySlots } from '../core/policy/batch.ts';
 import type { CallSlots } from '../core/policy/capacity.ts';
@@ -16,9 +16,7 @@ import type { AccountArchive } from '../core/scoring/score.ts';
 import { isTimeZone } from '../core/time/timezone.ts';
 import { CsvTableWriter } from '../data/csv-writer.ts';
 import { duckType, sqlIdent, sqlString, withDuckDB } from '../data/duckdb.ts';
-import { accountGroups } from '../data/group-stream.ts';
-import { findHistoryFiles } from '../data/history.ts';
-import { readTable } from '../data/reader.ts';
+import { HistoryStore } from '../data/history-store.ts';
 import { loadArtifact, readManifest, readPointer } from '../registry/artifact.ts';
 import { DEFAULT_POLICY_PATH, readPolicyFile } from '../registry/policy-file.ts';
 import type { LiveState } from '../service/live-types.ts';
@@ -418,88 +416,66 @@ async function filesSha256(paths: readonly string[], see?: (b: Buffer) => void):
   return h.digest('hex');
 }
 
-const DATE_SHAPE = `'[0-9]{4}-[0-9]{2}-[0-9]{2}'`;
-
 /**
- * A history folder scored as of one snapshot date: each account's snapshot that day with all of its instalments
- * and contacts (the feature builder and the guardrails ignore what lies after the snapshot and `now`). The three
- * tables are streamed sorted by account and merge-joined, so memory holds one account's history at a time.
+ * A history folder scored as of one snapshot date: each account's snapshot that day with its instalments and
+ * contacts, read through the history store (validated in SQL, typed columns per account, one merge-join). The
+ * features read the store's prepared history; the guardrails read the contacts up to `now`.
  */
 async function historySource(input: { history: string; asOf?: string }): Promise<BookSource> {
-  const files = findHistoryFiles(input.history, ['accounts', 'installments', 'contacts']);
-  const accountsFile = files.accounts!;
-  const name = basename(accountsFile);
-  const raw = accountsFile.toLowerCase().endsWith('.parquet')
-    ? `read_parquet(${sqlString(accountsFile)})`
-    : `read_csv(${sqlString(accountsFile)}, all_varchar = true, header = true)`;
-  const dates = `(SELECT CAST("account_id" AS VARCHAR) AS id, CAST("as_of_date" AS VARCHAR) AS d FROM ${raw})`;
-  const facts = await withDuckDB(async (conn) => {
-    const q = async (sql: string) => {
-      try {
-        return (await conn.runAndReadAll(sql)).getRowObjectsJson()[0]!;
-      } catch (e) {
-        throw new RepayriskError('io', `${accountsFile}: ${String((e as Error).message).split('\n')[0]}`);
-      }
-    };
-    const all = await q(
-      `SELECT count(DISTINCT id) AS accounts, count(DISTINCT d) AS dates, min(d) AS first, max(d) AS last FROM ${dates} WHERE regexp_full_match(d, ${DATE_SHAPE})`,
-    );
-    const asOf = input.asOf ?? (all.last as string | null);
-    if (asOf === null) throw new RepayriskError('invalid_data', `${name} holds no snapshot`);
-    const day = await q(`SELECT count(*) AS snapshots FROM ${dates} WHERE d = ${sqlString(asOf)}`);
-    return {
-      asOf,
-      accounts: Number(all.accounts),
-      dates: Number(all.dates),
-      first: all.first as string,
-      last: all.last as string,
-      snapshots: Number(day.snapshots),
-    };
-  });
-  if (facts.snapshots === 0)
-    throw new RepayriskError(
-      'invalid_argument',
-      `--as-of ${facts.asOf}: ${name} has no snapshot that day; its ${facts.dates} snapshot date(s) run from ${facts.first} to ${facts.last}`,
-    );
-  const asOf = facts.asOf;
-  // A malformed date passes the filter, so the reader names it instead of it being skipped silently.
-  const where = `CAST("as_of_date" AS VARCHAR) = ${sqlString(asOf)} OR NOT coalesce(regexp_full_match(CAST("as_of_date" AS VARCHAR), ${DATE_SHAPE}), false)`;
+  const store = await HistoryStore.open(input.history, ['accounts', 'installments', 'contacts']);
+  let facts: Awaited<ReturnType<HistoryStore['snapshotDates']>>;
+  let snapshots: number;
+  let asOf: string;
+  try {
+    facts = await store.snapshotDates();
+    const name = store.files.accounts!.file;
+    const day = input.asOf ?? facts.last;
+    if (day === null) throw new RepayriskError('invalid_data', `${name} holds no snapshot`);
+    asOf = day;
+    snapshots = await store.countSnapshots({ asOf });
+    if (snapshots === 0)
+      throw new RepayriskError(
+        'invalid_argument',
+        `--as-of ${asOf}: ${name} has no snapshot that day; its ${facts.dates} snapshot date(s) run from ${facts.first} to ${facts.last}`,
+      );
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+  const name = store.files.accounts!.file;
   async function* items(): AsyncGenerator<BookItem> {
-    const byAccount = ['account_id'];
-    const ins = accountGroups(files.installments!, TABLES.installments);
-    const con = accountGroups(files.contacts!, TABLES.contacts);
     try {
-      let previous: string | null = null;
-      for await (const batch of readTable(accountsFile, TABLES.accounts, { where, orderBy: byAccount })) {
-        for (const row of batch) {
-          const account = row as unknown as AccountRow;
-          const id = account.account_id;
-          if (id === previous)
-            throw new RepayriskError(
-              'invalid_data',
-              `${name}: account ${id} has more than one snapshot dated ${asOf}; the data contract allows one per account and day`,
-            );
-          previous = id;
-          const installments = (await ins.take(id)) as unknown as InstallmentLike[];
-          const contacts = (await con.take(id)) as unknown as ContactLike[];
-          if (!isTimeZone(account.timezone))
-            yield {
-              invalid: `${name}: account ${id} (${asOf}): timezone: expected an IANA time zone (e.g. America/Chicago) (got ${JSON.stringify(account.timezone)})`,
-            };
-          else yield { archive: { account, installments, contacts } };
-        }
+      for await (const g of store.accounts({ scope: { asOf }, contactRows: true, textColumns: true })) {
+        const account = g.snapshots[0] as unknown as AccountRow;
+        const id = g.accountId;
+        if (!isTimeZone(account.timezone))
+          yield {
+            invalid: `${name}: account ${id} (${asOf}): timezone: expected an IANA time zone (e.g. America/Chicago) (got ${JSON.stringify(account.timezone)})`,
+          };
+        else
+          yield {
+            archive: {
+              account,
+              installments: [],
+              contacts: g.contacts as unknown as ContactLike[],
+              history: g.historyAsOf(0).copy(),
+            },
+          };
       }
     } finally {
-      await Promise.all([ins.close(), con.close()]);
+      store.close();
     }
   }
+  const paths = (['accounts', 'installments', 'contacts', 'payments'] as const)
+    .map((t) => store.files[t]?.path)
+    .filter((p): p is string => p !== undefined);
   return {
-    total: facts.snapshots,
+    total: snapshots,
     unit: 'accounts',
     asOf,
-    skipped: facts.accounts - facts.snapshots,
+    skipped: facts.accounts - snapshots,
     defaultNow: Date.parse(`${asOf}T12:00:00Z`),
-    fingerprint: await filesSha256([accountsFile, files.installments!, files.contacts!]),
+    fingerprint: await filesSha256(paths),
     items: items(),
   };
 }

@@ -1,6 +1,12 @@
 import { buildFeatures, FEATURE_COUNT } from '../features/builder.ts';
 import { ARCHIVE_LOOKBACK } from '../features/definitions.ts';
-import { type ContactLike, type InstallmentLike, isoDay, prepareHistory } from '../features/history.ts';
+import {
+  type ContactLike,
+  type InstallmentLike,
+  isoDay,
+  type PreparedHistory,
+  prepareHistory,
+} from '../features/history.ts';
 import { applyPaymentsFrom, type PaymentLike, paymentColumns } from '../features/payments.ts';
 import { type Matrix, matrix } from '../models/contract.ts';
 import type { Scores } from '../policy/types.ts';
@@ -17,6 +23,11 @@ export interface AccountArchive {
    * oldest due first, over the window's instalments (`applyPaymentsFrom`).
    */
   payments?: readonly PaymentLike[];
+  /**
+   * The account's history already prepared from typed columns (the history store, batch scoring of a book): the
+   * features read it instead of `installments`, `contacts` and `payments`, which need not be given then.
+   */
+  history?: PreparedHistory;
 }
 
 /** The two calibrated models of one artifact version, ready to score snapshot features. */
@@ -39,6 +50,10 @@ export function archiveFeatures(archives: readonly AccountArchive[]): Matrix {
   const n = archives.length;
   const data = new Float64Array(n * FEATURE_COUNT);
   archives.forEach((a, i) => {
+    if (a.history) {
+      buildFeatures(a.account, a.history, data, i * FEATURE_COUNT);
+      return;
+    }
     const h = prepareHistory(a.installments, a.contacts);
     if (a.payments) {
       const p = paymentColumns(a.payments);
