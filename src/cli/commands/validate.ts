@@ -3,7 +3,7 @@ import { RepayriskError } from '../../core/errors.ts';
 import { TABLES, type TableName } from '../../core/schema/tables.ts';
 import { checkContractRules, ruleReportLines } from '../../data/contract-rules.ts';
 import { findHistoryFiles, type HistoryFiles } from '../../data/history.ts';
-import { validateTable } from '../../data/reader.ts';
+import { checkFiles } from '../../data/validate-files.ts';
 import { choiceOption } from '../options.ts';
 
 const NAMES = Object.keys(TABLES) as TableName[];
@@ -12,8 +12,8 @@ export function registerValidate(program: Command): void {
   program
     .command('validate')
     .description(
-      'check data files against the data contract (docs/data-contract.md): every cell, then the cross-column ' +
-        'rules (errors exit 2, warnings are printed), streaming any size',
+      'check data files against the data contract (docs/data-contract.md): every cell (in SQL, any size; CSV ' +
+        'structure errors named by line), then the cross-column rules (errors exit 2, warnings are printed)',
     )
     .option('--history <dir>', 'check every table file found in a history folder')
     .option('--file <path>', 'check one CSV or Parquet file (with --table)')
@@ -27,12 +27,9 @@ export function registerValidate(program: Command): void {
           'invalid_argument',
           'validate needs --history DIR, or --file PATH with --table NAME',
         );
-      for (const t of NAMES) {
-        const f = files[t];
-        if (!f) continue;
-        const n = await validateTable(f, TABLES[t]);
+      await checkFiles(files, (t, n, f) => {
         process.stdout.write(`ok  ${t.padEnd(13)} ${String(n).padStart(10)} rows  ${f}\n`);
-      }
+      });
       // Every cell is valid: now the rules that relate cells (and rows, and tables) to each other.
       const report = await checkContractRules(files);
       const warnings = ruleReportLines(report, 'warning');
