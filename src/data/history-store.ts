@@ -19,7 +19,7 @@ import { describeTableFile, rawRelation, type TableFile, textOf } from './table-
 
 /** Resources of the one DuckDB instance a store runs. */
 export interface StoreOptions {
-  /** DuckDB's memory limit (sorts and joins beyond it spill to `tempDirectory`). Default 1GB. */
+  /** DuckDB's memory limit (sorts and joins beyond it spill to `tempDirectory`). Default 512MB. */
   memoryLimit?: string;
   /** DuckDB threads. Default 2 (the machines have two cores). */
   threads?: number;
@@ -111,7 +111,7 @@ export class HistoryStore {
     // compressed, so a book of any size fits the memory limit.
     const instance = await DuckDBInstance.create(join(temp, 'store.duckdb'), {
       threads: String(opts.threads ?? 2),
-      memory_limit: opts.memoryLimit ?? '1GB',
+      memory_limit: opts.memoryLimit ?? '512MB',
       temp_directory: temp,
     });
     const conn = await instance.connect();
