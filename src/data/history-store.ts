@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
@@ -23,7 +23,7 @@ export interface StoreOptions {
   memoryLimit?: string;
   /** DuckDB threads. Default 2 (the machines have two cores). */
   threads?: number;
-  /** Where DuckDB spills. Default a fresh folder under the OS temp dir, removed on close. */
+  /** Where DuckDB spills: a fresh folder is made inside it and removed on close. Default the OS temp dir. */
   tempDirectory?: string;
 }
 
@@ -89,7 +89,7 @@ export class HistoryStore {
     private readonly instance: DuckDBInstance,
     private readonly conn: DuckDBConnection,
     readonly files: Partial<Record<TableName, TableFile>>,
-    private readonly ownTemp: string | null,
+    private readonly temp: string,
   ) {}
 
   /**
@@ -102,11 +102,10 @@ export class HistoryStore {
     opts: StoreOptions = {},
   ): Promise<HistoryStore> {
     const paths = findHistoryFiles(dir, required);
-    const ownTemp = opts.tempDirectory
-      ? null
-      : join(tmpdir(), `repayrisk-store-${process.pid}-${Date.now()}`);
-    const temp = opts.tempDirectory ?? ownTemp!;
-    mkdirSync(temp, { recursive: true });
+    // A folder of its own per store, so stores opened side by side never share a database file.
+    const base = opts.tempDirectory ?? tmpdir();
+    mkdirSync(base, { recursive: true });
+    const temp = mkdtempSync(join(base, 'repayrisk-store-'));
     // A database file in the spill folder, not ':memory:': the sorted tables a read builds then live on disk,
     // compressed, so a book of any size fits the memory limit.
     const instance = await DuckDBInstance.create(join(temp, 'store.duckdb'), {
@@ -122,24 +121,17 @@ export class HistoryStore {
     } catch (e) {
       conn.closeSync();
       instance.closeSync();
-      if (ownTemp) rmSync(ownTemp, { recursive: true, force: true });
+      rmSync(temp, { recursive: true, force: true });
       throw e;
     }
-    return new HistoryStore(dir, instance, conn, files, ownTemp);
+    return new HistoryStore(dir, instance, conn, files, temp);
   }
 
   /** Releases DuckDB and its spill folder. */
   close(): void {
     this.conn.closeSync();
     this.instance.closeSync();
-    if (this.ownTemp) rmSync(this.ownTemp, { recursive: true, force: true });
-  }
-
-  /** Checks every row of a table against the contract; returns its row count (see `checkTableFile`). */
-  async check(table: TableName): Promise<number> {
-    const t = this.files[table];
-    if (!t) throw new RepayriskError('io', `${this.dir}: no ${table} table`);
-    return checkTableFile(this.conn, t);
+    rmSync(this.temp, { recursive: true, force: true });
   }
 
   /**
