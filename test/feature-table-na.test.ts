@@ -2,13 +2,13 @@
 // or an empty cell stay numeric, and a text column with hundreds of distinct values is refused or pooled.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
-import { run } from '../src/cli/main.ts';
+import { describe, expect, it } from 'vitest';
 import { createRng } from '../src/core/random.ts';
 import { OTHER_LEVEL, tableFeatures, tableMatrix } from '../src/core/training/table-design.ts';
 import { withDuckDB } from '../src/data/duckdb.ts';
 import { DEFAULT_NA_MARKERS, readFeatureTable } from '../src/data/feature-table.ts';
 import { scoreTable, trainTable } from '../src/pipeline/table.ts';
+import { cliInProcess } from './helpers/cli.ts';
 import { tmpDir } from './helpers/tmp.ts';
 
 const dir = tmpDir('repayrisk-na-');
@@ -63,25 +63,7 @@ function writeTable(
 const MARKERS = ['NA', 'N/A', 'null', '', ' NA ', 'NaN', 'None', 'NULL'];
 const spec = { target: 'bad', id: 'id' };
 
-/** The same CLI in this process: exit code and what it printed. */
-async function cli(...args: string[]) {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    return { code: await run(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const cli = cliInProcess;
 
 describe('NA-style markers in a feature table', () => {
   const marked = writeTable('marked.csv', 600, (k) => MARKERS[k % MARKERS.length]!);

@@ -4,33 +4,15 @@
 // with both figures, while a clean world trains and `evaluate` shows the oracle beside the model.
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { run } from '../src/cli/main.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { pairedAucDifference } from '../src/core/metrics/auc-difference.ts';
 import { createRng } from '../src/core/random.ts';
 import { compareWithOracle, ORACLE_MARGIN } from '../src/core/training/leak-guard.ts';
 import { generateWorld } from '../src/data/generate.ts';
+import { cliInProcess } from './helpers/cli.ts';
 import { tmpDir } from './helpers/tmp.ts';
 
-/** The CLI in this process: exit code and what it printed. */
-async function cli(...args: string[]) {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    return { code: await run(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const cli = cliInProcess;
 
 /**
  * A copy of `world` whose paid installments carry the account's last payment date as `paid_date` (what a

@@ -3,8 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { run } from '../src/cli/main.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { TREATMENTS } from '../src/core/schema/enums.ts';
 import { type AccountRow, TABLES } from '../src/core/schema/tables.ts';
 import type { AccountArchive } from '../src/core/scoring/score.ts';
@@ -17,6 +16,7 @@ import { readPolicyFile } from '../src/registry/policy-file.ts';
 import type { LiveState } from '../src/service/live-types.ts';
 import { scoreAndDecide } from '../src/service/score-request.ts';
 import { makeAccount } from './helpers/account.ts';
+import { cliInProcess } from './helpers/cli.ts';
 import { tmpDir } from './helpers/tmp.ts';
 
 const SAMPLES = 'data-samples';
@@ -29,25 +29,7 @@ function repayrisk(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-/** The same CLI in this process (each spawn pays seconds of start-up): exit code and what it printed. */
-async function cli(...args: string[]) {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    return { code: await run(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const cli = cliInProcess;
 
 type Out = Record<string, string | number | boolean | null>;
 

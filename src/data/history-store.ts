@@ -316,19 +316,13 @@ export class HistoryStore {
         buf.reset();
         await insStream.take(k, (cols, from, to) => {
           buf.reserveInstallments(to - from);
-          const due = cols[iDue] as Int32Array;
-          const paid = cols[iPaid] as Int32Array;
-          const first = cols[iFirst] as Int32Array;
-          const amountDue = cols[iAmtDue] as Float64Array;
-          const amountPaid = cols[iAmtPaid] as Float64Array;
-          for (let i = from; i < to; i++) {
-            const n = buf.n++;
-            buf.due[n] = due[i]!;
-            buf.paid[n] = paid[i]!;
-            buf.firstPaid[n] = first[i]!;
-            buf.amountDue[n] = amountDue[i]!;
-            buf.amountPaid[n] = amountPaid[i]!;
-          }
+          const at = buf.n;
+          buf.due.set((cols[iDue] as Int32Array).subarray(from, to), at);
+          buf.paid.set((cols[iPaid] as Int32Array).subarray(from, to), at);
+          buf.firstPaid.set((cols[iFirst] as Int32Array).subarray(from, to), at);
+          buf.amountDue.set((cols[iAmtDue] as Float64Array).subarray(from, to), at);
+          buf.amountPaid.set((cols[iAmtPaid] as Float64Array).subarray(from, to), at);
+          buf.n += to - from;
         });
         payN = 0;
         await payStream?.take(k, (cols, from, to) => {
@@ -348,23 +342,19 @@ export class HistoryStore {
         const contactRows: Record<string, CellValue>[] | null = spec.contactRows ? [] : null;
         await conStream.take(k, (cols, from, to) => {
           buf.reserveContacts(to - from);
-          const ts = cols[cTs] as Float64Array;
-          const ch = cols[cCh] as Uint8Array;
-          const out = cols[cOut] as Uint8Array;
-          const promise = cols[cPromise] as Int32Array;
+          const at = buf.contacts;
+          buf.contactMs.set((cols[cTs] as Float64Array).subarray(from, to), at);
+          buf.channel.set((cols[cCh] as Uint8Array).subarray(from, to), at);
+          buf.outcome.set((cols[cOut] as Uint8Array).subarray(from, to), at);
+          buf.promiseDay.set((cols[cPromise] as Int32Array).subarray(from, to), at);
+          buf.contacts += to - from;
+          if (!contactRows) return;
           for (let i = from; i < to; i++) {
-            const n = buf.contacts++;
-            buf.contactMs[n] = ts[i]!;
-            buf.channel[n] = ch[i]!;
-            buf.outcome[n] = out[i]!;
-            buf.promiseDay[n] = promise[i]!;
-            if (contactRows) {
-              const row: Record<string, CellValue> = { account_id: ids[k]! };
-              conCols.forEach((c, j) => {
-                row[c.name] = jsValue(c, cols[j]!, i);
-              });
-              contactRows.push(row);
-            }
+            const row: Record<string, CellValue> = { account_id: ids[k]! };
+            conCols.forEach((c, j) => {
+              row[c.name] = jsValue(c, cols[j]!, i);
+            });
+            contactRows.push(row);
           }
         });
         const snapshots: Record<string, CellValue>[] = [];

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { RepayriskError } from '../core/errors.ts';
 import type { ContactLike } from '../core/features/history.ts';
@@ -10,7 +10,7 @@ import type { CallSlots } from '../core/policy/capacity.ts';
 import type { ColumnKind, ColumnSpec, TableSpec } from '../core/schema/columns.ts';
 import { TREATMENTS, type Treatment } from '../core/schema/enums.ts';
 import { fieldIssues } from '../core/schema/issues.ts';
-import { type AccountRow, TABLES } from '../core/schema/tables.ts';
+import type { AccountRow } from '../core/schema/tables.ts';
 import { archiveSchema, toArchive } from '../core/scoring/input.ts';
 import type { AccountArchive } from '../core/scoring/score.ts';
 import { isTimeZone } from '../core/time/timezone.ts';
