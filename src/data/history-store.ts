@@ -194,10 +194,7 @@ export class HistoryStore {
           `${accCols.map((c) => `${typedOf(acc, c)} AS ${sqlIdent(c.name)}`).join(', ')}, CAST(${bad} AS BOOLEAN) AS bad ` +
           `FROM ${rawRelation(acc)} WHERE ${scope}`,
       );
-      if (Number((await this.rows(`SELECT count(*) AS n FROM ${snaps} WHERE bad`))[0]!.n) > 0) {
-        await checkTableFile(this.conn, acc, { where: scope });
-        throw new RepayriskError('invalid_data', `${acc.file}: a row breaks the data contract`);
-      }
+      await this.failIfBad(snaps, acc, scope);
       await this.run(
         `CREATE TABLE ${this.table(keys)} AS SELECT account_id AS aid, CAST(row_number() OVER (ORDER BY account_id) - 1 AS INTEGER) AS k, ` +
           `min(as_of_date) AS first_day, max(as_of_date) AS last_day, count(*) - count(DISTINCT as_of_date) AS repeats ` +
@@ -219,14 +216,17 @@ export class HistoryStore {
       for (const [table, names] of dated) {
         const t = this.files[table];
         if (!t) continue;
-        await checkTableFile(this.conn, t, { where: inScope(t) });
         const cols = names.map((n) => TABLES[table].columns.find((c) => c.name === n)!);
         const alias = `d_${table}`;
         const name = this.table(`${table}_${id}`);
+        // Checked in the same scan as it is read: a flag per row, and the cells named only when one is set.
+        const bad = t.spec.columns.map((c) => invalidCellSql(c, textOf(t, c.name))).join(' OR ');
         await this.run(
           `CREATE TABLE ${name} AS SELECT ${textOf(t, 'account_id')} AS account_id, ${dayNumberSql(textOf(t, 'as_of_date'))} AS day, 1 AS present, ` +
-            `${cols.map((c) => `${typedOf(t, c)} AS ${sqlIdent(c.name)}`).join(', ')} FROM ${rawRelation(t)} WHERE ${inScope(t)}`,
+            `${cols.map((c) => `${typedOf(t, c)} AS ${sqlIdent(c.name)}`).join(', ')}, CAST(${bad} AS BOOLEAN) AS bad ` +
+            `FROM ${rawRelation(t)} WHERE ${inScope(t)}`,
         );
+        await this.failIfBad(name, t, inScope(t));
         joins.push(
           `LEFT JOIN ${name} ${alias} ON ${alias}.account_id = s.account_id AND ${alias}.day = s.as_of_date`,
         );
@@ -440,17 +440,12 @@ export class HistoryStore {
       cols.length,
       t.file,
       cols.map(isText),
-      async () => {
-        await checkTableFile(this.conn, t, {
-          where: `${textOf(t, 'account_id')} IN (SELECT aid FROM ${keys})`,
-        });
-        throw new RepayriskError('invalid_data', `${t.file}: a row breaks the data contract`);
-      },
+      { file: t, where: `${textOf(t, 'account_id')} IN (SELECT aid FROM ${keys})` },
     );
   }
 
   /**
-   * Materialises `select` (first column k, then `width` value columns, then optionally a `bad` flag) into a table
+   * Materialises `select` (first column k, then `width` value columns, then with `check` a `bad` flag) into a table
    * of the store's database, sorts it into another by `order`, and streams that in insertion order. Sorting a
    * table and streaming it is bounded by the memory limit (DuckDB spills); a paused streaming sort over a file is
    * not, and several of them side by side ran out of memory on a million-snapshot book.
@@ -462,24 +457,33 @@ export class HistoryStore {
     width: number,
     what: string,
     text: readonly boolean[],
-    onBad?: () => Promise<never>,
+    check?: { file: TableFile; where: string },
   ): Promise<KeyedStream> {
     const unsorted = this.table(`${name}_u`);
     const sorted = this.table(name);
     await this.run(`CREATE TABLE ${unsorted} AS ${select}`);
-    if (onBad) {
-      const bads = await this.rows(`SELECT count(*) AS n FROM ${unsorted} WHERE bad`);
-      if (Number(bads[0]!.n) > 0) await onBad();
-    }
+    if (check) await this.failIfBad(unsorted, check.file, check.where);
     const cols = (await this.rows(`SELECT column_name FROM (DESCRIBE ${unsorted})`)).map((r) =>
       sqlIdent(String(r.column_name)),
     );
-    const values = cols.slice(cols.length - width - (onBad ? 1 : 0), cols.length - (onBad ? 1 : 0));
+    const flag = check ? 1 : 0;
+    const values = cols.slice(cols.length - width - flag, cols.length - flag);
     await this.run(
       `CREATE TABLE ${sorted} AS SELECT ${cols[0]}, ${values.join(', ')} FROM ${unsorted} ORDER BY ${order}`,
     );
     await this.run(`DROP TABLE ${unsorted}`);
     return KeyedStream.open(this.instance, `SELECT * FROM ${sorted}`, what, text);
+  }
+
+  /**
+   * Throws when a row of `table` (built from `t` with a `bad` flag per row) breaks the contract: the file is then
+   * checked again over the same rows (`where`) so the error names every bad cell with its row and line.
+   */
+  private async failIfBad(table: string, t: TableFile, where: string): Promise<void> {
+    const [r] = await this.rows(`SELECT count(*) AS n FROM ${table} WHERE bad`);
+    if (Number(r!.n) === 0) return;
+    await checkTableFile(this.conn, t, { where });
+    throw new RepayriskError('invalid_data', `${t.file}: a row breaks the data contract`);
   }
 
   /** Registers a table the current read builds (dropped when it ends) and returns its name. */
