@@ -312,8 +312,9 @@ describe('a bad cell in a row no read uses', () => {
   );
 });
 
-describe("rows outside every snapshot's lookback are not read", () => {
-  it('a bad amount on an instalment of a delinquent account, due before its window, does not stop the read', async () => {
+describe("rows outside every snapshot's lookback are not read, unless their date is malformed", () => {
+  /** An instalment of a delinquent account due well before the window of its first delinquent snapshot. */
+  function oldInstalment(): number {
     const [aId, aDate, aDpd] = ['account_id', 'as_of_date', 'days_past_due'].map((n) => col(accounts, n));
     const firstDelinquent = new Map<string, number>();
     for (const r of accounts.rows)
@@ -327,12 +328,66 @@ describe("rows outside every snapshot's lookback are not read", () => {
       return first !== undefined && dayOf(x[iDue!]!) < first - ARCHIVE_LOOKBACK.installmentsDays - 30;
     });
     expect(r, 'an old instalment of a delinquent account').toBeGreaterThanOrEqual(0);
+    return r;
+  }
+
+  it('a bad amount on an instalment due before the window does not stop the read', async () => {
+    const r = oldInstalment();
     const dir = variant('installments', (csv) => {
       csv.rows[r]![col(csv, 'amount_due')] = 'NA';
     });
     const ds = await loadSnapshotDataset(dir);
     expect(featureDiffs(ds.x.data, base.x.data, (i) => ds.accountIds[i]!)).toEqual([]);
   });
+
+  // Whether a row is inside a window is decided on its date: a date the contract refuses cannot place it, so the
+  // row is checked and named, whatever date it resembles.
+  it.each([
+    ['a timestamp in a date column', (d: string) => `${d}T00:00:00Z`],
+    ['a trailing space', (d: string) => `${d} `],
+    ['Infinity', () => 'Infinity'],
+  ] as const)('a due date with %s is named even when it looks older than the window', async (_w, bad) => {
+    const r = oldInstalment();
+    let value = '';
+    const dir = variant('installments', (csv) => {
+      const j = col(csv, 'due_date');
+      value = bad(csv.rows[r]![j]!);
+      csv.rows[r]![j] = value;
+    });
+    const e = await errorOf(loadSnapshotDataset(dir));
+    expect(e.message).toContain(
+      `${where('installments.csv', r, 'due_date')}: expected an ISO date YYYY-MM-DD, got '${value}'`,
+    );
+  });
+});
+
+describe('the scope of a read is decided on well-formed cells', () => {
+  it('a malformed days_past_due that reads as 1 (1.0) puts the snapshot in scope, where it is named', async () => {
+    const dir = variant('accounts', (csv) => {
+      csv.rows[unused.accountsRow]![col(csv, 'days_past_due')] = '1.0';
+    });
+    const e = await errorOf(loadSnapshotDataset(dir));
+    expect(e.message).toContain(
+      `${where('accounts.csv', unused.accountsRow, 'days_past_due')}: expected an integer`,
+    );
+  });
+
+  // BUG (src/data/history-store.ts, scopeSql): the delinquent scope is `TRY_CAST(days_past_due AS BIGINT) IS
+  // DISTINCT FROM 0`, and DuckDB casts '0.0' (pandas' float export of an int column with gaps), ' 0', '+0', '0e0',
+  // '0_0' and even '0.4' to 0: such a snapshot is left out unchecked, though the comment says a malformed cell
+  // passes so it is named. Suggested fix: leave out only a well-formed zero,
+  // `NOT coalesce(regexp_full_match(dpd, '-?[0-9]+') AND TRY_CAST(dpd AS BIGINT) = 0, false)` (countSnapshots
+  // shares scopeSql, so the count follows).
+  it.fails.each(['0.0', ' 0', '0.4'])(
+    'a malformed days_past_due that DuckDB casts to 0 (%j) is named, not skipped',
+    async (value) => {
+      const dir = variant('accounts', (csv) => {
+        csv.rows[unused.accountsRow]![col(csv, 'days_past_due')] = value;
+      });
+      const e = await errorOf(loadSnapshotDataset(dir));
+      expect(e.message).toContain(where('accounts.csv', unused.accountsRow, 'days_past_due'));
+    },
+  );
 });
 
 // ---- CSV structure ------------------------------------------------------------------------------------------------
@@ -400,6 +455,10 @@ describe('quoting, a BOM, CRLF and Unicode ids read as the clean file does', () 
     expect(featureDiffs(ds.x.data, base.x.data, (i) => ds.accountIds[i]!)).toEqual([]);
     expect([...ds.paid30]).toEqual([...base.paid30]);
     expect([...ds.truePay]).toEqual([...base.truePay]);
+    const v = await cli('validate', '--history', dir);
+    expect(v.err).not.toMatch(/^repayrisk:/m);
+    expect(v.code).toBe(0);
+    expect(v.out).toMatch(/^ok {2}installments +\d+ rows/m);
   });
 });
 
