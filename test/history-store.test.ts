@@ -13,6 +13,7 @@ import { type ContactLike, type InstallmentLike, prepareHistory } from '../src/c
 import type { PaymentLike } from '../src/core/features/payments.ts';
 import { type AccountRow, TABLES, type TableName } from '../src/core/schema/tables.ts';
 import { type AccountArchive, archiveFeatures } from '../src/core/scoring/score.ts';
+import { replaySnapshots } from '../src/data/backtest-snapshots.ts';
 import { duckType, sqlString, withDuckDB } from '../src/data/duckdb.ts';
 import { generateWorld } from '../src/data/generate.ts';
 import { HistoryStore } from '../src/data/history-store.ts';
@@ -651,6 +652,46 @@ describe('features equal an independent reading of the files', () => {
     } finally {
       store.close();
     }
+  });
+});
+
+describe('replaySnapshots (backtests) reads what the files hold', () => {
+  it('the same features as loadSnapshotDataset, and per snapshot the contacts before the decision, the logged treatment and the outcome', async () => {
+    const decision = (asOf: string) => Date.parse(`${asOf}T09:00:00Z`);
+    const [con, tre, out] = await Promise.all([
+      readAll(join(clean, 'contacts.csv'), 'contacts'),
+      readAll(join(clean, 'treatments.csv'), 'treatments'),
+      readAll(join(clean, 'outcomes.csv'), 'outcomes'),
+    ]);
+    const conBy = byAccount(con);
+    const key = (r: Row) => `${r.account_id}|${r.as_of_date}`;
+    const treBy = new Map(tre.map((r) => [key(r), r]));
+    const outBy = new Map(out.map((r) => [key(r), r]));
+    const features: number[] = [];
+    const problems: string[] = [];
+    let withContacts = 0;
+    for await (const chunk of replaySnapshots(clean, decision, 50)) {
+      features.push(...chunk.features);
+      for (const s of chunk.snapshots) {
+        const a = s.account as unknown as Row;
+        const at = decision(a.as_of_date as string);
+        const want = (conBy.get(a.account_id as string) ?? [])
+          .filter((c) => Date.parse(c.ts as string) < at)
+          .sort((x, y) => Date.parse(x.ts as string) - Date.parse(y.ts as string))
+          .map((c) => ({ ...c, ts: Date.parse(c.ts as string) }));
+        const got = s.contacts.map((c) => ({ ...c, ts: Date.parse(c.ts) }));
+        if (want.length) withContacts++;
+        if (JSON.stringify(got) !== JSON.stringify(want)) problems.push(`${key(a)} contacts`);
+        const t = treBy.get(key(a));
+        const logged = t ? { treatment: t.treatment, propensity: t.propensity } : null;
+        if (JSON.stringify(s.logged) !== JSON.stringify(logged)) problems.push(`${key(a)} logged`);
+        if (!Object.is(s.paid30, outBy.get(key(a))?.paid_30d ?? Number.NaN))
+          problems.push(`${key(a)} paid30`);
+      }
+    }
+    expect(problems.slice(0, 10), `${problems.length} problems`).toEqual([]);
+    expect(withContacts).toBeGreaterThan(20);
+    expect(featureDiffs(Float64Array.from(features), base.x.data, (i) => base.accountIds[i]!)).toEqual([]);
   });
 });
 
