@@ -373,13 +373,9 @@ describe('the scope of a read is decided on well-formed cells', () => {
     );
   });
 
-  // BUG (src/data/history-store.ts, scopeSql): the delinquent scope is `TRY_CAST(days_past_due AS BIGINT) IS
-  // DISTINCT FROM 0`, and DuckDB casts '0.0' (pandas' float export of an int column with gaps), ' 0', '+0', '0e0',
-  // '0_0' and even '0.4' to 0: such a snapshot is left out unchecked, though the comment says a malformed cell
-  // passes so it is named. Suggested fix: leave out only a well-formed zero,
-  // `NOT coalesce(regexp_full_match(dpd, '-?[0-9]+') AND TRY_CAST(dpd AS BIGINT) = 0, false)` (countSnapshots
-  // shares scopeSql, so the count follows).
-  it.fails.each(['0.0', ' 0', '0.4'])(
+  // DuckDB casts '0.0' (pandas' float export of an int column with gaps), ' 0' and even '0.4' to 0: the scope
+  // leaves out only a well-formed integer zero, so these are read and named.
+  it.each(['0.0', ' 0', '0.4'])(
     'a malformed days_past_due that DuckDB casts to 0 (%j) is named, not skipped',
     async (value) => {
       const dir = variant('accounts', (csv) => {
@@ -420,14 +416,9 @@ describe('broken CSV structure is named by its line', () => {
     expect(v.err).toMatch(new RegExp(`${table}\\.csv: line ${r + 2}\\b`));
   });
 
-  // BUG (src/data/history-store.ts): the store scans CSV files without `store_rejects`, so DuckDB's own error comes
-  // through, naming the history folder instead of the file ("<dir>: Invalid Input Error: CSV Error on Line: 147"),
-  // and for an unterminated quote a line where no quote opens (DuckDB counts from the start of a buffer). Suggested
-  // fix: where a scan of a CSV file fails (HistoryStore.run / rows), call `checkTableFile(conn, file)` on it, whose
-  // first step reads the file with `store_rejects` and throws every malformed line with file, line and text; or
-  // run that structural pass once per CSV file before the first scan.
+  // A scan that fails on a CSV file checks its structure first, so the read names file and line, not a buffer.
   for (const [what, table, row, breakLine] of breaks)
-    it.fails(`${what} in ${table}.csv: a read names file and line`, async () => {
+    it(`${what} in ${table}.csv: a read names file and line`, async () => {
       const r = row();
       const e = await errorOf(loadSnapshotDataset(broken(table, r, breakLine)));
       expect(e.message).toMatch(new RegExp(`${table}\\.csv: line ${r + 2}\\b`));
@@ -561,11 +552,7 @@ describe('duplicates are errors naming what is duplicated', () => {
     expect(e.message).toContain(used.asOf);
   });
 
-  // BUG (src/data/history-store.ts, `accounts`): a duplicate row is detected after the LEFT JOINs, and the message
-  // names the first dated table that has a row for the snapshot, not the one that is duplicated: a second truth row
-  // is reported as "outcomes.csv: account ... has more than one row dated ...". Suggested fix: count rows per
-  // (account_id, as_of_date) in each dated table when it is built (`HAVING count(*) > 1`) and name that table.
-  it.fails('two truth rows for one snapshot name truth.csv', async () => {
+  it('two truth rows for one snapshot name truth.csv', async () => {
     const truth = readCsv(join(clean, 'truth.csv'));
     const k = truth.rows.findIndex((r) => r[0] === used.id && r[1] === used.asOf);
     const dir = variant('truth', (csv) => {

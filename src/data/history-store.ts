@@ -193,6 +193,7 @@ export class HistoryStore {
         `CREATE TABLE ${this.table(snaps)} AS SELECT ${textOf(acc, 'account_id')} AS account_id, ` +
           `${accCols.map((c) => `${typedOf(acc, c)} AS ${sqlIdent(c.name)}`).join(', ')}, CAST(${bad} AS BOOLEAN) AS bad ` +
           `FROM ${rawRelation(acc)} WHERE ${scope}`,
+        acc,
       );
       await this.failIfBad(snaps, acc, scope);
       await this.run(
@@ -225,8 +226,17 @@ export class HistoryStore {
           `CREATE TABLE ${name} AS SELECT ${textOf(t, 'account_id')} AS account_id, ${dayNumberSql(textOf(t, 'as_of_date'))} AS day, 1 AS present, ` +
             `${cols.map((c) => `${typedOf(t, c)} AS ${sqlIdent(c.name)}`).join(', ')}, CAST(${bad} AS BOOLEAN) AS bad ` +
             `FROM ${rawRelation(t)} WHERE ${inScope(t)}`,
+          t,
         );
         await this.failIfBad(name, t, inScope(t));
+        const [dupe] = await this.rows(
+          `SELECT account_id, day FROM ${name} GROUP BY ALL HAVING count(*) > 1 ORDER BY ALL LIMIT 1`,
+        );
+        if (dupe)
+          throw new RepayriskError(
+            'invalid_data',
+            `${t.file}: account ${JSON.stringify(dupe.account_id)} has more than one row dated ${isoOf(Number(dupe.day))}; the data contract allows one per account and day`,
+          );
         joins.push(
           `LEFT JOIN ${name} ${alias} ON ${alias}.account_id = s.account_id AND ${alias}.day = s.as_of_date`,
         );
@@ -378,14 +388,6 @@ export class HistoryStore {
             }
           }
         });
-        for (let i = 1; i < snapshots.length; i++)
-          if (snapshots[i]!.as_of_date === snapshots[i - 1]!.as_of_date) {
-            const d = datedCols.find((x) => datedRows[x.table]![i] !== null)?.table ?? 'a dated table';
-            throw new RepayriskError(
-              'invalid_data',
-              `${this.files[d as DatedTable]?.file ?? d}: account ${JSON.stringify(ids[k])} has more than one row dated ${String(snapshots[i]!.as_of_date)}; the data contract allows one per account and day`,
-            );
-          }
         const days = payDays.subarray(0, payN);
         const amounts = payAmounts.subarray(0, payN);
         const hasPayments = payStream !== null;
@@ -461,7 +463,7 @@ export class HistoryStore {
   ): Promise<KeyedStream> {
     const unsorted = this.table(`${name}_u`);
     const sorted = this.table(name);
-    await this.run(`CREATE TABLE ${unsorted} AS ${select}`);
+    await this.run(`CREATE TABLE ${unsorted} AS ${select}`, check?.file);
     if (check) await this.failIfBad(unsorted, check.file, check.where);
     const cols = (await this.rows(`SELECT column_name FROM (DESCRIBE ${unsorted})`)).map((r) =>
       sqlIdent(String(r.column_name)),
@@ -498,12 +500,20 @@ export class HistoryStore {
     return f;
   }
 
-  private async run(sql: string): Promise<void> {
+  /**
+   * Runs a statement; when it scans `file` and fails, the file is checked first (`checkTableFile`), so a
+   * malformed CSV line is named by file and line rather than by DuckDB's message about a buffer.
+   */
+  private async run(sql: string, file?: TableFile): Promise<void> {
     try {
       await this.conn.run(sql);
     } catch (e) {
       if (e instanceof RepayriskError) throw e;
-      throw new RepayriskError('io', `${this.dir}: ${String((e as Error).message).split('\n')[0]}`);
+      if (file) await checkTableFile(this.conn, file);
+      throw new RepayriskError(
+        'io',
+        `${file?.path ?? this.dir}: ${String((e as Error).message).split('\n')[0]}`,
+      );
     }
   }
 
@@ -518,7 +528,12 @@ export class HistoryStore {
 
 /** The scope as SQL over the accounts file's own columns; a malformed cell passes so it is named, not skipped. */
 function scopeSql(acc: TableFile, scope: SnapshotScope): string {
-  if ('delinquent' in scope) return `TRY_CAST(${textOf(acc, 'days_past_due')} AS BIGINT) IS DISTINCT FROM 0`;
+  if ('delinquent' in scope) {
+    // Out of scope only when the cell is a well-formed integer zero ('0', '00'): ' 0', '0.0' or '0.4' would cast
+    // to 0 too, but the contract refuses them, so they stay in scope and are named.
+    const dpd = textOf(acc, 'days_past_due');
+    return `NOT coalesce(regexp_full_match(${dpd}, '-?[0-9]+') AND TRY_CAST(${dpd} AS BIGINT) = 0, false)`;
+  }
   const d = textOf(acc, 'as_of_date');
   return `(${d} = ${sqlString(scope.asOf)} OR NOT coalesce(regexp_full_match(${d}, '[0-9]{4}-[0-9]{2}-[0-9]{2}'), false))`;
 }
