@@ -494,15 +494,16 @@ describe('a cell the contract refuses has no date in the typed form', () => {
 });
 
 describe('the JS reading of dates and timestamps (the API path: prepareHistory, isoDay)', () => {
-  // Known defects of the JS side, found by the comparison above. The SQL follows the ISO meaning; these tests
-  // fail until src/core is fixed (it is not this file's to change), and then pass.
+  // Defects of the JS side the comparison above found: Date reads years 0-99 as 1900-1999, and V8's legacy parser
+  // (space separator, '+HHMM') accepted offsets past 23:59. The contract now takes years 1900-2199 and offsets up
+  // to 23:59 (columns.ts, DATE_YEARS), so both paths read every date and timestamp it accepts the same way.
   const dateCol = spec('d', { type: 'date' });
   const tsCol = spec('ts', { type: 'timestamp' });
 
   // Date.UTC maps years 0-99 to 1900-1999, so isoDay('0024-01-05') is a day of 1924; dayOf (Date.parse of the
   // ISO form) and the store say year 24. Fix: `new Date(0).setUTCFullYear(y, m - 1, d)`, or refuse years before
   // 1900 in isIsoDate.
-  it.fails('isoDay reads every contract date as dayOf does (years before 100 included)', () => {
+  it('isoDay reads every contract date as dayOf does', () => {
     const cells = ['0024-01-05', '0099-12-31', '0000-02-29', ...randomCells(dateCol, SEED + 7)];
     const ok = cells.filter((s) => cellParser(dateCol)(s).ok);
     expect(ok.filter((s) => isoDay(s) !== dayOf(s))).toEqual([]);
@@ -512,7 +513,7 @@ describe('the JS reading of dates and timestamps (the API path: prepareHistory, 
   // 2000, and offsets past 23:59 ('+2530', '-75:00') are accepted, while with a 'T' and '+HH:MM' they are NaN.
   // The contract accepts all of these forms. Fix: isIsoTimestamp refuses offsets past 23:59, and the API path
   // parses the canonical form (space -> 'T', '+HHMM' -> '+HH:MM') or the parts, as epochMsSql does.
-  it.fails('Date.parse reads every contract timestamp as its ISO meaning', () => {
+  it('Date.parse reads every contract timestamp as its ISO meaning', () => {
     const cells = [
       '0050-01-05 10:00:00Z',
       '0000-01-01 00:00:00Z',
@@ -524,7 +525,7 @@ describe('the JS reading of dates and timestamps (the API path: prepareHistory, 
   });
 
   // An offset of +24:00 or +12:60 passes the contract, and both paths then read the instant as NaN.
-  it.fails('the contract refuses a timestamp whose offset Date.parse cannot read', () => {
+  it('the contract refuses a timestamp whose offset Date.parse cannot read', () => {
     for (const s of ['2024-01-05T10:00:00+24:00', '2024-01-05T10:00:00+12:60', '2024-01-05T10:00:00+99:99'])
       expect(cellParser(tsCol)(s).ok, s).toBe(false);
   });

@@ -244,7 +244,7 @@ describe('a bad cell in a row the read uses stops it, naming file, row, line, co
       () => used.installmentRow,
       'due_date',
       '2024-02-30',
-      /expected an ISO date YYYY-MM-DD, got '2024-02-30'/,
+      /expected an ISO date YYYY-MM-DD \(years 1900-2199\), got '2024-02-30'/,
     ],
     [
       'an empty required cell',
@@ -357,7 +357,7 @@ describe("rows outside every snapshot's lookback are not read, unless their date
     });
     const e = await errorOf(loadSnapshotDataset(dir));
     expect(e.message).toContain(
-      `${where('installments.csv', r, 'due_date')}: expected an ISO date YYYY-MM-DD, got '${value}'`,
+      `${where('installments.csv', r, 'due_date')}: expected an ISO date YYYY-MM-DD (years 1900-2199), got '${value}'`,
     );
   });
 });

@@ -111,7 +111,7 @@ describe('readTable', () => {
     it('a bad date', async () => {
       const p = withCell(dir, 'date.csv', 7, 'as_of_date', '2024-02-30');
       await expect(readAll(p, 'accounts')).rejects.toThrow(
-        "date.csv: row 7 (line 8), column 'as_of_date': expected an ISO date YYYY-MM-DD, got '2024-02-30'",
+        "date.csv: row 7 (line 8), column 'as_of_date': expected an ISO date YYYY-MM-DD (years 1900-2199), got '2024-02-30'",
       );
     });
 

@@ -1,4 +1,4 @@
-import type { ColumnSpec } from '../core/schema/columns.ts';
+import { type ColumnSpec, DATE_YEARS } from '../core/schema/columns.ts';
 import { sqlString } from './duckdb.ts';
 
 /*
@@ -28,7 +28,13 @@ const range = (v: string, min?: number, max?: number) =>
     .join(' AND ') || 'true';
 
 /** A real calendar date in the first 10 characters (DuckDB's own date cast decides, as `isIsoDate` does). */
-const realDate = (x: string) => `TRY_CAST(substr(${x}, 1, 10) AS DATE) IS NOT NULL`;
+/** The year (first four characters) inside the contract's DATE_YEARS. */
+const inYears = (x: string) => `substr(${x}, 1, 4) BETWEEN '${DATE_YEARS.min}' AND '${DATE_YEARS.max}'`;
+const realDate = (x: string) => `TRY_CAST(substr(${x}, 1, 10) AS DATE) IS NOT NULL AND ${inYears(x)}`;
+
+/** The offset of a timestamp is 'Z' or at most 23:59 (as `isIsoTimestamp`). */
+const offsetOk = (x: string) =>
+  `(right(${x}, 1) = 'Z' OR (TRY_CAST(substr(right(${x}, CASE WHEN substr(${x}, length(${x}) - 2, 1) = ':' THEN 6 ELSE 5 END), 2, 2) AS INTEGER) < 24 AND TRY_CAST(right(${x}, 2) AS INTEGER) < 60))`;
 
 /**
  * SQL that is true when the text cell `x` (NULL or '' = empty) breaks the column's rule, and false otherwise
@@ -58,7 +64,7 @@ export function invalidCellSql(col: ColumnSpec, x: string): string {
       bad = `NOT (regexp_full_match(${x}, ${DATE_RE}) AND ${realDate(x)})`;
       break;
     case 'timestamp':
-      bad = `NOT (regexp_full_match(${x}, ${TS_RE}) AND ${realDate(x)} AND coalesce(TRY_CAST(regexp_extract(${x}, ${TS_RE}, 1) AS INTEGER) < 24 AND TRY_CAST(regexp_extract(${x}, ${TS_RE}, 2) AS INTEGER) < 60 AND coalesce(TRY_CAST(nullif(regexp_extract(${x}, ${TS_RE}, 3), '') AS INTEGER), 0) < 60, false))`;
+      bad = `NOT (regexp_full_match(${x}, ${TS_RE}) AND ${realDate(x)} AND coalesce(TRY_CAST(regexp_extract(${x}, ${TS_RE}, 1) AS INTEGER) < 24 AND TRY_CAST(regexp_extract(${x}, ${TS_RE}, 2) AS INTEGER) < 60 AND coalesce(TRY_CAST(nullif(regexp_extract(${x}, ${TS_RE}, 3), '') AS INTEGER), 0) < 60 AND ${offsetOk(x)}, false))`;
       break;
     case 'bool':
       bad = `${x} NOT IN ${TRUE} AND ${x} NOT IN ${FALSE}`;
@@ -100,7 +106,7 @@ export function typedCellSql(col: ColumnSpec, x: string): string {
  * cell must read as no date, so a history read names it rather than placing it in or out of a window.
  */
 export function dayNumberSql(x: string): string {
-  return `CAST(coalesce(CASE WHEN ${x} GLOB ${DATE_GLOB} THEN TRY_CAST(${x} AS DATE) - DATE '1970-01-01' END, -1) AS INTEGER)`;
+  return `CAST(coalesce(CASE WHEN ${x} GLOB ${DATE_GLOB} AND ${inYears(x)} THEN TRY_CAST(${x} AS DATE) - DATE '1970-01-01' END, -1) AS INTEGER)`;
 }
 
 /**
@@ -129,10 +135,10 @@ export function epochMsSql(x: string): string {
   const sign = `CASE WHEN left(${off}, 1) = '-' THEN -1 ELSE 1 END`;
   const day = `(TRY_CAST(left(${x}, 10) AS DATE) - DATE '1970-01-01')::BIGINT`;
   const value = `${day} * 86400000 + ${h} * 3600000 + ${mi} * 60000 + ${sec} * 1000 + ${ms} - ${sign} * (${oh} * 60 + ${om}) * 60000`;
-  const ok = `regexp_full_match(${x}, ${TS_RE}) AND ${h} < 24 AND ${mi} < 60 AND ${sec} < 60 AND ${oh} < 24 AND ${om} < 60`;
+  const ok = `regexp_full_match(${x}, ${TS_RE}) AND ${inYears(x)} AND ${h} < 24 AND ${mi} < 60 AND ${sec} < 60 AND ${oh} < 24 AND ${om} < 60`;
   const parts = `coalesce(CASE WHEN ${ok} THEN (${value})::DOUBLE END, 'NaN'::DOUBLE)`;
   // The forms exports and Parquet give (seconds or milliseconds, 'Z'): DuckDB's own cast is exact there and
   // several times cheaper; it would read hour 24 as the next day, which the contract refuses.
-  const common = `(${x} GLOB ${TS_GLOB} OR ${x} GLOB ${TS_MS_GLOB}) AND substr(${x}, 12, 2) < '24'`;
+  const common = `(${x} GLOB ${TS_GLOB} OR ${x} GLOB ${TS_MS_GLOB}) AND substr(${x}, 12, 2) < '24' AND ${inYears(x)}`;
   return `CASE WHEN ${common} THEN coalesce(CAST(epoch_ms(TRY_CAST(${x} AS TIMESTAMPTZ)) AS DOUBLE), 'NaN'::DOUBLE) ELSE ${parts} END`;
 }

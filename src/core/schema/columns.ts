@@ -55,10 +55,10 @@ export function describeKind(col: ColumnSpec): string {
       base = `a number${rangeText(k.min, k.max)}`;
       break;
     case 'date':
-      base = 'an ISO date YYYY-MM-DD';
+      base = `an ISO date YYYY-MM-DD (years ${DATE_YEARS.min}-${DATE_YEARS.max})`;
       break;
     case 'timestamp':
-      base = 'an ISO 8601 timestamp with offset (e.g. 2024-03-01T14:05:00Z)';
+      base = `an ISO 8601 timestamp with offset (e.g. 2024-03-01T14:05:00Z; years ${DATE_YEARS.min}-${DATE_YEARS.max})`;
       break;
     case 'bool':
       base = 'true|false (or 1|0)';
@@ -78,7 +78,8 @@ function rangeText(min?: number, max?: number): string {
 }
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const TS_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+const TS_RE =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-](\d{2}):?(\d{2}))$/;
 const INT_RE = /^-?\d+$/;
 const NUM_RE = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
@@ -96,10 +97,19 @@ export function isIsoTimestamp(s: string): boolean {
   const hh = Number(m[4]);
   const mi = Number(m[5]);
   const ss = m[6] === undefined ? 0 : Number(m[6]);
-  return validYmd(Number(m[1]), Number(m[2]), Number(m[3])) && hh < 24 && mi < 60 && ss < 60;
+  // An offset is at most 23:59 (Date.parse refuses more, and no zone is that far from UTC).
+  const offsetOk = m[7] === 'Z' || (Number(m[8]) < 24 && Number(m[9]) < 60);
+  return validYmd(Number(m[1]), Number(m[2]), Number(m[3])) && hh < 24 && mi < 60 && ss < 60 && offsetOk;
 }
 
+/**
+ * The years a contract date may fall in. Outside them a date is a data error (a missing century, a placeholder
+ * like 0001-01-01 or 9999-12-31), and JavaScript's Date reads years 0-99 as 1900-1999.
+ */
+export const DATE_YEARS = { min: 1900, max: 2199 } as const;
+
 function validYmd(y: number, mo: number, d: number): boolean {
+  if (y < DATE_YEARS.min || y > DATE_YEARS.max) return false;
   if (mo < 1 || mo > 12 || d < 1) return false;
   const dim = [
     31,
