@@ -4,8 +4,7 @@
 // the API path on archives cut to the declared lookback (with payments).
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { run } from '../src/cli/main.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DataContractError } from '../src/core/errors.ts';
 import { buildFeatures, FEATURE_COUNT, type SnapshotLike } from '../src/core/features/builder.ts';
 import { ARCHIVE_LOOKBACK, FEATURES } from '../src/core/features/definitions.ts';
@@ -19,6 +18,7 @@ import { generateWorld } from '../src/data/generate.ts';
 import { HistoryStore } from '../src/data/history-store.ts';
 import type { Row } from '../src/data/reader.ts';
 import { loadSnapshotDataset, type SnapshotDataset } from '../src/data/snapshot-dataset.ts';
+import { cliInProcess } from './helpers/cli.ts';
 import { tmpDir } from './helpers/tmp.ts';
 import { readAll } from './helpers/world.ts';
 
@@ -115,25 +115,7 @@ function featureDiffs(a: Float64Array, b: Float64Array, label: (row: number) => 
   return out;
 }
 
-/** `repayrisk` in this process: exit code and what it wrote to stderr. */
-async function cli(...args: string[]): Promise<{ code: number; err: string; out: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    return { code: await run(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const cli = cliInProcess;
 
 // ---- the clean world and the rows the tests break ---------------------------------------------------------------
 
