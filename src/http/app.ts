@@ -28,8 +28,11 @@ declare module 'fastify' {
     errorCode: string | null;
   }
   interface FastifyContextConfig {
-    /** The scope a route needs: a named scope, `any` (any valid key), or absent (open: health routes). */
-    scope?: Scope | 'any';
+    /**
+     * The scope a route needs: a named scope, a list of scopes any one of which will do, `any` (any valid key), or
+     * absent (open: health routes).
+     */
+    scope?: Scope | readonly Scope[] | 'any';
   }
 }
 
@@ -199,11 +202,13 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
       );
     }
     req.apiKey = key;
-    if (scope !== 'any' && !key.scopes.includes(scope))
+    if (scope === 'any') return;
+    const accepted: readonly Scope[] = typeof scope === 'string' ? [scope] : scope;
+    if (!accepted.some((s) => key.scopes.includes(s)))
       throw new HttpError(
         403,
         'forbidden',
-        `${req.method} ${req.routeOptions.url} needs the '${scope}' scope; key '${key.id}' has ${key.scopes.join(', ')}`,
+        `${req.method} ${req.routeOptions.url} needs the ${accepted.map((s) => `'${s}'`).join(' or ')} scope; key '${key.id}' has ${key.scopes.join(', ')}`,
       );
   });
 

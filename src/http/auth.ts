@@ -5,8 +5,11 @@ import { z } from 'zod';
 import { RepayriskError } from '../core/errors.ts';
 import { type FieldIssue, fieldIssues, issueText } from '../core/schema/issues.ts';
 
-/** What a key may do: `score` (score, read decisions), `contacts` (record contacts), `admin` (reload, metrics). */
-export const SCOPES = ['score', 'contacts', 'admin'] as const;
+/**
+ * What a key may do: `score` (score, read decisions and account audit trails), `contacts` (record contacts),
+ * `admin` (reload, metrics), `audit` (read decisions and contacts per account, nothing else).
+ */
+export const SCOPES = ['score', 'contacts', 'admin', 'audit'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** A rate limit: at most `max` requests per `timeWindowMs` milliseconds. */
