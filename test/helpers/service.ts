@@ -1,7 +1,13 @@
 import { Writable } from 'node:stream';
 import type { ContactRow } from '../../src/core/schema/tables.ts';
 import { type ApiKey, hashKey } from '../../src/http/auth.ts';
-import type { ContactRecord, DecisionRecord, Ledger } from '../../src/ledger/contract.ts';
+import type {
+  AuditQuery,
+  ContactRecord,
+  DecisionRecord,
+  Ledger,
+  StoredAnswer,
+} from '../../src/ledger/contract.ts';
 import { loadLiveState } from '../../src/service/live.ts';
 import type { Live, LiveState, ReloadOutcome } from '../../src/service/live-types.ts';
 import { makeAccount } from './account.ts';
@@ -23,6 +29,8 @@ export class MemoryLedger implements Ledger {
   readonly kind = 'memory';
   readonly decisions: DecisionRecord[] = [];
   readonly contacts: ContactRecord[] = [];
+  /** Stored idempotent answers by `scope` + NUL + `key`. */
+  readonly answers = new Map<string, StoredAnswer>();
   private readonly byAccount = new Map<string, ContactRecord[]>();
   faults: LedgerFaults = {};
   closed = false;
@@ -32,13 +40,26 @@ export class MemoryLedger implements Ledger {
     if (this.faults[kind]) throw new Error(`memory ledger: injected ${kind} failure`);
   }
 
-  async appendDecisions(rows: readonly DecisionRecord[]): Promise<void> {
+  /** Stores `answer` (all or nothing with the rows: it is checked before any row is kept). */
+  private putAnswer(answer: StoredAnswer | undefined): void {
+    if (!answer) return;
+    const k = `${answer.scope}\u0000${answer.key}`;
+    if (this.answers.has(k))
+      throw Object.assign(new Error(`memory ledger: answer for key ${answer.key} already stored`), {
+        code: 'idempotency_key_taken',
+      });
+    this.answers.set(k, { ...answer });
+  }
+
+  async appendDecisions(rows: readonly DecisionRecord[], answer?: StoredAnswer): Promise<void> {
     this.check('append');
+    this.putAnswer(answer);
     this.decisions.push(...rows.map((r) => structuredClone(r)));
   }
 
-  async appendContacts(rows: readonly ContactRecord[]): Promise<void> {
+  async appendContacts(rows: readonly ContactRecord[], answer?: StoredAnswer): Promise<void> {
     this.check('append');
+    this.putAnswer(answer);
     const copies = rows.map((r) => structuredClone(r));
     this.contacts.push(...copies);
     for (const c of copies) {
@@ -52,6 +73,34 @@ export class MemoryLedger implements Ledger {
     this.check('read');
     const d = this.decisions.find((r) => r.decision_id === id);
     return d ? structuredClone(d) : null;
+  }
+
+  async getAnswer(scope: string, key: string): Promise<StoredAnswer | null> {
+    this.check('read');
+    const a = this.answers.get(`${scope}\u0000${key}`);
+    return a ? { ...a } : null;
+  }
+
+  async pruneAnswers(beforeMs: number): Promise<number> {
+    this.check('append');
+    let n = 0;
+    for (const [k, a] of this.answers)
+      if (Date.parse(a.created_at) < beforeMs) {
+        this.answers.delete(k);
+        n++;
+      }
+    return n;
+  }
+
+  async contactHistory(q: AuditQuery): Promise<ContactRecord[]> {
+    this.check('read');
+    return auditPage(this.byAccount.get(q.accountId) ?? [], q, (c) => [c.ts, c.contact_id]);
+  }
+
+  async decisionHistory(q: AuditQuery): Promise<DecisionRecord[]> {
+    this.check('read');
+    const mine = this.decisions.filter((d) => d.account_id === q.accountId);
+    return auditPage(mine, q, (d) => [d.decided_at, d.decision_id]);
   }
 
   async contactsFor(accountIds: readonly string[], sinceMs: number): Promise<Map<string, ContactRow[]>> {
@@ -90,6 +139,26 @@ export class MemoryLedger implements Ledger {
   async close(): Promise<void> {
     this.closed = true;
   }
+}
+
+/** One page of records as the Ledger contract orders them: time (ms) descending, then id descending (bytewise). */
+function auditPage<T>(rows: readonly T[], q: AuditQuery, at: (r: T) => [string, string]): T[] {
+  const cmp = (a: [number, string], b: [number, string]) =>
+    a[0] !== b[0] ? b[0] - a[0] : -Buffer.compare(Buffer.from(a[1]), Buffer.from(b[1]));
+  const key = (r: T): [number, string] => {
+    const [t, id] = at(r);
+    return [Date.parse(t), id];
+  };
+  return rows
+    .filter((r) => {
+      const [ms, id] = key(r);
+      if (q.sinceMs !== null && ms < q.sinceMs) return false;
+      if (q.untilMs !== null && ms >= q.untilMs) return false;
+      return q.before === null || cmp([q.before.ms, q.before.id], [ms, id]) < 0;
+    })
+    .sort((a, b) => cmp(key(a), key(b)))
+    .slice(0, q.limit)
+    .map((r) => structuredClone(r));
 }
 
 /** The live state of the committed champion and the default policy (loads in well under a second). */
