@@ -5,10 +5,17 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContactRow } from '../src/core/schema/tables.ts';
-import type { ContactRecord, DecisionRecord, Ledger } from '../src/ledger/contract.ts';
+import type {
+  AuditQuery,
+  ContactRecord,
+  DecisionRecord,
+  Ledger,
+  StoredAnswer,
+} from '../src/ledger/contract.ts';
 import { openDuckDbLedger } from '../src/ledger/duckdb.ts';
 import { LedgerError, openLedger } from '../src/ledger/open.ts';
 import { openPostgresLedger } from '../src/ledger/postgres.ts';
+import { LEDGER_SCHEMA_VERSION } from '../src/ledger/schema-sql.ts';
 import { findPostgres, type TestPostgres } from './helpers/postgres.ts';
 import { tmpDir } from './helpers/tmp.ts';
 
@@ -79,6 +86,38 @@ function contact(
     decision_id: null,
     ...over,
   };
+}
+
+/** A stored answer for `key` in `scope`; the body holds a character a careless store would re-encode. */
+function answer(key: string, over: Partial<StoredAnswer> = {}): StoredAnswer {
+  return {
+    scope: 'dialer POST /v1/contacts',
+    key,
+    fingerprint: 'ab'.repeat(32),
+    request_id: 'req-1',
+    created_at: iso(T0),
+    status: 201,
+    body: '{"recorded":1,"contact_ids":["c-1"],"note":"caf\u00e9 ✓",  "spaced" : [ 1.50 ]}',
+    ...over,
+  };
+}
+
+/** Every page of an audit query, following each page's last record as the next one's cursor. */
+async function allPages<T>(
+  read: (q: AuditQuery) => Promise<T[]>,
+  q: Omit<AuditQuery, 'before' | 'limit'>,
+  limit: number,
+  at: (r: T) => { ms: number; id: string },
+): Promise<T[][]> {
+  const pages: T[][] = [];
+  let before: AuditQuery['before'] = null;
+  for (;;) {
+    const page = await read({ ...q, limit, before });
+    if (page.length === 0) return pages;
+    pages.push(page);
+    before = at(page.at(-1)!);
+    if (pages.length > 50) throw new Error('paging does not end');
+  }
 }
 
 /** The data-contract row of a contact record: the fields `contactsFor` returns, and only those. */
@@ -387,6 +426,232 @@ function ledgerContract(name: string, fresh: FreshStore): void {
       }
     });
 
+    it('stores an answer with its rows in one append and gives it back byte for byte', async () => {
+      await setup();
+      try {
+        const a = answer('K-1');
+        await ledger.appendContacts([contact('c-1', 'A', T0)], a);
+        expect(await ledger.getAnswer(a.scope, 'K-1')).toStrictEqual(a);
+        expect(await ledger.getAnswer('other POST /v1/contacts', 'K-1')).toBeNull();
+        expect(await ledger.getAnswer(a.scope, 'k-1')).toBeNull();
+        expect(await ledger.counts()).toEqual({ decisions: 0, contacts: 1 });
+        const d = answer('K-1', {
+          scope: 'scorer POST /v1/score',
+          status: 200,
+          body: '{"decision_id":"d1"}',
+        });
+        await ledger.appendDecisions([decision('d1')], d);
+        expect(await ledger.getAnswer(d.scope, 'K-1')).toStrictEqual(d);
+        const alone = answer('K-2', { status: 200, body: '[]' });
+        await ledger.appendDecisions([], alone);
+        expect(await ledger.getAnswer(alone.scope, 'K-2')).toStrictEqual(alone);
+        expect(await ledger.counts()).toEqual({ decisions: 1, contacts: 1 });
+      } finally {
+        await teardown();
+      }
+    });
+
+    it('refuses a second answer for a scope and key, and writes none of the rows that came with it', async () => {
+      await setup();
+      try {
+        await ledger.appendContacts([contact('c-1', 'A', T0)], answer('K'));
+        await expectLedgerError(
+          ledger.appendContacts([contact('c-2', 'A', T0 + 1)], answer('K', { request_id: 'req-2' })),
+          'idempotency_key_taken',
+          /idempotency key "K" \(dialer POST \/v1\/contacts\) is already in the ledger/,
+        );
+        await expectLedgerError(
+          ledger.appendDecisions([decision('d-1')], answer('K')),
+          'idempotency_key_taken',
+          /the batch of 1 decisions was not written/,
+        );
+        expect(await ledger.counts()).toEqual({ decisions: 0, contacts: 1 });
+        expect((await ledger.getAnswer('dialer POST /v1/contacts', 'K'))?.request_id).toBe('req-1');
+        await ledger.appendContacts(
+          [contact('c-2', 'A', T0 + 1)],
+          answer('K', { scope: 'other POST /v1/contacts' }),
+        );
+        expect(await ledger.counts()).toEqual({ decisions: 0, contacts: 2 });
+      } finally {
+        await teardown();
+      }
+    });
+
+    it('leaves no answer behind when the rows it came with are refused', async () => {
+      await setup();
+      try {
+        await ledger.appendDecisions([decision('taken')]);
+        await expectLedgerError(
+          ledger.appendDecisions([decision('fresh'), decision('taken')], answer('K')),
+          'duplicate_id',
+          /decision_id "taken" is already in the ledger/,
+        );
+        expect(await ledger.getAnswer('dialer POST /v1/contacts', 'K')).toBeNull();
+        expect(await ledger.getDecision('fresh')).toBeNull();
+      } finally {
+        await teardown();
+      }
+    });
+
+    it('lets exactly one of 8 concurrent appends with the same key land', async () => {
+      await setup();
+      try {
+        const results = await Promise.allSettled(
+          Array.from({ length: 8 }, (_, i) =>
+            ledger.appendContacts([contact(`c-${i}`, 'A', T0 + i)], answer('K', { request_id: `req-${i}` })),
+          ),
+        );
+        const landed = results.filter((r) => r.status === 'fulfilled');
+        expect(landed).toHaveLength(1);
+        for (const r of results)
+          if (r.status === 'rejected') expect((r.reason as LedgerError).code).toBe('idempotency_key_taken');
+        expect(await ledger.counts()).toEqual({ decisions: 0, contacts: 1 });
+        const kept = await ledger.getAnswer('dialer POST /v1/contacts', 'K');
+        const i = results.findIndex((r) => r.status === 'fulfilled');
+        expect(kept?.request_id).toBe(`req-${i}`);
+        expect((await ledger.contactsFor(['A'], T0)).get('A')?.[0]?.ts).toBe(iso(T0 + i));
+      } finally {
+        await teardown();
+      }
+    });
+
+    it('refuses an answer that could not come back as it went in, naming the field; nothing is written', async () => {
+      await setup();
+      try {
+        const cases: [Partial<StoredAnswer>, RegExp][] = [
+          [{ fingerprint: 'AB'.repeat(32) }, /fingerprint must be a SHA-256 as 64 lowercase hex digits/],
+          [{ key: 'é' }, /key must be 1\.\.255 printable ASCII characters/],
+          [{ key: 'x'.repeat(256) }, /key must be 1\.\.255 printable ASCII/],
+          [{ created_at: '2026-11-20T15:00:00Z' }, /created_at must be an ISO 8601 UTC instant/],
+          [{ status: 200.5 }, /status must be an integer HTTP status/],
+          [{ body: '{"a":' }, /body must be JSON text/],
+        ];
+        for (const [over, message] of cases)
+          await expectLedgerError(
+            ledger.appendContacts([contact('c-1', 'A', T0)], answer('K', over)),
+            'invalid_record',
+            message,
+          );
+        expect(await ledger.counts()).toEqual({ decisions: 0, contacts: 0 });
+      } finally {
+        await teardown();
+      }
+    });
+
+    it('prunes answers stored before a bound, keeps their rows, and frees their keys', async () => {
+      await setup();
+      try {
+        await ledger.appendContacts(
+          [contact('c-old', 'A', T0)],
+          answer('old', { created_at: iso(T0 - 25 * HOUR) }),
+        );
+        await ledger.appendContacts(
+          [contact('c-new', 'A', T0 + 1)],
+          answer('new', { created_at: iso(T0 - HOUR) }),
+        );
+        expect(await ledger.pruneAnswers(T0 - 24 * HOUR)).toBe(1);
+        expect(await ledger.getAnswer('dialer POST /v1/contacts', 'old')).toBeNull();
+        expect(await ledger.getAnswer('dialer POST /v1/contacts', 'new')).not.toBeNull();
+        expect(await ledger.counts()).toEqual({ decisions: 0, contacts: 2 });
+        await ledger.appendContacts([contact('c-again', 'A', T0 + 2)], answer('old'));
+        expect((await ledger.getAnswer('dialer POST /v1/contacts', 'old'))?.created_at).toBe(iso(T0));
+        expect(await ledger.pruneAnswers(T0 - 24 * HOUR)).toBe(0);
+      } finally {
+        await teardown();
+      }
+    });
+
+    it('keeps stored answers across close and reopen', async () => {
+      await setup();
+      const a = answer('K-keep');
+      await ledger.appendContacts([contact('c-keep', 'A', T0)], a);
+      await ledger.close();
+      ledger = await open();
+      try {
+        expect(await ledger.getAnswer(a.scope, a.key)).toStrictEqual(a);
+        await expectLedgerError(
+          ledger.appendContacts([contact('c-2', 'A', T0)], a),
+          'idempotency_key_taken',
+          /already in the ledger/,
+        );
+      } finally {
+        await teardown();
+      }
+    });
+
+    it('pages an account’s contacts newest first within [since, until), losing and repeating none', async () => {
+      await setup();
+      try {
+        // Two contacts in one millisecond (ids decide), one a fraction of a millisecond later (the same
+        // millisecond at the precision the ledger reads back), others of other accounts in between.
+        const mine = [
+          contact('c-a', 'A', T0 - 2 * HOUR),
+          contact('c-b', 'A', T0),
+          contact('c-c', 'A', T0, { decision_id: 'd-9' }),
+          contact('c-0', 'A', T0, { ts: '2026-11-20T15:00:00.0004Z' }),
+          contact('c-d', 'A', T0 + HOUR, {
+            outcome: 'promise_to_pay',
+            promise_amount: 40,
+            promise_date: '2026-12-01',
+          }),
+          contact('c-e', 'A', T0 + 3 * HOUR),
+        ];
+        await ledger.appendContacts([...mine.slice(0, 3), contact('x-1', 'B', T0), contact('x-2', 'A2', T0)]);
+        await ledger.appendContacts(mine.slice(3));
+        const back = (c: ContactRecord) => ({ ms: Date.parse(c.ts), id: c.contact_id });
+        const read = (q: AuditQuery) => ledger.contactHistory(q);
+        const all = { accountId: 'A', sinceMs: null, untilMs: null };
+        const order = ['c-e', 'c-d', 'c-c', 'c-b', 'c-0', 'c-a'];
+        for (const limit of [1, 2, 4, 6, 100]) {
+          const pages = await allPages(read, all, limit, back);
+          expect(pages.flat().map((c) => c.contact_id)).toEqual(order);
+          expect(pages.every((p) => p.length <= limit)).toBe(true);
+        }
+        const first = await read({ ...all, limit: 100, before: null });
+        expect(first.find((c) => c.contact_id === 'c-c')).toStrictEqual(mine[2]);
+        expect(first.find((c) => c.contact_id === 'c-0')?.ts).toBe(iso(T0));
+        const bounded = await allPages(read, { accountId: 'A', sinceMs: T0, untilMs: T0 + HOUR }, 2, back);
+        expect(bounded.flat().map((c) => c.contact_id)).toEqual(['c-c', 'c-b', 'c-0']);
+        expect(
+          (await read({ ...all, sinceMs: T0 + HOUR, limit: 10, before: null })).map((c) => c.contact_id),
+        ).toEqual(['c-e', 'c-d']);
+        expect(await read({ ...all, accountId: 'nobody', limit: 10, before: null })).toEqual([]);
+      } finally {
+        await teardown();
+      }
+    });
+
+    it('pages an account’s decisions newest first within [since, until), as recorded', async () => {
+      await setup();
+      try {
+        const mine = [
+          decision('d-1', { decided_at: iso(T0 - HOUR) }),
+          decision('d-3', { decided_at: iso(T0), call_team: 'east' }),
+          decision('d-2', { decided_at: iso(T0), offer: null, shadow: null }),
+          decision('d-4', { decided_at: iso(T0 + HOUR) }),
+        ];
+        await ledger.appendDecisions([...mine, decision('other', { account_id: 'B', decided_at: iso(T0) })]);
+        const back = (d: DecisionRecord) => ({ ms: Date.parse(d.decided_at), id: d.decision_id });
+        const read = (q: AuditQuery) => ledger.decisionHistory(q);
+        const pages = await allPages(read, { accountId: 'A-1', sinceMs: null, untilMs: null }, 2, back);
+        expect(pages.map((p) => p.map((d) => d.decision_id))).toEqual([
+          ['d-4', 'd-3'],
+          ['d-2', 'd-1'],
+        ]);
+        expect(pages.flat().find((d) => d.decision_id === 'd-2')).toStrictEqual(mine[2]);
+        const bounded = await read({
+          accountId: 'A-1',
+          sinceMs: T0,
+          untilMs: T0 + HOUR,
+          limit: 10,
+          before: null,
+        });
+        expect(bounded.map((d) => d.decision_id)).toEqual(['d-3', 'd-2']);
+      } finally {
+        await teardown();
+      }
+    });
+
     it('answers ping and counts on an empty store and says which store it is', async () => {
       await setup();
       try {
@@ -424,14 +689,37 @@ describe('duckdb ledger', () => {
     await (await openDuckDbLedger(path)).close();
     const raw = await DuckDBInstance.create(path);
     const conn = await raw.connect();
-    await conn.run('INSERT INTO schema_version (version) VALUES (2)');
+    await conn.run(`INSERT INTO schema_version (version) VALUES (${LEDGER_SCHEMA_VERSION + 1})`);
     conn.closeSync();
     raw.closeSync();
     await expectLedgerError(
       openDuckDbLedger(path),
       'schema_version',
-      /has schema version 2; this build reads version 1/,
+      new RegExp(
+        `has schema version ${LEDGER_SCHEMA_VERSION + 1}; this build reads version ${LEDGER_SCHEMA_VERSION}`,
+      ),
     );
+  });
+
+  it('brings a version-1 ledger (no stored answers) to the current layout, keeping its rows', async () => {
+    const path = join(dir, 'v1.duckdb');
+    const old = await openDuckDbLedger(path);
+    await old.appendContacts([contact('c-v1', 'A', T0)]);
+    await old.close();
+    const raw = await DuckDBInstance.create(path);
+    const conn = await raw.connect();
+    await conn.run('DROP TABLE idempotency_keys');
+    await conn.run('DELETE FROM schema_version WHERE version > 1');
+    conn.closeSync();
+    raw.closeSync();
+    const ledger = await openDuckDbLedger(path);
+    try {
+      expect(await ledger.counts()).toEqual({ decisions: 0, contacts: 1 });
+      await ledger.appendContacts([contact('c-v2', 'A', T0 + 1)], answer('K'));
+      expect((await ledger.getAnswer('dialer POST /v1/contacts', 'K'))?.key).toBe('K');
+    } finally {
+      await ledger.close();
+    }
   });
 
   it('names the file when it cannot be opened', async () => {
@@ -465,12 +753,14 @@ if (postgres.available) {
       await (await openPostgresLedger(url)).close();
       const client = new pg.Client({ connectionString: url });
       await client.connect();
-      await client.query('INSERT INTO schema_version (version) VALUES (2)');
+      await client.query(`INSERT INTO schema_version (version) VALUES (${LEDGER_SCHEMA_VERSION + 1})`);
       await client.end();
       await expectLedgerError(
         openPostgresLedger(url),
         'schema_version',
-        /has schema version 2; this build reads version 1/,
+        new RegExp(
+          `has schema version ${LEDGER_SCHEMA_VERSION + 1}; this build reads version ${LEDGER_SCHEMA_VERSION}`,
+        ),
       );
     });
 

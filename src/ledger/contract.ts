@@ -47,20 +47,70 @@ export interface ContactRecord extends ContactRow {
   decision_id: string | null;
 }
 
+/**
+ * The answer to a request that carried an `Idempotency-Key` (IETF draft-ietf-httpapi-idempotency-key-header),
+ * stored in the same transaction as the rows it answers, so a retry gets it back instead of recording them again.
+ * `(scope, key)` is unique. `body` is the answer as the HTTP layer sent it: ledger-derived fields only (ids,
+ * decisions as recorded); the HTTP layer leaves request values out of it (data minimisation).
+ */
+export interface StoredAnswer {
+  /** Who asked where, e.g. `dialer POST /v1/contacts` (API key id, method, route): keys are per caller and route. */
+  scope: string;
+  /** The client's `Idempotency-Key`: 1..255 printable ASCII characters. */
+  key: string;
+  /** SHA-256 of the request body, 64 lowercase hex digits: a retry with another body is not a retry. */
+  fingerprint: string;
+  /** Id of the request that was answered. */
+  request_id: string;
+  /** When the answer was stored, ISO 8601 UTC as `Date.prototype.toISOString()` writes it. */
+  created_at: string;
+  /** HTTP status of the answer (an integer 100..599). */
+  status: number;
+  /** The answer's body, JSON text. */
+  body: string;
+}
+
+/**
+ * One page of an account's audit trail, newest first: records with time in `[sinceMs, untilMs)` (a bound left
+ * null is open) that come after `before` in the order (time descending, then id descending), at most `limit`.
+ * Time is a contact's `ts` or a decision's `decided_at`, compared at millisecond precision.
+ */
+export interface AuditQuery {
+  accountId: string;
+  sinceMs: number | null;
+  untilMs: number | null;
+  /** At most this many records (a positive integer). */
+  limit: number;
+  /** The last record of the previous page (its time in epoch ms and its id), or null for the first page. */
+  before: { ms: number; id: string } | null;
+}
+
 export interface Ledger {
   /** Which store this is ('duckdb' | 'postgres'), for /readyz and logs. */
   readonly kind: string;
-  /** Appends decisions; resolves only once they are durable (committed). All or nothing. */
-  appendDecisions(rows: readonly DecisionRecord[]): Promise<void>;
-  /** Appends contacts; resolves only once they are durable (committed). All or nothing. */
-  appendContacts(rows: readonly ContactRecord[]): Promise<void>;
+  /**
+   * Appends decisions, and `answer` when given, in one transaction; resolves only once they are durable
+   * (committed). All or nothing: an answer whose `(scope, key)` is taken fails the append with code
+   * `idempotency_key_taken` and nothing is written. With no rows, only the answer is written.
+   */
+  appendDecisions(rows: readonly DecisionRecord[], answer?: StoredAnswer): Promise<void>;
+  /** Appends contacts, and `answer` when given, in one transaction: as `appendDecisions`. */
+  appendContacts(rows: readonly ContactRecord[], answer?: StoredAnswer): Promise<void>;
   /** A decision by id, or null. */
   getDecision(id: string): Promise<DecisionRecord | null>;
+  /** The stored answer for this scope and key, or null. */
+  getAnswer(scope: string, key: string): Promise<StoredAnswer | null>;
+  /** Deletes the answers stored before `beforeMs` (their rows stay); resolves to how many it deleted. */
+  pruneAnswers(beforeMs: number): Promise<number>;
+  /** An account's contacts as recorded (ledger fields included), newest `ts` first: one page (see AuditQuery). */
+  contactHistory(q: AuditQuery): Promise<ContactRecord[]>;
+  /** An account's decisions, newest `decided_at` first: one page (see AuditQuery). */
+  decisionHistory(q: AuditQuery): Promise<DecisionRecord[]>;
   /** Recorded contacts of these accounts with `ts` at or after `sinceMs`, as data-contract rows, by account id. */
   contactsFor(accountIds: readonly string[], sinceMs: number): Promise<Map<string, ContactRow[]>>;
   /** Human-call slots already taken since `sinceMs`: decisions with a `call_team`, counted per team. */
   callSlotsUsed(sinceMs: number): Promise<Map<string, number>>;
-  /** Row counts, for health checks and tests. */
+  /** Row counts, for health checks and tests (stored answers are not counted). */
   counts(): Promise<{ decisions: number; contacts: number }>;
   /** True when the store answers a trivial query. */
   ping(): Promise<boolean>;

@@ -12,10 +12,15 @@ import {
   VARCHAR,
 } from '@duckdb/node-api';
 import type { ContactRow } from '../core/schema/tables.ts';
-import type { ContactRecord, DecisionRecord, Ledger } from './contract.ts';
+import type { AuditQuery, ContactRecord, DecisionRecord, Ledger, StoredAnswer } from './contract.ts';
 import {
+  ANSWER_COLUMNS,
+  answerRow,
+  answerTaken,
+  auditPageSql,
   CONTACT_COLUMNS,
   CONTACT_ROW_FIELDS,
+  checkAnswer,
   checkContacts,
   checkDecisions,
   checkSchemaVersion,
@@ -25,6 +30,8 @@ import {
   groupContacts,
   LedgerError,
   ledgerDdl,
+  rowToAnswer,
+  rowToContactRecord,
   rowToDecision,
   rowValues,
   SCHEMA_VERSION_SQL,
@@ -43,6 +50,8 @@ interface PendingAppend {
   count: number;
   key: string;
   what: string;
+  /** The stored answer committed with these rows, if any. */
+  answer: StoredAnswer | null;
   resolve: () => void;
   reject: (e: unknown) => void;
 }
@@ -77,6 +86,7 @@ function insertSql(table: string, cols: readonly Column[]): string {
 }
 
 const listType = (c: Column): DuckDBType => LIST(c.type === 'double' ? DOUBLE : VARCHAR);
+const duckType = (v: string | number): DuckDBType => (typeof v === 'number' ? DOUBLE : VARCHAR);
 
 /** The id DuckDB names in a primary-key violation ('Duplicate key "decision_id: d1" violates primary key ...'). */
 function duplicateKey(e: unknown): { found: boolean; id: string | null } {
@@ -173,16 +183,59 @@ class DuckDbLedger implements Ledger {
     private readonly reader: DuckDBConnection,
   ) {}
 
-  async appendDecisions(rows: readonly DecisionRecord[]): Promise<void> {
+  async appendDecisions(rows: readonly DecisionRecord[], answer?: StoredAnswer): Promise<void> {
     this.assertOpen();
     checkDecisions(rows);
-    await this.append('decisions', DECISION_COLUMNS, rows, 'decision_id', 'decisions');
+    if (answer) checkAnswer(answer);
+    await this.append('decisions', DECISION_COLUMNS, rows, 'decision_id', 'decisions', answer);
   }
 
-  async appendContacts(rows: readonly ContactRecord[]): Promise<void> {
+  async appendContacts(rows: readonly ContactRecord[], answer?: StoredAnswer): Promise<void> {
     this.assertOpen();
     checkContacts(rows);
-    await this.append('contacts', CONTACT_COLUMNS, rows, 'contact_id', 'contacts');
+    if (answer) checkAnswer(answer);
+    await this.append('contacts', CONTACT_COLUMNS, rows, 'contact_id', 'contacts', answer);
+  }
+
+  async getAnswer(scope: string, key: string): Promise<StoredAnswer | null> {
+    const rows = await this.read(
+      `SELECT ${selectList('duckdb', ANSWER_COLUMNS)} FROM idempotency_keys WHERE scope = ? AND idem_key = ?`,
+      [scope, key],
+      [VARCHAR, VARCHAR],
+    );
+    return rows[0] ? rowToAnswer(rows[0]) : null;
+  }
+
+  /** A write: it takes its turn in the write queue, so it never interleaves with a group commit. */
+  async pruneAnswers(beforeMs: number): Promise<number> {
+    this.assertOpen();
+    const before = sinceIso(beforeMs);
+    return this.writes.run(async () => {
+      try {
+        const r = await this.writer.run('DELETE FROM idempotency_keys WHERE created_at < ?::TIMESTAMPTZ', [
+          before,
+        ]);
+        return Number(r.rowsChanged);
+      } catch (e) {
+        throw new LedgerError(
+          'unavailable',
+          `cannot prune stored answers in the DuckDB ledger at ${this.path}: ${errorText(e)}`,
+          { cause: e },
+        );
+      }
+    });
+  }
+
+  async contactHistory(q: AuditQuery): Promise<ContactRecord[]> {
+    const { sql, values } = auditPageSql('duckdb', 'contacts', q);
+    const rows = await this.read(sql, values, values.map(duckType));
+    return rows.map(rowToContactRecord);
+  }
+
+  async decisionHistory(q: AuditQuery): Promise<DecisionRecord[]> {
+    const { sql, values } = auditPageSql('duckdb', 'decisions', q);
+    const rows = await this.read(sql, values, values.map(duckType));
+    return rows.map(rowToDecision);
   }
 
   async getDecision(id: string): Promise<DecisionRecord | null> {
@@ -326,11 +379,22 @@ class DuckDbLedger implements Ledger {
     rows: readonly object[],
     key: string,
     what: string,
+    answer: StoredAnswer | undefined,
   ): Promise<void> {
-    if (rows.length === 0) return Promise.resolve();
+    if (rows.length === 0 && !answer) return Promise.resolve();
     const values = rows.map((r) => rowValues(cols, r));
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ table, cols, values, count: rows.length, key, what, resolve, reject });
+      this.pending.push({
+        table,
+        cols,
+        values,
+        count: rows.length,
+        key,
+        what,
+        answer: answer ?? null,
+        resolve,
+        reject,
+      });
       this.kick();
     });
   }
@@ -367,15 +431,18 @@ class DuckDbLedger implements Ledger {
     }
   }
 
-  /** One transaction: one INSERT per table with the rows of every append in `group`. */
+  /** One transaction: one INSERT per table with the rows (and stored answers) of every append in `group`. */
   private async commit(group: readonly PendingAppend[]): Promise<void> {
     try {
       await this.writer.run('BEGIN TRANSACTION');
-      for (const table of ['decisions', 'contacts']) {
-        const parts = group.filter((g) => g.table === table);
-        if (parts.length === 0) continue;
-        const cols = parts[0]!.cols;
-        const values = parts.flatMap((g) => g.values);
+      for (const table of ['decisions', 'contacts', 'idempotency_keys']) {
+        const answers = table === 'idempotency_keys';
+        const parts = answers ? group.filter((g) => g.answer) : group.filter((g) => g.table === table);
+        const cols = answers ? ANSWER_COLUMNS : parts[0]?.cols;
+        const values = answers
+          ? parts.map((g) => rowValues(ANSWER_COLUMNS, answerRow(g.answer!)))
+          : parts.flatMap((g) => g.values);
+        if (!cols || values.length === 0) continue;
         const stmt = await this.statement(table, cols);
         stmt.bind(
           cols.map((_, j) => listValue(values.map((v) => v[j] ?? null))),
@@ -392,6 +459,9 @@ class DuckDbLedger implements Ledger {
 
   private appendError(e: unknown, g: PendingAppend): LedgerError {
     const dup = duplicateKey(e);
+    // The stored answers' key is (scope, idem_key): DuckDB names it 'Duplicate key "scope: …, idem_key: …"'.
+    if (dup.found && g.answer && /Duplicate key "scope: /.test(e instanceof Error ? e.message : ''))
+      return answerTaken(g.answer, g.count, g.what, e);
     if (dup.found) return duplicateInLedger(g.key, dup.id, g.count, g.what, e);
     return new LedgerError(
       'unavailable',

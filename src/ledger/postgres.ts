@@ -1,9 +1,14 @@
 import pg from 'pg';
 import type { ContactRow } from '../core/schema/tables.ts';
-import type { ContactRecord, DecisionRecord, Ledger } from './contract.ts';
+import type { AuditQuery, ContactRecord, DecisionRecord, Ledger, StoredAnswer } from './contract.ts';
 import {
+  ANSWER_COLUMNS,
+  answerRow,
+  answerTaken,
+  auditPageSql,
   CONTACT_COLUMNS,
   CONTACT_ROW_FIELDS,
+  checkAnswer,
   checkContacts,
   checkDecisions,
   checkSchemaVersion,
@@ -13,6 +18,8 @@ import {
   groupContacts,
   LedgerError,
   ledgerDdl,
+  rowToAnswer,
+  rowToContactRecord,
   rowToDecision,
   rowValues,
   SCHEMA_VERSION_SQL,
@@ -54,13 +61,16 @@ function insertSql(table: string, cols: readonly Column[]): string {
     SELECT ${select.join(', ')} FROM unnest(${arrays.join(', ')}) AS t(${names.join(', ')})`;
 }
 
-/** The id PostgreSQL names in a unique violation (detail 'Key (decision_id)=(d1) already exists.'). */
-function duplicateKey(e: unknown): { found: boolean; id: string | null } {
-  const err = e as { code?: unknown; detail?: unknown };
-  if (err?.code !== '23505') return { found: false, id: null };
+/**
+ * The id PostgreSQL names in a unique violation (detail 'Key (decision_id)=(d1) already exists.'), and whether it
+ * was a stored answer's key (the violation names its table).
+ */
+function duplicateKey(e: unknown): { found: boolean; id: string | null; answer: boolean } {
+  const err = e as { code?: unknown; detail?: unknown; table?: unknown };
+  if (err?.code !== '23505') return { found: false, id: null, answer: false };
   const m =
     typeof err.detail === 'string' ? /^Key \(\w+\)=\(([\s\S]*)\) already exists/.exec(err.detail) : null;
-  return { found: true, id: m?.[1] ?? null };
+  return { found: true, id: m?.[1] ?? null, answer: err.table === 'idempotency_keys' };
 }
 
 /**
@@ -137,16 +147,53 @@ class PostgresLedger implements Ledger {
     private readonly pool: pg.Pool,
   ) {}
 
-  async appendDecisions(rows: readonly DecisionRecord[]): Promise<void> {
+  async appendDecisions(rows: readonly DecisionRecord[], answer?: StoredAnswer): Promise<void> {
     this.assertOpen();
     checkDecisions(rows);
-    await this.track(this.append('decisions', DECISION_COLUMNS, rows, 'decision_id', 'decisions'));
+    if (answer) checkAnswer(answer);
+    await this.track(this.append('decisions', DECISION_COLUMNS, rows, 'decision_id', 'decisions', answer));
   }
 
-  async appendContacts(rows: readonly ContactRecord[]): Promise<void> {
+  async appendContacts(rows: readonly ContactRecord[], answer?: StoredAnswer): Promise<void> {
     this.assertOpen();
     checkContacts(rows);
-    await this.track(this.append('contacts', CONTACT_COLUMNS, rows, 'contact_id', 'contacts'));
+    if (answer) checkAnswer(answer);
+    await this.track(this.append('contacts', CONTACT_COLUMNS, rows, 'contact_id', 'contacts', answer));
+  }
+
+  async getAnswer(scope: string, key: string): Promise<StoredAnswer | null> {
+    const rows = await this.read(
+      `SELECT ${selectList('postgres', ANSWER_COLUMNS)} FROM idempotency_keys WHERE scope = $1 AND idem_key = $2`,
+      [scope, key],
+    );
+    return rows[0] ? rowToAnswer(rows[0]) : null;
+  }
+
+  async pruneAnswers(beforeMs: number): Promise<number> {
+    this.assertOpen();
+    const before = sinceIso(beforeMs);
+    return this.track(
+      this.pool.query('DELETE FROM idempotency_keys WHERE created_at < $1::timestamptz', [before]).then(
+        (r) => r.rowCount ?? 0,
+        (e: unknown) => {
+          throw new LedgerError(
+            'unavailable',
+            `cannot prune stored answers in PostgreSQL at ${this.where}: ${errorText(e)}`,
+            { cause: e },
+          );
+        },
+      ),
+    );
+  }
+
+  async contactHistory(q: AuditQuery): Promise<ContactRecord[]> {
+    const { sql, values } = auditPageSql('postgres', 'contacts', q);
+    return (await this.read(sql, values)).map(rowToContactRecord);
+  }
+
+  async decisionHistory(q: AuditQuery): Promise<DecisionRecord[]> {
+    const { sql, values } = auditPageSql('postgres', 'decisions', q);
+    return (await this.read(sql, values)).map(rowToDecision);
   }
 
   async getDecision(id: string): Promise<DecisionRecord | null> {
@@ -233,15 +280,16 @@ class PostgresLedger implements Ledger {
     );
   }
 
-  /** Inserts `rows` in one transaction, as one statement. */
+  /** Inserts `rows` in one transaction, as one statement, and `answer` (when given) in the same transaction. */
   private async append(
     table: string,
     cols: readonly Column[],
     rows: readonly object[],
     key: string,
     what: string,
+    answer: StoredAnswer | undefined,
   ): Promise<void> {
-    if (rows.length === 0) return;
+    if (rows.length === 0 && !answer) return;
     const values = rows.map((r) => rowValues(cols, r));
     const arrays = cols.map((_, j) => values.map((v) => v[j]));
     let client: pg.PoolClient;
@@ -255,13 +303,19 @@ class PostgresLedger implements Ledger {
     let broken: unknown;
     try {
       await client.query('BEGIN; SET LOCAL synchronous_commit TO on');
-      await client.query(insertSql(table, cols), arrays);
+      if (rows.length) await client.query(insertSql(table, cols), arrays);
+      if (answer)
+        await client.query(
+          insertSql('idempotency_keys', ANSWER_COLUMNS),
+          rowValues(ANSWER_COLUMNS, answerRow(answer)).map((v) => [v]),
+        );
       await client.query('COMMIT');
     } catch (e) {
       await client.query('ROLLBACK').catch((re: unknown) => {
         broken = re;
       });
       const dup = duplicateKey(e);
+      if (dup.found && dup.answer && answer) throw answerTaken(answer, rows.length, what, e);
       if (dup.found) throw duplicateInLedger(key, dup.id, rows.length, what, e);
       throw new LedgerError(
         'unavailable',

@@ -1,6 +1,6 @@
 import { isIsoDate, isIsoTimestamp } from '../core/schema/columns.ts';
 import { type ContactRow, contacts as contactsTable } from '../core/schema/tables.ts';
-import type { ContactRecord, DecisionRecord } from './contract.ts';
+import type { AuditQuery, ContactRecord, DecisionRecord, StoredAnswer } from './contract.ts';
 
 /**
  * What both ledger stores share: the tables (one column per record field and nothing else — no free-form payload
@@ -8,11 +8,20 @@ import type { ContactRecord, DecisionRecord } from './contract.ts';
  * checks run before a write and the errors a ledger throws.
  */
 
-/** Version of the table layout below; `schema_version` records it so a later migration can tell layouts apart. */
-export const LEDGER_SCHEMA_VERSION = 1;
+/**
+ * Version of the table layout below; `schema_version` records it so a later migration can tell layouts apart.
+ * 2: the `idempotency_keys` table (stored answers). A version-1 ledger is brought to 2 on open (the DDL only adds).
+ */
+export const LEDGER_SCHEMA_VERSION = 2;
 
 /** Why a ledger call failed; the HTTP layer maps codes to statuses. */
-export type LedgerErrorCode = 'duplicate_id' | 'invalid_record' | 'closed' | 'unavailable' | 'schema_version';
+export type LedgerErrorCode =
+  | 'duplicate_id'
+  | 'idempotency_key_taken'
+  | 'invalid_record'
+  | 'closed'
+  | 'unavailable'
+  | 'schema_version';
 
 /** A ledger failure with a code and a message that names the record, field or store concerned. */
 export class LedgerError extends Error {
@@ -81,6 +90,20 @@ export const CONTACT_COLUMNS: readonly Column[] = [
   col('decision_id', 'text', true),
 ];
 
+/**
+ * The `idempotency_keys` table: one stored answer per `(scope, idem_key)` (its primary key). `body` is text, not
+ * jsonb, so an answer comes back byte for byte as it was sent.
+ */
+export const ANSWER_COLUMNS: readonly Column[] = [
+  col('scope', 'text'),
+  col('idem_key', 'text'),
+  col('fingerprint', 'text'),
+  col('request_id', 'text'),
+  col('created_at', 'instant'),
+  col('status', 'double'),
+  col('body', 'text'),
+];
+
 /** The data-contract fields of a contact, the ones `contactsFor` returns. */
 export const CONTACT_ROW_FIELDS = [
   'account_id',
@@ -118,9 +141,10 @@ export function sqlType(dialect: Dialect, c: Column): string {
   return SQL_TYPES[dialect][c.type];
 }
 
-function createTable(dialect: Dialect, table: string, cols: readonly Column[]): string {
+function createTable(dialect: Dialect, table: string, cols: readonly Column[], keyColumns = 1): string {
   const defs = cols.map((c) => `${c.name} ${sqlType(dialect, c)}${c.nullable ? '' : ' NOT NULL'}`);
-  return `CREATE TABLE IF NOT EXISTS ${table} (${defs.join(', ')}, PRIMARY KEY (${cols[0]!.name}))`;
+  const key = cols.slice(0, keyColumns).map((c) => c.name);
+  return `CREATE TABLE IF NOT EXISTS ${table} (${defs.join(', ')}, PRIMARY KEY (${key.join(', ')}))`;
 }
 
 /** Creates the `schema_version` table when absent; run first, so the version is checked before anything else. */
@@ -136,17 +160,21 @@ export const SCHEMA_VERSION_SQL = 'SELECT max(version) AS v FROM schema_version'
  * Statements that create the ledger's tables when absent and record the layout version, in order (after
  * `schemaVersionDdl` and `checkSchemaVersion`). PostgreSQL also gets the indexes the reads use: contacts by
  * (account_id, ts), and call slots by decided_at over decisions that have a call team. DuckDB gets none beyond the
- * primary keys: its ART indexes slow appends, and its scans prune by min/max zone maps instead.
+ * primary keys: its ART indexes slow appends, and its scans prune by min/max zone maps instead. PostgreSQL also
+ * gets decisions by (account_id, decided_at) for audit reads, and stored answers by created_at for pruning.
  */
 export function ledgerDdl(dialect: Dialect): string[] {
   const stmts = [
     createTable(dialect, 'decisions', DECISION_COLUMNS),
     createTable(dialect, 'contacts', CONTACT_COLUMNS),
+    createTable(dialect, 'idempotency_keys', ANSWER_COLUMNS, 2),
   ];
   if (dialect === 'postgres') {
     stmts.push(
       'CREATE INDEX IF NOT EXISTS contacts_account_ts ON contacts (account_id, ts)',
       'CREATE INDEX IF NOT EXISTS decisions_call_slots ON decisions (decided_at) INCLUDE (call_team) WHERE call_team IS NOT NULL',
+      'CREATE INDEX IF NOT EXISTS decisions_account_time ON decisions (account_id, decided_at)',
+      'CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys (created_at)',
     );
   }
   stmts.push(`INSERT INTO schema_version (version) VALUES (${LEDGER_SCHEMA_VERSION}) ON CONFLICT DO NOTHING`);
@@ -232,6 +260,34 @@ export function rowToContactRow(row: Record<string, unknown>): ContactRow {
     promise_amount: row.promise_amount === null ? null : num(row.promise_amount),
     promise_date: strOrNull(row.promise_date),
     agent_id: strOrNull(row.agent_id),
+  };
+}
+
+/** A contact as it was appended (ledger fields included), from a row read with `selectList` over `CONTACT_COLUMNS`. */
+export function rowToContactRecord(row: Record<string, unknown>): ContactRecord {
+  return {
+    ...rowToContactRow(row),
+    contact_id: str(row.contact_id),
+    recorded_at: instant(row.recorded_at),
+    decision_id: strOrNull(row.decision_id),
+  };
+}
+
+/** A stored answer as the ledger holds it, as a row for `rowValues` over `ANSWER_COLUMNS`. */
+export function answerRow(a: StoredAnswer): Record<string, unknown> {
+  return { ...a, idem_key: a.key };
+}
+
+/** A stored answer, from a row read with `selectList` over `ANSWER_COLUMNS`. */
+export function rowToAnswer(row: Record<string, unknown>): StoredAnswer {
+  return {
+    scope: str(row.scope),
+    key: str(row.idem_key),
+    fingerprint: str(row.fingerprint),
+    request_id: str(row.request_id),
+    created_at: instant(row.created_at),
+    status: Number(row.status),
+    body: str(row.body),
   };
 }
 
@@ -342,6 +398,102 @@ export function checkContacts(rows: readonly ContactRecord[]): void {
     if (typeof r.recorded_at !== 'string' || !isIsoTimestamp(r.recorded_at))
       throw invalid('contact', id, 'recorded_at', 'an ISO 8601 timestamp with offset', r.recorded_at);
   }
+}
+
+const IDEMPOTENCY_KEY_RE = /^[\x20-\x7e]{1,255}$/;
+
+/**
+ * Checks a stored answer before it is written: a scope, a key of 1..255 printable ASCII characters, a SHA-256
+ * fingerprint (64 lowercase hex), `created_at` as `Date.prototype.toISOString()` writes it, an integer status
+ * 100..599 and a body that is JSON text.
+ * @throws {LedgerError} `invalid_record` naming the field.
+ */
+export function checkAnswer(a: StoredAnswer): void {
+  const id = `${a.scope} ${a.key}`;
+  if (typeof a.scope !== 'string' || a.scope === '')
+    throw invalid('answer', id, 'scope', 'a non-empty string', a.scope);
+  if (typeof a.key !== 'string' || !IDEMPOTENCY_KEY_RE.test(a.key))
+    throw invalid('answer', id, 'key', '1..255 printable ASCII characters', a.key);
+  if (typeof a.fingerprint !== 'string' || !/^[0-9a-f]{64}$/.test(a.fingerprint))
+    throw invalid('answer', id, 'fingerprint', 'a SHA-256 as 64 lowercase hex digits', a.fingerprint);
+  if (typeof a.request_id !== 'string' || a.request_id === '')
+    throw invalid('answer', id, 'request_id', 'a non-empty string', a.request_id);
+  if (!isCanonicalInstant(a.created_at))
+    throw invalid(
+      'answer',
+      id,
+      'created_at',
+      'an ISO 8601 UTC instant as Date.toISOString() writes it',
+      a.created_at,
+    );
+  if (!Number.isInteger(a.status) || a.status < 100 || a.status > 599)
+    throw invalid('answer', id, 'status', 'an integer HTTP status 100..599', a.status);
+  let json = typeof a.body === 'string';
+  if (json)
+    try {
+      JSON.parse(a.body);
+    } catch {
+      json = false;
+    }
+  if (!json)
+    throw invalid(
+      'answer',
+      id,
+      'body',
+      'JSON text',
+      typeof a.body === 'string' ? a.body.slice(0, 40) : a.body,
+    );
+}
+
+/** The error for an answer whose `(scope, key)` a store already holds: the whole append was refused. */
+export function answerTaken(a: StoredAnswer, n: number, what: string, cause: unknown): LedgerError {
+  return new LedgerError(
+    'idempotency_key_taken',
+    `an answer for idempotency key ${JSON.stringify(a.key)} (${a.scope}) is already in the ledger: the batch of ${n} ${what} was not written`,
+    { cause },
+  );
+}
+
+/**
+ * One page of an account's audit trail (see `AuditQuery`) as SQL for a dialect: the statement, with `?`
+ * (DuckDB) or `$n` (PostgreSQL) placeholders, and its values in order. Time and ids compare at millisecond
+ * precision and byte order (PostgreSQL's `COLLATE "C"`), so both stores page identically, and a page boundary
+ * between two records of one millisecond loses neither.
+ */
+export function auditPageSql(
+  dialect: Dialect,
+  table: 'contacts' | 'decisions',
+  q: AuditQuery,
+): { sql: string; values: (string | number)[] } {
+  if (!Number.isInteger(q.limit) || q.limit < 1)
+    throw new RangeError(`limit must be a positive integer; got ${q.limit}`);
+  const cols = table === 'contacts' ? CONTACT_COLUMNS : DECISION_COLUMNS;
+  const time = table === 'contacts' ? 'ts' : 'decided_at';
+  const id = table === 'contacts' ? 'contact_id' : 'decision_id';
+  const values: (string | number)[] = [];
+  const p = (v: string | number, cast: string) => {
+    values.push(v);
+    return dialect === 'duckdb' ? `?::${cast}` : `$${values.length}::${cast}`;
+  };
+  const tz = dialect === 'duckdb' ? 'TIMESTAMPTZ' : 'timestamptz';
+  const text = dialect === 'duckdb' ? 'VARCHAR' : 'text';
+  const ms = dialect === 'duckdb' ? `epoch_ms(t.${time})` : `floor(extract(epoch FROM t.${time}) * 1000)`;
+  const msCast = dialect === 'duckdb' ? 'BIGINT' : 'numeric';
+  const idCol = dialect === 'duckdb' ? `t.${id}` : `t.${id} COLLATE "C"`;
+  const where = [`t.account_id = ${p(q.accountId, text)}`];
+  if (q.sinceMs !== null) where.push(`t.${time} >= ${p(sinceIso(q.sinceMs), tz)}`);
+  if (q.untilMs !== null) where.push(`t.${time} < ${p(sinceIso(q.untilMs), tz)}`);
+  if (q.before !== null) {
+    const bm = Math.floor(q.before.ms);
+    where.push(
+      `(${ms} < ${p(bm, msCast)} OR (${ms} = ${p(bm, msCast)} AND ${idCol} < ${p(q.before.id, text)}))`,
+    );
+  }
+  const list = cols.map((c) => `${readExpr(dialect, { ...c, name: `t.${c.name}` })} AS ${c.name}`).join(', ');
+  return {
+    sql: `SELECT ${list} FROM ${table} t WHERE ${where.join(' AND ')} ORDER BY ${ms} DESC, ${idCol} DESC LIMIT ${q.limit}`,
+    values,
+  };
 }
 
 function duplicateInBatch(field: string, id: string, n: number, what: string): LedgerError {
