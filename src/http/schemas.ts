@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { POLICY_CHANNELS, SEGMENTS } from '../core/policy/schema.ts';
 import { TREATMENTS } from '../core/schema/enums.ts';
+import { identifier } from '../core/schema/ids.ts';
 import { contacts } from '../core/schema/tables.ts';
 import type { DecisionRecord } from '../ledger/contract.ts';
 import type { ReloadOutcome } from '../service/live-types.ts';
@@ -30,7 +31,7 @@ export function scoreBatchSchema<T extends z.ZodType>(item: T, maxBatch: number)
 /** One contact attempt to record: a data-contract contact row, plus the decision it carried out (optional). */
 export const contactInputSchema = z.strictObject({
   ...contacts.schema.shape,
-  decision_id: z.string().min(1).max(200).nullable().optional(),
+  decision_id: identifier().nullable().optional(),
 });
 export type ContactInput = z.output<typeof contactInputSchema>;
 

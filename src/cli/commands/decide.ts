@@ -27,7 +27,9 @@ export function registerDecide(program: Command): void {
       const policy = await readPolicyFile(o.policy);
       const text = o.in === '-' ? await readStdin() : await readInput(o.in);
       const slots = o.callSlots === undefined ? undefined : { kind: 'total' as const, slots: o.callSlots };
-      const results = decideJsonLines(text.split('\n'), policy, o.now ?? Date.now(), slots);
+      // Contacts and dates are checked against the wall clock even when --now replays an earlier instant.
+      const clock = Date.now();
+      const results = decideJsonLines(text.split('\n'), policy, o.now ?? clock, slots, clock);
       let bad = 0;
       for (const r of results) {
         if ('decision' in r) process.stdout.write(`${JSON.stringify(r.decision)}\n`);

@@ -11,6 +11,23 @@ export interface BatchItem {
   contacts: readonly ContactRow[];
 }
 
+/**
+ * One decision per account per batch: for each position of `accountIds` holding an id already seen earlier, the
+ * first position that holds it (a repeated account is refused, not decided twice — two decisions for one account
+ * in one batch would each spend a call slot and count no contact of the other).
+ */
+export function repeatedAccounts(accountIds: readonly (string | null)[]): Map<number, number> {
+  const first = new Map<string, number>();
+  const repeats = new Map<number, number>();
+  accountIds.forEach((id, i) => {
+    if (id === null) return;
+    const at = first.get(id);
+    if (at === undefined) first.set(id, i);
+    else repeats.set(i, at);
+  });
+  return repeats;
+}
+
 /** The call slots a policy declares, as the allocator takes them; null = unlimited. */
 export function policySlots(policy: Policy): CallSlots | null {
   const cap = policy.capacity;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TREATMENTS } from '../schema/enums.ts';
+import { identifier } from '../schema/ids.ts';
 import { accounts, type ContactRow, contacts } from '../schema/tables.ts';
 import { isTimeZone } from '../time/timezone.ts';
 import type { Scores } from './types.ts';
@@ -24,7 +25,7 @@ export const decideAccountSchema = accounts.schema.extend({
 });
 
 /** A contact row; `account_id` may be left out inside an account's own history. */
-export const historyContactSchema = contacts.schema.extend({ account_id: z.string().min(1).optional() });
+export const historyContactSchema = contacts.schema.extend({ account_id: identifier().optional() });
 
 /** One line of `repayrisk decide --in`: an account, its scores and its contact history. */
 export const decideInputSchema = z

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { identifier } from './ids.ts';
 
 /**
  * The kinds of column a data-contract table can have. Each kind has one cell parser (for files, where every
@@ -221,7 +222,8 @@ function bounded(n: z.ZodNumber, min?: number, max?: number): z.ZodNumber {
  * (for JSON boundaries and static types), so the two can never disagree.
  */
 export const col = {
-  id: (description: string) => make({ type: 'id' }, description, z.string().min(1)),
+  // JSON boundaries take ids under the identifier rule (length, well-formed Unicode); files are not limited.
+  id: (description: string) => make({ type: 'id' }, description, identifier()),
   text: (description: string) => make({ type: 'text' }, description, z.string()),
   enum: <const V extends readonly [string, ...string[]]>(values: V, description: string) =>
     make({ type: 'enum', values }, description, z.enum(values)),

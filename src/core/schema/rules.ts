@@ -448,6 +448,10 @@ export interface ArchiveViolation {
   rule: string;
   severity: RuleSeverity;
   message: string;
+  /** What a valid row satisfies, in words. */
+  expected: string;
+  /** The cells the rule reads (the fields to name in an error). */
+  columns: readonly string[];
 }
 
 /**
@@ -463,7 +467,14 @@ export function archiveViolations(archive: {
 }): ArchiveViolation[] {
   const out: ArchiveViolation[] = [];
   const add = (path: string, r: ContractRule) =>
-    out.push({ path, rule: r.id, severity: r.severity, message: r.message });
+    out.push({
+      path,
+      rule: r.id,
+      severity: r.severity,
+      message: r.message,
+      expected: r.expected,
+      columns: r.columns,
+    });
   for (const r of rowViolations('accounts', archive.account)) add('account', r);
   const lists = [
     ['installments', archive.installments],

@@ -1,16 +1,20 @@
 import { z } from 'zod';
 import { decideAccountSchema, historyContactSchema } from '../policy/input.ts';
+import { identifier } from '../schema/ids.ts';
+import { describeValue, type FieldIssue } from '../schema/issues.ts';
+import { type ArchiveViolation, archiveViolations, type TypedRow } from '../schema/rules.ts';
 import { installments, payments } from '../schema/tables.ts';
+import { asOfDateProblem, stampReportedTimes } from '../time/skew.ts';
 import type { AccountArchive } from './score.ts';
 
 /** An instalment row; `account_id` may be left out inside an account's own archive. */
 export const historyInstallmentSchema = installments.schema.extend({
-  account_id: z.string().min(1).optional(),
+  account_id: identifier().optional(),
 });
 
 /** A payment row; `account_id` may be left out inside an account's own archive. */
 export const historyPaymentSchema = payments.schema.extend({
-  account_id: z.string().min(1).optional(),
+  account_id: identifier().optional(),
 });
 
 /**
@@ -51,5 +55,55 @@ export function toArchive(input: ArchiveInput): AccountArchive {
     installments: input.installments.map((r) => ({ ...r, account_id })),
     contacts: input.contacts.map((r) => ({ ...r, account_id })),
     ...(input.payments ? { payments: input.payments } : {}),
+  };
+}
+
+/** An archive the service takes, or every reason it does not (paths relative to the archive). */
+export type AdmittedArchive = { ok: true; archive: AccountArchive } | { ok: false; issues: FieldIssue[] };
+
+/**
+ * The checks a schema-valid archive still needs before it is scored at the clock instant `nowMs` (the server's
+ * clock; offline, the wall clock): its `as_of_date` in range, each contact's `ts` no further ahead than the clock
+ * skew tolerance (one within it counts from now: its ts becomes `nowMs`), and the data contract's cross-field rules
+ * of severity error (the same code `repayrisk validate` runs; warnings do not refuse an account). Returns the
+ * archive with every row carrying the account's id, or every problem found.
+ */
+export function admitArchive(input: ArchiveInput, nowMs: number): AdmittedArchive {
+  const issues: FieldIssue[] = [];
+  const asOf = input.account.as_of_date;
+  const asOfProblem = asOfDateProblem(asOf, nowMs);
+  if (asOfProblem !== null)
+    issues.push({ path: 'account.as_of_date', message: asOfProblem, got: describeValue(asOf) });
+  const stamped = stampReportedTimes(input.contacts, nowMs, 'contacts');
+  issues.push(...stamped.issues);
+  const rows = {
+    account: input.account as TypedRow,
+    installments: input.installments as readonly TypedRow[],
+    contacts: input.contacts as readonly TypedRow[],
+    ...(input.payments ? { payments: input.payments as readonly TypedRow[] } : {}),
+  };
+  for (const v of archiveViolations(rows))
+    if (v.severity === 'error') issues.push(ruleIssue(v, rowAt(rows, v.path)));
+  return issues.length
+    ? { ok: false, issues }
+    : { ok: true, archive: toArchive({ ...input, contacts: stamped.rows }) };
+}
+
+/** The row a violation's path (`account`, `installments.3`) points at. */
+function rowAt(
+  rows: Readonly<Record<string, TypedRow | readonly TypedRow[] | undefined>>,
+  path: string,
+): TypedRow {
+  const [list, index] = path.split('.');
+  const at = rows[list!];
+  return (index === undefined ? at : (at as readonly TypedRow[])[Number(index)]) as TypedRow;
+}
+
+/** A broken contract rule as a field issue: the path of its first cell, the rule, what holds, the cells' values. */
+function ruleIssue(v: ArchiveViolation, row: TypedRow): FieldIssue {
+  return {
+    path: `${v.path}.${v.columns[0]}`,
+    message: `breaks the data contract's rule ${v.rule} (${v.columns.join(', ')}): ${v.message}; expected ${v.expected}`,
+    got: v.columns.map((c) => `${c}=${describeValue(row[c])}`).join(', '),
   };
 }
