@@ -5,6 +5,7 @@ import { registerBacktest } from './commands/backtest.ts';
 import { registerDecide } from './commands/decide.ts';
 import { registerEvaluate } from './commands/evaluate.ts';
 import { registerGenerate } from './commands/generate.ts';
+import { registerKeys } from './commands/keys.ts';
 import { registerPromote } from './commands/promote.ts';
 import { registerScore } from './commands/score.ts';
 import { registerServe } from './commands/serve.ts';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerScore(program);
   registerDecide(program);
   registerServe(program);
+  registerKeys(program);
   registerBacktest(program);
   for (const c of program.commands) c.exitOverride();
   return program;

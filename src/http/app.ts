@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
 import { z } from 'zod';
 import { RepayriskError } from '../core/errors.ts';
@@ -26,6 +33,12 @@ declare module 'fastify' {
     batchSize: number | null;
     /** The error code the request was answered with (for the log). */
     errorCode: string | null;
+    /** True once the body was read and validated far enough for a handler to run (for the drain log). */
+    handling: boolean;
+  }
+  interface FastifyInstance {
+    /** The requests received and not yet answered (what a drain deadline would drop). */
+    inFlightRequests(): InFlightRequest[];
   }
   interface FastifyContextConfig {
     /**
@@ -34,6 +47,20 @@ declare module 'fastify' {
      */
     scope?: Scope | readonly Scope[] | 'any';
   }
+}
+
+/** A request received and not answered yet, as the drain log names it (nothing from its body or headers). */
+export interface InFlightRequest {
+  request_id: string;
+  method: string;
+  /** The route pattern (`/v1/decisions/:id`), `(unmatched)` for an unknown path. */
+  route: string;
+  /** `receiving`: the body has not fully arrived (a stalled client); `handling`: a handler is at work. */
+  phase: 'receiving' | 'handling';
+  /** The declared body size (Content-Length), null when absent or chunked. */
+  content_length: number | null;
+  /** Milliseconds since its headers arrived. */
+  age_ms: number;
 }
 
 /** Pino options for the service logger, plus where to write (default stdout). */
@@ -92,12 +119,30 @@ export const REDACT_PATHS = [
   '["x-api-key"]',
 ];
 
-const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Longest caller `x-request-id` kept as is. */
+export const MAX_REQUEST_ID_LENGTH = 128;
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]+$/;
+
+/**
+ * Why a caller's `x-request-id` cannot be used as is, or null when it can (1-128 of `A-Z a-z 0-9 . _ : -`). A log
+ * line must not carry whatever a caller put in a header (newlines, personal data, megabytes of it).
+ */
+export function requestIdProblem(header: string | string[] | undefined): string | null {
+  if (header === undefined) return 'absent';
+  if (typeof header !== 'string') return 'sent more than once';
+  if (header.length === 0) return 'empty';
+  if (header.length > MAX_REQUEST_ID_LENGTH) return `longer than ${MAX_REQUEST_ID_LENGTH} characters`;
+  if (!REQUEST_ID_RE.test(header)) return 'has characters outside A-Z a-z 0-9 . _ : -';
+  return null;
+}
 
 /** The incoming `x-request-id` when it is sane (1-128 of `A-Z a-z 0-9 . _ : -`), else a new UUID. */
 export function requestIdOf(header: string | string[] | undefined): string {
-  return typeof header === 'string' && REQUEST_ID_RE.test(header) ? header : randomUUID();
+  return requestIdProblem(header) === null ? (header as string) : randomUUID();
 }
+
+/** Every method a route can have; the 405 answer checks which of them a path has. */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 function isLogger(x: unknown): x is Logger {
   return typeof x === 'object' && x !== null && typeof (x as Logger).child === 'function';
@@ -140,6 +185,13 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   const ring = new KeyRing(deps.keys);
   const loggerInstance = buildLogger(deps.logger);
 
+  const metrics = new ServiceMetrics(() => {
+    const s = deps.live.current();
+    const models = [{ role: 'champion', version: s.champion.version }];
+    if (s.challenger) models.push({ role: 'challenger', version: s.challenger.version });
+    return { models, policyVersion: s.policy.version };
+  });
+
   const app = Fastify({
     ...(loggerInstance ? { loggerInstance } : {}),
     // Fastify's own request lines would log the URL and headers; the onResponse hook below writes ours instead.
@@ -147,14 +199,26 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: limits.bodyLimitBytes,
     requestIdHeader: false,
     genReqId: (req) => requestIdOf(req.headers['x-request-id']),
+    // Fastify answers these itself in its own shape; every answer here is the service's error body with a request id.
+    return503OnClosing: false,
+    frameworkErrors: (err, req, reply) => {
+      const m = mapError(err, {
+        requestId: req.id,
+        bodyLimitBytes: limits.bodyLimitBytes,
+        contentType: req.headers['content-type'],
+      });
+      req.errorCode = m.body.error;
+      void (reply as unknown as FastifyReply).status(m.status).header('x-request-id', req.id).send(m.body);
+    },
+    // Malformed HTTP, headers over the size limit (431), a request timeout (408): no request object exists yet.
+    clientErrorHandler: (err, socket) => {
+      answerClientError(err as NodeJS.ErrnoException, socket, (line) => {
+        metrics.requests.inc({ method: '(unparsed)', route: '(unparsed)', status: String(line.status) });
+        loggerInstance?.info(line, 'request');
+      });
+    },
   }) as unknown as FastifyInstance;
 
-  const metrics = new ServiceMetrics(() => {
-    const s = deps.live.current();
-    const models = [{ role: 'champion', version: s.champion.version }];
-    if (s.challenger) models.push({ role: 'challenger', version: s.challenger.version });
-    return { models, policyVersion: s.policy.version };
-  });
   const ctx: RouteContext = {
     live: deps.live,
     ledger: deps.ledger,
@@ -167,6 +231,58 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorateRequest('apiKey', null);
   app.decorateRequest('batchSize', null);
   app.decorateRequest('errorCode', null);
+  app.decorateRequest('handling', false);
+
+  // What a drain deadline would drop: every request from its headers to its answer (or its client's abort).
+  const inFlight = new Map<FastifyRequest, number>();
+  app.decorate('inFlightRequests', (): InFlightRequest[] => {
+    const at = Date.now();
+    return [...inFlight].map(([req, since]) => {
+      const length = Number(req.headers['content-length']);
+      return {
+        request_id: req.id,
+        method: req.method,
+        route: req.routeOptions.url ?? '(unmatched)',
+        phase: req.handling ? 'handling' : 'receiving',
+        content_length: Number.isSafeInteger(length) && length >= 0 ? length : null,
+        age_ms: at - since,
+      };
+    });
+  });
+  const settled = async (req: FastifyRequest) => {
+    inFlight.delete(req);
+  };
+  app.addHook('onResponse', settled);
+  app.addHook('onRequestAbort', settled);
+  app.addHook('preHandler', async (req) => {
+    req.handling = true;
+  });
+
+  // Fastify adds `Connection: close` only to requests that arrive after close began; an answer to one already in
+  // flight would keep its connection alive, and server.close() would wait for the client's keep-alive timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+
+  // The first hook of every request: count it in flight, say why a caller's request id was replaced, and refuse
+  // new work once closing (a 503 in the service's shape; fastify's own would lack the request id).
+  app.addHook('onRequest', async (req, reply) => {
+    inFlight.set(req, Date.now());
+    const sent = req.headers['x-request-id'];
+    if (sent !== undefined && sent !== req.id)
+      req.log.info(
+        {
+          request_id_replaced: requestIdProblem(sent),
+          sent_length: typeof sent === 'string' ? sent.length : null,
+        },
+        'caller x-request-id replaced by a generated one',
+      );
+    if (closing) {
+      reply.header('connection', 'close');
+      throw new HttpError(503, 'shutting_down', 'the service is shutting down; retry (another instance)');
+    }
+  });
 
   // Bodies: JSON only. text/plain (fastify's other default) is removed so it gets a 415 instead of reaching a route.
   const secureJson = app.getDefaultJsonParser('error', 'error');
@@ -212,12 +328,6 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
       );
   });
 
-  // Fastify adds `Connection: close` only to requests that arrive after close began; an answer to one already in
-  // flight would keep its connection alive, and server.close() would wait for the client's keep-alive timeout.
-  let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
   app.addHook('onSend', async (req, reply, payload) => {
     reply.header('x-request-id', req.id);
     if (closing) reply.header('connection', 'close');
@@ -257,11 +367,26 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     return reply.status(m.status).send(m.body);
   });
 
+  // A known path with another method is a 405 naming the methods it has (RFC 9110 §15.5.6), not a 404.
   app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]!;
+    const allowed = METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
+    const shown = JSON.stringify(path.length > 200 ? `${path.slice(0, 199)}…` : path);
+    if (allowed.length) {
+      req.errorCode = 'method_not_allowed';
+      return reply
+        .status(405)
+        .header('allow', allowed.join(', '))
+        .send({
+          error: 'method_not_allowed',
+          message: `${req.method} is not allowed on ${shown}; it takes ${allowed.join(', ')}`,
+          request_id: req.id,
+        });
+    }
     req.errorCode = 'not_found';
     return reply.status(404).send({
       error: 'not_found',
-      message: `no route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}`,
+      message: `no route ${req.method} ${shown}`,
       request_id: req.id,
     });
   });
@@ -300,4 +425,48 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   infoRoutes(app, ctx);
   opsRoutes(app, ctx, openapiDoc);
   return app;
+}
+
+/** The status and code for a client error Node raised before any request existed. */
+function clientErrorAnswer(err: NodeJS.ErrnoException): { status: number; code: string; message: string } {
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return {
+        status: 431,
+        code: 'headers_too_large',
+        message:
+          'the request headers are larger than the server accepts (16 KiB in all); send fewer or shorter ones',
+      };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { status: 408, code: 'request_timeout', message: 'the request did not arrive in time' };
+    default:
+      return {
+        status: 400,
+        code: 'bad_http',
+        message: `the request is not well-formed HTTP/1.1 (${err.code ?? 'parse error'})`,
+      };
+  }
+}
+
+/**
+ * Answers an HTTP-level client error (malformed request line or headers, headers too large, timeout) with the
+ * service's error body and a fresh request id, logs one request line for it, and closes the connection.
+ */
+function answerClientError(
+  err: NodeJS.ErrnoException,
+  socket: Socket,
+  log: (line: { request_id: string; route: string; status: number; error: string }) => void,
+): void {
+  // A reset connection has nobody to answer (Node's own default does the same).
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const requestId = randomUUID();
+  const a = clientErrorAnswer(err);
+  log({ request_id: requestId, route: '(unparsed)', status: a.status, error: a.code });
+  const body = JSON.stringify({ error: a.code, message: a.message, request_id: requestId });
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${a.status} ${STATUS_CODES[a.status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  socket.destroySoon();
 }

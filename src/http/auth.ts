@@ -85,17 +85,31 @@ export function generateApiKey(): { plain: string; sha256: string } {
  * @throws ApiKeysError naming every failing field (offending values are never echoed: one might be a key).
  */
 export function validateApiKeys(raw: unknown, source: string): ApiKey[] {
-  const parsed = apiKeysSchema.safeParse(Array.isArray(raw) ? { keys: raw } : raw);
-  if (!parsed.success)
-    throw new ApiKeysError(
-      source,
-      fieldIssues(parsed.error).map(({ path, message }) => ({ path, message })),
-    );
+  const parsed = apiKeysSchema.safeParse(Array.isArray(raw) ? { keys: raw } : raw, { reportInput: true });
+  if (!parsed.success) throw new ApiKeysError(source, fieldIssues(parsed.error).map(keyIssue));
   return parsed.data.keys;
 }
 
+const SCOPE_ENTRY = /^keys\.\d+\.scopes\.\d+$/;
+
 /**
- * Parses API keys from JSON or YAML text: `keys: [{ id, sha256, scopes: [score|contacts|admin], rateLimit? }]`.
+ * A key-file issue as reported: a scope that is not one of SCOPES is named as an unknown scope with its value (a
+ * short word); any other value is never echoed, since it might be a key pasted in the wrong place.
+ */
+function keyIssue(i: FieldIssue): FieldIssue {
+  if (SCOPE_ENTRY.test(i.path) && i.got !== undefined) {
+    const issue: FieldIssue = {
+      path: i.path,
+      message: `unknown scope (expected one of ${SCOPES.join(', ')})`,
+    };
+    if (/^"[A-Za-z0-9_-]{1,32}"$/.test(i.got)) issue.got = i.got;
+    return issue;
+  }
+  return { path: i.path, message: i.message };
+}
+
+/**
+ * Parses API keys from JSON or YAML text: `keys: [{ id, sha256, scopes: [score|contacts|admin|audit], rateLimit? }]`.
  * @throws ApiKeysError naming the source and every failing field.
  */
 export function parseApiKeys(text: string, source: string): ApiKey[] {

@@ -1,23 +1,37 @@
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { RepayriskError } from '../../core/errors.ts';
 import { createApp } from '../../http/app.ts';
 import { type ApiKey, hashKey, parseApiKeys } from '../../http/auth.ts';
+import { closeWithDeadline } from '../../http/drain.ts';
 import { openLedger } from '../../ledger/open.ts';
-import { DEFAULT_POLICY_PATH } from '../../registry/policy-file.ts';
 import { LiveModels, loadLiveState } from '../../service/live.ts';
 import { intOption } from '../options.ts';
 
 interface ServeOptions {
   port: number;
   host: string;
-  models: string;
-  policy: string;
+  models?: string;
+  policy?: string;
   ledger: string;
   keys?: string;
   watch: boolean;
+  drainTimeout: number;
 }
+
+/** The folder the package is installed in: its committed champion and default policy ship there. */
+const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** The defaults of `--models` and `--policy`, looked for in the working directory, then in the package. */
+export const SERVE_DEFAULTS = { models: 'models', policy: join('policies', 'default.yaml') } as const;
+
+/** After the drain deadline closed every connection, how long the ledger may take to flush before a forced exit. */
+const FORCED_EXIT_GRACE_MS = 10_000;
 
 export function registerServe(program: Command): void {
   program
@@ -25,14 +39,66 @@ export function registerServe(program: Command): void {
     .description('serve the score API (POST /v1/score, /v1/contacts, …; docs/api.md) with the champion model')
     .option('--port <n>', 'port', intOption('--port', 0, 65535), 8080)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .option('--models <dir>', 'models root holding repayrisk/CHAMPION', 'models')
-    .option('--policy <file>', 'policy file', DEFAULT_POLICY_PATH)
+    .option(
+      '--models <dir>',
+      'models root holding repayrisk/CHAMPION, relative to the working directory (default: ./models, else the package’s models/)',
+    )
+    .option(
+      '--policy <file>',
+      'policy file, relative to the working directory (default: ./policies/default.yaml, else the package’s)',
+    )
     .option('--ledger <file>', 'DuckDB ledger file (ignored when DATABASE_URL is set)', 'var/ledger.duckdb')
     .option('--keys <file>', 'API keys (YAML/JSON: id, sha256, scopes); default $REPAYRISK_API_KEYS_FILE')
     .option('--no-watch', 'do not reload when CHAMPION, CHALLENGER or the policy file change')
+    .option(
+      '--drain-timeout <seconds>',
+      'after SIGTERM/SIGINT, how long requests in flight may take before their connections are closed',
+      intOption('--drain-timeout', 0, 3600),
+      10,
+    )
     .action(async (o: ServeOptions) => {
       await serve(o);
     });
+}
+
+const isDir = (p: string) => statSync(p, { throwIfNoEntry: false })?.isDirectory() === true;
+const isFile = (p: string) => statSync(p, { throwIfNoEntry: false })?.isFile() === true;
+
+/**
+ * Where `--models` or `--policy` points. Both are read the same way: a given path against the working directory; the
+ * default first in the working directory, then in the package (so `npm start` and `npx repayrisk serve` from a
+ * checkout serve the committed champion and the default policy, and a project's own `models/` wins).
+ * @throws RepayriskError (io) naming every place it looked.
+ */
+export function resolveServeInput(
+  what: 'models' | 'policy',
+  given: string | undefined,
+  cwd: string,
+  packageRoot = PACKAGE_ROOT,
+): string {
+  const ok = what === 'models' ? isDir : isFile;
+  const noun = what === 'models' ? 'models root (a folder holding repayrisk/CHAMPION)' : 'policy file';
+  if (given !== undefined) {
+    const p = resolve(cwd, given);
+    if (ok(p)) return p;
+    throw new RepayriskError(
+      'io',
+      `--${what} ${given}: no ${noun} at ${p}${isAbsolute(given) ? '' : ` (resolved against the working directory ${cwd})`}`,
+    );
+  }
+  const candidates = [resolve(cwd, SERVE_DEFAULTS[what]), resolve(packageRoot, SERVE_DEFAULTS[what])];
+  const found = candidates.find(ok);
+  if (found) return found;
+  throw new RepayriskError(
+    'io',
+    `no ${noun}: looked in the working directory (${candidates[0]}) and in the package (${candidates[1]}); pass --${what}`,
+  );
+}
+
+/** A path as short as it reads unambiguously: relative when inside the working directory, else absolute. */
+function shown(p: string, cwd: string): string {
+  const r = relative(cwd, p);
+  return r && !r.startsWith('..') && !isAbsolute(r) ? r : p;
 }
 
 async function loadKeys(path: string | undefined): Promise<{ keys: ApiKey[]; oneTime: string | null }> {
@@ -49,18 +115,70 @@ async function loadKeys(path: string | undefined): Promise<{ keys: ApiKey[]; one
   // No keys configured: a key for this run only, printed once, never stored.
   const plain = `rr_${randomBytes(18).toString('base64url')}`;
   return {
-    keys: [{ id: 'one-time', sha256: hashKey(plain), scopes: ['score', 'contacts', 'admin'] }],
+    keys: [{ id: 'one-time', sha256: hashKey(plain), scopes: ['score', 'contacts', 'admin', 'audit'] }],
     oneTime: plain,
   };
 }
 
+const busyPort = (port: number, host: string) =>
+  new RepayriskError(
+    'io',
+    `port ${port} on ${host} is already in use (another repayrisk serve?): stop that process or pass --port`,
+  );
+
+/**
+ * Fails fast on a port another process holds, before the ledger is opened: a second `npm start` should say the
+ * port is busy, not that the ledger file is locked by the first.
+ */
+function checkPortFree(port: number, host: string): Promise<void> {
+  if (port === 0) return Promise.resolve();
+  return new Promise((done, fail) => {
+    const probe = createServer();
+    probe.once('error', (e: NodeJS.ErrnoException) =>
+      fail(e.code === 'EADDRINUSE' ? busyPort(port, host) : listenError(e, port, host)),
+    );
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => done()));
+  });
+}
+
+function listenError(e: NodeJS.ErrnoException, port: number, host: string): Error {
+  if (e.code === 'EADDRINUSE') return busyPort(port, host);
+  if (e.code === 'EACCES')
+    return new RepayriskError('io', `not allowed to listen on ${host}:${port} (EACCES)`);
+  if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND')
+    return new RepayriskError('io', `cannot listen on ${host}: no such local address (${e.code})`);
+  return e;
+}
+
 async function serve(o: ServeOptions): Promise<void> {
-  const source = { modelsRoot: o.models, policyPath: o.policy };
+  const cwd = process.cwd();
+  const source = {
+    modelsRoot: resolveServeInput('models', o.models, cwd),
+    policyPath: resolveServeInput('policy', o.policy, cwd),
+  };
+  const { keys, oneTime } = await loadKeys(o.keys);
+  await checkPortFree(o.port, o.host);
   const live = new LiveModels(await loadLiveState(source), source);
   const databaseUrl = process.env.DATABASE_URL;
-  const ledger = await openLedger(databaseUrl ? { databaseUrl } : { path: o.ledger });
-  const { keys, oneTime } = await loadKeys(o.keys);
+  let ledger: Awaited<ReturnType<typeof openLedger>>;
+  try {
+    ledger = await openLedger(databaseUrl ? { databaseUrl } : { path: o.ledger });
+  } catch (e) {
+    live.close();
+    throw e instanceof RepayriskError ? e : new RepayriskError('io', (e as Error).message);
+  }
   const app = await createApp({ live, ledger, keys, logger: { level: process.env.LOG_LEVEL ?? 'info' } });
+
+  let address: string;
+  try {
+    address = await app.listen({ port: o.port, host: o.host });
+  } catch (e) {
+    // Nothing may keep the process alive after a failed start: the ledger, the app and the watchers are closed.
+    await app.close().catch(() => undefined);
+    live.close();
+    await ledger.close().catch(() => undefined);
+    throw listenError(e as NodeJS.ErrnoException, o.port, o.host);
+  }
   if (o.watch)
     live.watch((r) => {
       if (r instanceof Error) app.log.error({ err: r.message }, 'reload failed');
@@ -68,43 +186,63 @@ async function serve(o: ServeOptions): Promise<void> {
     });
 
   let closing = false;
-  const shutdown = (signal: string) => {
+  const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
-    // fastify's close waits for in-flight requests; the ledger is closed (flushed) after them.
-    void app
-      .close()
-      .then(() => live.close())
-      .then(() => ledger.close())
-      .then(
-        () => {
-          process.exitCode = 0;
+    const drainMs = o.drainTimeout * 1000;
+    app.log.info(
+      { signal, drain_timeout_s: o.drainTimeout },
+      'shutting down: finishing in-flight requests, then flushing the ledger',
+    );
+    try {
+      const report = await closeWithDeadline(app, drainMs, (dropped, connections) => {
+        app.log.warn(
+          { drain_timeout_s: o.drainTimeout, dropped_requests: dropped, dropped_connections: connections },
+          `drain deadline passed: closing ${connections} connection(s) with ${dropped.length} unanswered request(s)`,
+        );
+        // The ledger's flush gets a grace period of its own; a stop must end even if it hangs.
+        setTimeout(() => {
+          app.log.error({ grace_ms: FORCED_EXIT_GRACE_MS }, 'the ledger did not close in time: forced exit');
+          process.exit(1);
+        }, FORCED_EXIT_GRACE_MS).unref();
+      });
+      live.close();
+      await ledger.close();
+      app.log.info(
+        {
+          drained: report.drained,
+          dropped_requests: report.dropped.length,
+          dropped_connections: report.droppedConnections,
+          elapsed_ms: report.elapsedMs,
         },
-        (e: unknown) => {
-          app.log.error({ err: String(e) }, 'shutdown failed');
-          process.exitCode = 1;
-        },
+        'stopped',
       );
+      process.exitCode = 0;
+    } catch (e) {
+      app.log.error({ err: String(e) }, 'shutdown failed');
+      process.exitCode = 1;
+    }
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
 
-  const address = await app.listen({ port: o.port, host: o.host });
   const state = live.current();
   const where = databaseUrl ? 'PostgreSQL (DATABASE_URL)' : o.ledger;
   const key = oneTime ?? '<your API key>';
-  process.stdout.write(
+  // For the person at the terminal, on stderr: stdout carries the JSON log lines, which a log shipper keeps, and
+  // the one-time key must never land there.
+  process.stderr.write(
     [
       `repayrisk serving on ${address}`,
       `  model ${state.champion.version}${state.challenger ? ` (challenger ${state.challenger.version} in shadow)` : ''}, policy ${state.policy.version}, ledger ${where}`,
+      `  models ${shown(source.modelsRoot, cwd)}, policy file ${shown(source.policyPath, cwd)}`,
       oneTime
-        ? `  no API keys configured (--keys or REPAYRISK_API_KEYS_FILE): a one-time key for this run, all scopes:\n    ${oneTime}`
+        ? `  no API keys configured (--keys or REPAYRISK_API_KEYS_FILE): a one-time key for this run, all scopes:\n    ${oneTime}\n  (repayrisk keys create --id NAME --scopes score,contacts makes a lasting one)`
         : `  ${keys.length} API key(s) from configuration`,
       '  try:',
       `    curl -s -H 'authorization: Bearer ${key}' -H 'content-type: application/json' \\`,
       `      --data @docs/examples/score-request.json ${address}/v1/score`,
-      `  API: docs/api.md, ${address}/openapi.json; stop with Ctrl-C (SIGTERM finishes in-flight requests)`,
+      `  API: docs/api.md, ${address}/openapi.json; stop with Ctrl-C (SIGTERM finishes in-flight requests within ${o.drainTimeout} s)`,
       '',
     ].join('\n'),
   );
