@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { fieldIssues } from '../../core/schema/issues.ts';
+import { stampReportedTimes } from '../../core/time/skew.ts';
 import type { ContactRecord } from '../../ledger/contract.ts';
 import { ledgerCall, type RouteContext } from '../context.ts';
 import { HttpError } from '../errors.ts';
@@ -21,8 +22,13 @@ export function contactRoutes(app: FastifyInstance, ctx: RouteContext): void {
     if (!parsed.success) throw HttpError.invalid(fieldIssues(parsed.error));
     const rows = parsed.data.contacts;
     req.batchSize = rows.length;
-    const recordedAt = new Date(ctx.now()).toISOString();
-    const records: ContactRecord[] = rows.map(({ decision_id, ...row }) => ({
+    const now = ctx.now();
+    // A time slightly ahead of the server's (a fast dialer clock) becomes now, so the contact counts at once;
+    // one further ahead, or before the service's dates begin, refuses the request like any invalid field.
+    const stamped = stampReportedTimes(rows, now, 'contacts');
+    if (stamped.issues.length) throw HttpError.invalid(stamped.issues);
+    const recordedAt = new Date(now).toISOString();
+    const records: ContactRecord[] = stamped.rows.map(({ decision_id, ...row }) => ({
       ...row,
       contact_id: ctx.newId(),
       recorded_at: recordedAt,

@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { RepayriskError } from '../../core/errors.ts';
+import { repeatedAccounts } from '../../core/policy/batch.ts';
 import type { FieldIssue } from '../../core/schema/issues.ts';
-import { fieldIssues } from '../../core/schema/issues.ts';
-import { archiveSchema, toArchive } from '../../core/scoring/input.ts';
+import { describeValue, fieldIssues } from '../../core/schema/issues.ts';
+import { admitArchive, archiveSchema } from '../../core/scoring/input.ts';
 import type { AccountArchive } from '../../core/scoring/score.ts';
 import type { LiveState } from '../../service/live-types.ts';
 import {
@@ -17,6 +18,15 @@ import { HttpError } from '../errors.ts';
 import { scoreBatchSchema } from '../schemas.ts';
 
 const DAY_MS = 86_400_000;
+
+/** A batch item whose account an earlier item already holds: one decision per account per batch. */
+function repeatIssue(first: number, accountId: string): FieldIssue {
+  return {
+    path: 'account.account_id',
+    message: `the account is already at index ${first} of this batch (one decision per account per batch); send it once`,
+    got: describeValue(accountId),
+  };
+}
 
 /** A batch item that did not validate: its index and every failing path (relative to the item). */
 export interface InvalidItem {
@@ -130,15 +140,15 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
     if (!(isJsonObject(body) && Object.hasOwn(body, 'accounts'))) {
       const parsed = archiveSchema.safeParse(body, { reportInput: true });
       req.batchSize = 1;
-      if (!parsed.success) {
+      const admitted = parsed.success
+        ? admitArchive(parsed.data, ctx.now())
+        : { ok: false as const, issues: fieldIssues(parsed.error) };
+      if (!admitted.ok) {
         ctx.metrics.scoreItems.inc({ status: 'invalid' });
-        throw HttpError.invalid(fieldIssues(parsed.error));
+        throw HttpError.invalid(admitted.issues);
       }
       ctx.metrics.scoreItems.inc({ status: 'ok' });
-      const { scored, unscorable } = await decideAndRecord(
-        [{ index: 0, archive: toArchive(parsed.data) }],
-        req.id,
-      );
+      const { scored, unscorable } = await decideAndRecord([{ index: 0, archive: admitted.archive }], req.id);
       const issues = unscorable.get(0);
       if (issues) throw new HttpError(400, 'unscorable', issues[0]!.message, issues);
       return scored.get(0);
@@ -150,10 +160,18 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
     req.batchSize = items.length;
     const valid: { index: number; archive: AccountArchive }[] = [];
     const invalid = new Map<number, FieldIssue[]>();
-    items.forEach((item, index) => {
-      const p = archiveSchema.safeParse(item, { reportInput: true });
-      if (p.success) valid.push({ index, archive: toArchive(p.data) });
-      else invalid.set(index, fieldIssues(p.error));
+    const parsed = items.map((item) => archiveSchema.safeParse(item, { reportInput: true }));
+    const repeats = repeatedAccounts(parsed.map((p) => (p.success ? p.data.account.account_id : null)));
+    const now = ctx.now();
+    parsed.forEach((p, index) => {
+      const first = repeats.get(index);
+      const admitted = !p.success
+        ? { ok: false as const, issues: fieldIssues(p.error) }
+        : first !== undefined
+          ? { ok: false as const, issues: [repeatIssue(first, p.data.account.account_id)] }
+          : admitArchive(p.data, now);
+      if (admitted.ok) valid.push({ index, archive: admitted.archive });
+      else invalid.set(index, admitted.issues);
     });
     ctx.metrics.scoreItems.inc({ status: 'ok' }, valid.length);
     ctx.metrics.scoreItems.inc({ status: 'invalid' }, invalid.size);
