@@ -21,6 +21,8 @@ export interface ServeProcess {
   readonly exited: Promise<ServeExit>;
   /** Everything it wrote so far, stdout and stderr interleaved: for failure messages. */
   output(): string;
+  /** What it wrote to each stream so far (stdout: the JSON log lines; stderr: the banner for the terminal). */
+  streams(): { stdout: string; stderr: string };
 }
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -67,19 +69,44 @@ export function writeKeysFile(dir: string, plain = 'rr_test_durability_key'): { 
  */
 export async function startServe(opts: {
   ledger: string;
-  keys: string;
+  /** Keys file; absent: none (serve prints a one-time key). */
+  keys?: string;
+  /** More arguments (they replace `--no-watch`); `cwd` (default the repository root) and `logLevel` (warn). */
+  args?: readonly string[];
+  cwd?: string;
+  logLevel?: string;
   timeoutMs?: number;
 }): Promise<ServeProcess> {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   // The DuckDB file under test, whatever the environment says (DATABASE_URL would switch to PostgreSQL).
-  const { DATABASE_URL: _ignored, ...env } = process.env;
+  const { DATABASE_URL: _ignored, REPAYRISK_API_KEYS_FILE: _none, ...env } = process.env;
   const child = spawn(
     process.execPath,
-    ['bin/repayrisk.js', 'serve', '--port', '0', '--ledger', opts.ledger, '--keys', opts.keys, '--no-watch'],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, LOG_LEVEL: 'warn' } },
+    [
+      join(REPO_ROOT, 'bin/repayrisk.js'),
+      'serve',
+      '--port',
+      '0',
+      '--ledger',
+      opts.ledger,
+      ...(opts.keys ? ['--keys', opts.keys] : []),
+      ...(opts.args ?? ['--no-watch']),
+    ],
+    {
+      cwd: opts.cwd ?? REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...env, LOG_LEVEL: opts.logLevel ?? 'warn' },
+    },
   );
   running.add(child);
   let out = '';
+  const text = { stdout: '', stderr: '' };
+  child.stdout!.on('data', (d: Buffer) => {
+    text.stdout += d.toString('utf8');
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    text.stderr += d.toString('utf8');
+  });
   const exited = new Promise<ServeExit>((resolve) => {
     child.once('exit', (code, signal) => {
       running.delete(child);
@@ -118,7 +145,7 @@ export async function startServe(opts: {
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { child, url, exited, output };
+  return { child, url, exited, output, streams: () => ({ ...text }) };
 }
 
 /** One GET on a connection of its own (closed after the answer, so it never holds a server's close open). */
