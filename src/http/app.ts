@@ -18,8 +18,10 @@ import type { Live } from '../service/live-types.ts';
 import { type ApiKey, KeyRing, presentedKey, type RateLimit, rateLimitSchema, type Scope } from './auth.ts';
 import type { ResolvedLimits, RouteContext } from './context.ts';
 import { HttpError, LedgerUnavailableError, mapError } from './errors.ts';
+import { type IdempotencyOptions, idempotency } from './idempotency.ts';
 import { ServiceMetrics } from './metrics.ts';
 import { buildOpenApi } from './openapi.ts';
+import { accountRoutes } from './routes/accounts.ts';
 import { contactRoutes } from './routes/contacts.ts';
 import { infoRoutes } from './routes/info.ts';
 import { opsRoutes } from './routes/ops.ts';
@@ -83,6 +85,8 @@ export interface AppDeps {
    * as is under a child that redacts credentials.
    */
   logger?: boolean | AppLoggerOptions | Logger;
+  /** `Idempotency-Key` handling (src/http/idempotency.ts): how long answers are kept (default 24 h). */
+  idempotency?: IdempotencyOptions;
   limits?: {
     /** Accounts per score batch (default 1,000). */
     maxBatch?: number;
@@ -197,6 +201,9 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     // Fastify's own request lines would log the URL and headers; the onResponse hook below writes ours instead.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     bodyLimit: limits.bodyLimitBytes,
+    // An account id of 128 code points in a path, percent-encoded UTF-8 (up to 12 characters each); the default
+    // 100 would turn a valid long id into a 404.
+    routerOptions: { maxParamLength: 1536 },
     requestIdHeader: false,
     genReqId: (req) => requestIdOf(req.headers['x-request-id']),
     // Fastify answers these itself in its own shape; every answer here is the service's error body with a request id.
@@ -420,7 +427,9 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     return openapi;
   };
 
+  idempotency(app, ctx, deps.idempotency);
   scoreRoutes(app, ctx);
+  accountRoutes(app, ctx);
   contactRoutes(app, ctx);
   infoRoutes(app, ctx);
   opsRoutes(app, ctx, openapiDoc);

@@ -1,6 +1,6 @@
 import type { Ledger } from '../ledger/contract.ts';
 import type { Live } from '../service/live-types.ts';
-import { LedgerUnavailableError } from './errors.ts';
+import { HttpError, LedgerUnavailableError } from './errors.ts';
 import type { ServiceMetrics } from './metrics.ts';
 
 /** The limits an app enforces, with their defaults filled in. */
@@ -35,6 +35,14 @@ export async function ledgerCall<T>(ctx: RouteContext, operation: string, f: () 
   try {
     return await f();
   } catch (e) {
+    // Another request with the same Idempotency-Key was answered first (another instance sharing the ledger, or
+    // a retry after its first attempt's client went away): nothing of this one was written; a retry replays it.
+    if ((e as { code?: unknown } | null)?.code === 'idempotency_key_taken')
+      throw new HttpError(
+        409,
+        'idempotency_key_in_flight',
+        'a request with this Idempotency-Key was answered meanwhile; retry to get its answer',
+      );
     ctx.metrics.ledgerFailures.inc({ operation: operation.replace(/ /g, '_') });
     throw new LedgerUnavailableError(operation, e);
   }

@@ -34,10 +34,11 @@ export function contactRoutes(app: FastifyInstance, ctx: RouteContext): void {
       recorded_at: recordedAt,
       decision_id: decision_id ?? null,
     }));
-    await ledgerCall(ctx, 'record contacts', () => ctx.ledger.appendContacts(records));
+    const body = { recorded: records.length, contact_ids: records.map((r) => r.contact_id) };
+    // With an Idempotency-Key, the answer is committed with the contacts (src/http/idempotency.ts).
+    const answer = req.idempotency?.answer(201, body);
+    await ledgerCall(ctx, 'record contacts', () => ctx.ledger.appendContacts(records, answer));
     ctx.metrics.contacts.inc({}, records.length);
-    return reply
-      .status(201)
-      .send({ recorded: records.length, contact_ids: records.map((r) => r.contact_id) });
+    return reply.status(201).send(body);
   });
 }

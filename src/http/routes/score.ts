@@ -15,6 +15,7 @@ import {
 } from '../../service/score-request.ts';
 import { isJsonObject, ledgerCall, type RouteContext } from '../context.ts';
 import { HttpError } from '../errors.ts';
+import type { IdempotentRequest } from '../idempotency.ts';
 import { scoreBatchSchema } from '../schemas.ts';
 
 const DAY_MS = 86_400_000;
@@ -36,6 +37,9 @@ export interface InvalidItem {
 }
 export type BatchItem = (ScoredAccount & { index: number; status: 'ok' }) | InvalidItem;
 
+/** The decided accounts by input index, and the ones the core could not score. */
+type Decided = { scored: Map<number, ScoredAccount>; unscorable: Map<number, FieldIssue[]> };
+
 /**
  * `POST /v1/score`: one archive, or `{ accounts: [...] }`. The ledger's recent contacts are merged into each
  * archive, the live champion scores, the live policy decides (today's call slots from the ledger), and the
@@ -53,13 +57,19 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
   // With a call capacity, reading today's used slots and recording the new calls must not interleave between
   // requests, or two batches would both spend the same free slots: such requests take turns (per app).
   let capacityTurn: Promise<unknown> = Promise.resolve();
+  // `respond` builds the answer (or throws a 400) before the append, so that with an Idempotency-Key the answer is
+  // committed in the same transaction as the decisions (src/http/idempotency.ts).
   function decideAndRecord(
     items: readonly { index: number; archive: AccountArchive }[],
     requestId: string,
-  ): Promise<{ scored: Map<number, ScoredAccount>; unscorable: Map<number, FieldIssue[]> }> {
+    idem: IdempotentRequest | null,
+    respond: (d: Decided) => unknown,
+  ): Promise<unknown> {
     const state = ctx.live.current();
-    if (!state.policy.capacity) return decideAndRecordWith(state, items, requestId);
-    const turn = capacityTurn.then(() => decideAndRecordWith(ctx.live.current(), items, requestId));
+    if (!state.policy.capacity) return decideAndRecordWith(state, items, requestId, idem, respond);
+    const turn = capacityTurn.then(() =>
+      decideAndRecordWith(ctx.live.current(), items, requestId, idem, respond),
+    );
     capacityTurn = turn.catch(() => undefined);
     return turn;
   }
@@ -69,7 +79,9 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
     state: LiveState,
     items: readonly { index: number; archive: AccountArchive }[],
     requestId: string,
-  ): Promise<{ scored: Map<number, ScoredAccount>; unscorable: Map<number, FieldIssue[]> }> {
+    idem: IdempotentRequest | null,
+    respond: (d: Decided) => unknown,
+  ): Promise<unknown> {
     const now = ctx.now();
     const ids = [...new Set(items.map((it) => it.archive.account.account_id))];
     const since = contactHistorySince(
@@ -118,16 +130,18 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
       });
       out = good.length ? decide(good, ctx.newId) : { results: [], records: [] };
     }
+    const scored = new Map<number, ScoredAccount>(out.results.map((r, k) => [good[k]!.index, r]));
+    if (unscorable.size) ctx.metrics.scoreItems.inc({ status: 'unscorable' }, unscorable.size);
+    const answer = respond({ scored, unscorable });
     if (out.records.length)
-      await ledgerCall(ctx, 'record decisions', () => ctx.ledger.appendDecisions(out.records));
-    const scored = new Map<number, ScoredAccount>();
-    out.results.forEach((r, k) => {
-      scored.set(good[k]!.index, r);
+      await ledgerCall(ctx, 'record decisions', () =>
+        ctx.ledger.appendDecisions(out.records, idem?.answer(200, answer)),
+      );
+    for (const r of out.results) {
       ctx.metrics.decisions.inc({ treatment: r.treatment });
       for (const g of r.guardrails) ctx.metrics.guardrails.inc({ guardrail: g });
-    });
-    if (unscorable.size) ctx.metrics.scoreItems.inc({ status: 'unscorable' }, unscorable.size);
-    return { scored, unscorable };
+    }
+    return answer;
   }
 
   app.post('/v1/score', { config: { scope: 'score' } }, async (req) => {
@@ -148,10 +162,16 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
         throw HttpError.invalid(admitted.issues);
       }
       ctx.metrics.scoreItems.inc({ status: 'ok' });
-      const { scored, unscorable } = await decideAndRecord([{ index: 0, archive: admitted.archive }], req.id);
-      const issues = unscorable.get(0);
-      if (issues) throw new HttpError(400, 'unscorable', issues[0]!.message, issues);
-      return scored.get(0);
+      return decideAndRecord(
+        [{ index: 0, archive: admitted.archive }],
+        req.id,
+        req.idempotency,
+        ({ scored, unscorable }) => {
+          const issues = unscorable.get(0);
+          if (issues) throw new HttpError(400, 'unscorable', issues[0]!.message, issues);
+          return scored.get(0);
+        },
+      );
     }
 
     const env = envelope.safeParse(body, { reportInput: true });
@@ -175,23 +195,25 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
     });
     ctx.metrics.scoreItems.inc({ status: 'ok' }, valid.length);
     ctx.metrics.scoreItems.inc({ status: 'invalid' }, invalid.size);
-    const { scored, unscorable } = valid.length
-      ? await decideAndRecord(valid, req.id)
-      : { scored: new Map<number, ScoredAccount>(), unscorable: new Map<number, FieldIssue[]>() };
-    if (scored.size === 0) {
-      const all = [...invalid, ...unscorable]
-        .sort((a, b) => a[0] - b[0])
-        .flatMap(([i, issues]) =>
-          issues.map((x) => ({ ...x, path: `accounts.${i}${x.path === '(root)' ? '' : `.${x.path}`}` })),
-        );
-      throw HttpError.invalid(all, 'every account in the batch');
-    }
-    const results: BatchItem[] = items.map((_, index) => {
-      const r = scored.get(index);
-      return r
-        ? { index, status: 'ok', ...r }
-        : { index, status: 'invalid', errors: invalid.get(index) ?? unscorable.get(index) ?? [] };
-    });
-    return { count: items.length, ok: scored.size, invalid: items.length - scored.size, results };
+    const respond = ({ scored, unscorable }: Decided) => {
+      if (scored.size === 0) {
+        const all = [...invalid, ...unscorable]
+          .sort((a, b) => a[0] - b[0])
+          .flatMap(([i, issues]) =>
+            issues.map((x) => ({ ...x, path: `accounts.${i}${x.path === '(root)' ? '' : `.${x.path}`}` })),
+          );
+        throw HttpError.invalid(all, 'every account in the batch');
+      }
+      const results: BatchItem[] = items.map((_, index) => {
+        const r = scored.get(index);
+        return r
+          ? { index, status: 'ok', ...r }
+          : { index, status: 'invalid', errors: invalid.get(index) ?? unscorable.get(index) ?? [] };
+      });
+      return { count: items.length, ok: scored.size, invalid: items.length - scored.size, results };
+    };
+    return valid.length
+      ? decideAndRecord(valid, req.id, req.idempotency, respond)
+      : respond({ scored: new Map(), unscorable: new Map() });
   });
 }
