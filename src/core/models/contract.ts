@@ -89,6 +89,11 @@ export interface Fitted {
   predictProba(x: Matrix): Float64Array;
   /** Per-feature contributions to row `row`'s log-odds, largest magnitude first. */
   explain(x: Matrix, row: number): Contribution[];
+  /**
+   * Optional fast form of `explain` for the request path: the same contributions, in feature order, added into
+   * `phi` (one slot per feature, zeroed by the caller), allocating nothing.
+   */
+  explainInto?(x: Matrix, row: number, phi: Float64Array): void;
   /** Global importance per feature (kind-specific measure, stated in `importanceMeasure`), largest first. */
   importance(): Contribution[];
   readonly importanceMeasure: string;

@@ -82,18 +82,56 @@ export function scoreArchives(archives: readonly AccountArchive[], models: Scori
   const w = predictCalibrated(models.willingness, x);
   const ab = predictCalibrated(models.ability, x);
   const out: Scores[] = [];
+  const phi = new Float64Array(x.cols);
   for (let i = 0; i < n; i++)
     out.push({
       willingness: w[i]!,
       ability: ab[i]!,
-      drivers: { willingness: drivers(models.willingness, x, i), ability: drivers(models.ability, x, i) },
+      drivers: {
+        willingness: drivers(models.willingness, x, i, phi),
+        ability: drivers(models.ability, x, i, phi),
+      },
     });
   return out;
 }
 
-function drivers(m: CalibratedModel, x: ReturnType<typeof matrix>, row: number): string[] {
-  return m.fitted
-    .explain(x, row)
-    .slice(0, DRIVER_COUNT)
-    .map((c) => `${c.feature} (${c.contribution >= 0 ? '+' : ''}${c.contribution.toFixed(2)})`);
+/**
+ * The DRIVER_COUNT features with the largest |contribution| to row `row`'s log-odds, as `explain` orders them
+ * (largest first, ties in feature order). Kinds with `explainInto` write into the `phi` scratch instead of
+ * building and sorting one object per feature: the drivers are computed on every decision.
+ */
+function drivers(m: CalibratedModel, x: Matrix, row: number, phi: Float64Array): string[] {
+  const f = m.fitted;
+  if (!f.explainInto)
+    return f
+      .explain(x, row)
+      .slice(0, DRIVER_COUNT)
+      .map((c) => driverText(c.feature, c.contribution));
+  phi.fill(0);
+  f.explainInto(x, row, phi);
+  // Top DRIVER_COUNT by insertion, in feature order: a later feature displaces only a strictly larger one's
+  // place, so ties keep feature order exactly as the stable sort in `explain` does.
+  const top = new Int32Array(DRIVER_COUNT);
+  const mag = new Float64Array(DRIVER_COUNT);
+  let k = 0;
+  for (let j = 0; j < phi.length; j++) {
+    const a = Math.abs(phi[j]!);
+    if (k === DRIVER_COUNT && !(a > mag[DRIVER_COUNT - 1]!)) continue;
+    let q = k < DRIVER_COUNT ? k++ : DRIVER_COUNT - 1;
+    while (q > 0 && a > mag[q - 1]!) {
+      top[q] = top[q - 1]!;
+      mag[q] = mag[q - 1]!;
+      q--;
+    }
+    top[q] = j;
+    mag[q] = a;
+  }
+  const names: string[] = [];
+  for (let q = 0; q < k; q++) names.push(driverText(f.features[top[q]!]!.name, phi[top[q]!]!));
+  return names;
+}
+
+/** "days_past_due (-0.84)": a driver and its signed contribution to the log-odds. */
+function driverText(feature: string, contribution: number): string {
+  return `${feature} (${contribution >= 0 ? '+' : ''}${contribution.toFixed(2)})`;
 }

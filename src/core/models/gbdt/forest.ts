@@ -179,6 +179,10 @@ export function flatten(
     }
   };
 
+  // The block buffer is kept between calls and grown to the largest block seen: a single-row call (the score
+  // API) would otherwise allocate and zero BLOCK rows, which cost more than walking the trees. Safe to share
+  // because margins is synchronous and never re-entered.
+  let buf = new Float64Array(0);
   return {
     baseScore,
     trees: trees.length,
@@ -187,7 +191,7 @@ export function flatten(
       const out = new Float64Array(n).fill(baseScore);
       const nt = roots.length;
       const w = 2 * p;
-      const buf = new Float64Array(anyHeap ? BLOCK * w : 0);
+      if (anyHeap && buf.length < Math.min(n, BLOCK) * w) buf = new Float64Array(Math.min(n, BLOCK) * w);
       for (let b0 = 0; b0 < n; b0 += BLOCK) {
         const b1 = Math.min(n, b0 + BLOCK);
         const m = b1 - b0;

@@ -32,7 +32,8 @@ import { type FeatureBins, valueBins } from './bins.ts';
 import { boost } from './boost.ts';
 import { type Forest, flatten } from './forest.ts';
 import { type GbdtParams, gbdtParamsSchema, parseGbdtParams } from './params.ts';
-import { expectedValue, treeShap } from './shap.ts';
+import { expectedValue } from './shap.ts';
+import { compileShap, type ShapExplainer } from './shap-table.ts';
 import type { Tree } from './tree.ts';
 
 const int = z.number().int();
@@ -105,6 +106,8 @@ export interface FittedGbdt extends Fitted {
   margins(x: Matrix): Float64Array;
   /** Exact TreeSHAP values of row `row`. */
   shap(x: Matrix, row: number): ShapValues;
+  /** Exact TreeSHAP values of row `row` added into `phi` (one slot per feature); allocates nothing. */
+  explainInto(x: Matrix, row: number, phi: Float64Array): void;
 }
 
 class GbdtModel implements FittedGbdt {
@@ -112,6 +115,7 @@ class GbdtModel implements FittedGbdt {
   readonly importanceMeasure = "mean gain (loss reduction) per split on the feature, XGBoost's 'gain'";
   readonly trees: readonly Tree[];
   private readonly forest: Forest;
+  private readonly explainer: ShapExplainer;
   private readonly base: number;
 
   constructor(
@@ -126,6 +130,8 @@ class GbdtModel implements FittedGbdt {
       features.length,
       features.map((f) => (f.type === 'categorical' ? (f.categories?.length ?? 0) : 0)),
     );
+    // Explanations run on every decision: their per-leaf tables are built once here, not per row.
+    this.explainer = compileShap(this.trees, features.length);
     this.base = this.trees.reduce((s, t) => s + expectedValue(t), state.baseScore);
   }
 
@@ -141,13 +147,17 @@ class GbdtModel implements FittedGbdt {
   }
 
   shap(x: Matrix, row: number): ShapValues {
+    const phi = new Float64Array(x.cols);
+    this.explainInto(x, row, phi);
+    return { base: this.base, phi };
+  }
+
+  explainInto(x: Matrix, row: number, phi: Float64Array): void {
     checkColumns(x, this.features);
     checkRow(x, row);
-    const p = x.cols;
-    const xr = x.data.subarray(row * p, row * p + p);
-    const phi = new Float64Array(p);
-    for (const t of this.trees) treeShap(t, xr, phi);
-    return { base: this.base, phi };
+    if (phi.length !== x.cols)
+      throw new RangeError(`phi has ${phi.length} slots, expected ${x.cols} (one per feature)`);
+    this.explainer.addInto(x.data, row * x.cols, phi);
   }
 
   explain(x: Matrix, row: number): Contribution[] {
