@@ -798,6 +798,8 @@ describe('GET /openapi.json', () => {
       '/metrics',
       '/openapi.json',
       '/readyz',
+      '/v1/accounts/{id}/contacts',
+      '/v1/accounts/{id}/decisions',
       '/v1/admin/reload',
       '/v1/contacts',
       '/v1/decisions/{id}',

@@ -161,14 +161,16 @@ function buildLogger(opt: AppDeps['logger']): Logger | undefined {
   return stream ? pino({ ...options, redact }, stream) : pino({ ...options, redact });
 }
 
-function serviceVersion(): string {
+/** The service's version and licence, from package.json (the one place they are stated). */
+function packageFacts(): { version: string; license: string } {
   try {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
       version?: string;
+      license?: string;
     };
-    return pkg.version ?? '0.0.0';
+    return { version: pkg.version ?? '0.0.0', license: pkg.license ?? 'UNLICENSED' };
   } catch {
-    return '0.0.0';
+    return { version: '0.0.0', license: 'UNLICENSED' };
   }
 }
 
@@ -416,13 +418,14 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   let openapi: Record<string, unknown> | null = null;
-  const version = serviceVersion();
+  const { version, license } = packageFacts();
   const openapiDoc = () => {
     openapi ??= buildOpenApi({
       maxBatch: limits.maxBatch,
       maxContacts: limits.maxContacts,
       bodyLimitBytes: limits.bodyLimitBytes,
       version,
+      license,
     });
     return openapi;
   };
