@@ -417,6 +417,11 @@ describe('GET /v1/accounts/:id/contacts and /decisions', () => {
     expect(await issues('/v1/accounts/A0001/contacts?limit=1&limit=2')).toEqual(['query.limit']);
     expect(await issues('/v1/accounts/A0001/contacts?page=2')).toEqual(['query.page']);
     expect(await issues('/v1/accounts/A0001/contacts?cursor=bm90LWEtY3Vyc29y')).toEqual(['query.cursor']);
+    const named = (await get(app, '/v1/accounts/A0001/contacts?limit=5000')).json();
+    expect(named.message).toBe('the query string has 1 problem: query.limit');
+    expect((await get(app, '/v1/accounts/A%01/decisions')).json().message).toBe(
+      'the path has 1 problem: params.account_id',
+    );
   });
 
   it('reads ids as recorded: long (128 characters), non-ASCII and percent-encoded', async () => {

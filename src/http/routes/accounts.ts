@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { isIsoDate, isIsoTimestamp } from '../../core/schema/columns.ts';
 import { identifierProblem } from '../../core/schema/ids.ts';
-import { describeValue, type FieldIssue, fieldIssues } from '../../core/schema/issues.ts';
+import { describeValue, fieldIssues } from '../../core/schema/issues.ts';
 import { contacts } from '../../core/schema/tables.ts';
 import type { AuditQuery, ContactRecord } from '../../ledger/contract.ts';
 import { ledgerCall, type RouteContext } from '../context.ts';
@@ -88,26 +88,26 @@ function decodeCursor(c: string): AuditQuery['before'] {
   } catch {
     // fall through: named below
   }
-  throw HttpError.invalid([
-    {
-      path: 'query.cursor',
-      message: 'expected a next_cursor from a previous page',
-      got: describeValue(c),
-    },
-  ]);
+  throw HttpError.invalid(
+    [{ path: 'query.cursor', message: 'expected a next_cursor from a previous page', got: describeValue(c) }],
+    'the query string',
+  );
 }
 
 /** The account id from the path (URL-decoded by the router), validated like every identifier. */
 function accountIdOf(raw: string): string {
   const problem = identifierProblem(raw);
   if (problem !== null)
-    throw HttpError.invalid([{ path: 'params.account_id', message: problem, got: describeValue(raw) }]);
+    throw HttpError.invalid(
+      [{ path: 'params.account_id', message: problem, got: describeValue(raw) }],
+      'the path',
+    );
   return raw;
 }
 
 function parseQuery(raw: unknown): Omit<AuditQuery, 'accountId'> {
   const parsed = auditQuerySchema.safeParse(raw ?? {}, { reportInput: true });
-  if (!parsed.success) throw HttpError.invalid(fieldIssues(parsed.error, 'query') as FieldIssue[]);
+  if (!parsed.success) throw HttpError.invalid(fieldIssues(parsed.error, 'query'), 'the query string');
   const q = parsed.data;
   return {
     sinceMs: q.since ?? null,
