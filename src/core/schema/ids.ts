@@ -52,9 +52,9 @@ export function identifierProblem(s: string): string | null {
 
 /**
  * A zod schema of one identifier (a fresh instance each call, so each column can carry its own description in
- * the OpenAPI document). Validation is `identifierProblem`; the generated JSON Schema states the same rule as
+ * the OpenAPI document). Validation is `identifierProblem`; the generated JSON Schema states the same limits as
  * `minLength` 1, `maxLength` MAX_ID_LENGTH and a `pattern` without control characters (JSON Schema counts code
- * points too; well-formedness needs no keyword: a JSON document cannot carry a lone surrogate as a character).
+ * points too). Well-formedness has no JSON Schema keyword; docs/api.md states it.
  */
 export function identifier() {
   const bounds = z.check<string>(() => {});
