@@ -3,13 +3,15 @@
 // be read back, a page at a time.
 import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions } from 'fastify';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AppDeps, createApp } from '../src/http/app.ts';
 import { type ApiKey, hashKey } from '../src/http/auth.ts';
 import type { ContactRecord, DecisionRecord, Ledger } from '../src/ledger/contract.ts';
 import { openDuckDbLedger } from '../src/ledger/duckdb.ts';
+import { openPostgresLedger } from '../src/ledger/postgres.ts';
 import type { LiveState } from '../src/service/live-types.ts';
 import { makeContact } from './helpers/account.ts';
+import { findPostgres, type TestPostgres } from './helpers/postgres.ts';
 import {
   bearer,
   committedState,
@@ -438,3 +440,49 @@ describe('GET /v1/accounts/:id/contacts and /decisions', () => {
     expect(unknown.json()).toEqual({ items: [], next_cursor: null });
   });
 });
+
+const postgres = findPostgres();
+if (postgres.available) {
+  describe(`two instances sharing one PostgreSQL ledger (${postgres.how})`, () => {
+    let server: TestPostgres;
+    beforeAll(async () => {
+      server = await postgres.start();
+    });
+    afterAll(async () => {
+      await server?.stop();
+    });
+
+    it('the same key sent to both at once records once: one 201, one 409, then a replay from either', async () => {
+      const url = await server.freshSchema();
+      const a = gatedLedger(await openPostgresLedger(url));
+      const b = gatedLedger(await openPostgresLedger(url));
+      const one = await build({ ledger: a.ledger });
+      const two = await build({ ledger: b.ledger });
+      // Both requests find no stored answer (each instance holds only its own in-flight keys), then race to commit.
+      a.ctl.hold();
+      b.ctl.hold();
+      const both = [one, two].map(({ app }) => post(app, '/v1/contacts', oneCall(), 'K-shared'));
+      await new Promise((r) => setTimeout(r, 200));
+      a.ctl.open();
+      b.ctl.open();
+      const answers = await Promise.all(both);
+      expect(answers.map((r) => r.statusCode).sort()).toEqual([201, 409]);
+      const lost = answers.find((r) => r.statusCode === 409)!;
+      expect(lost.json().error).toBe('idempotency_key_in_flight');
+      const won = answers.find((r) => r.statusCode === 201)!;
+      for (const { app } of [one, two]) {
+        const again = await post(app, '/v1/contacts', oneCall(), 'K-shared');
+        expect([again.statusCode, again.headers['idempotent-replayed'], again.body]).toEqual([
+          201,
+          'true',
+          won.body,
+        ]);
+      }
+      expect(await one.ledger.counts()).toEqual({ decisions: 0, contacts: 1 });
+    });
+  });
+} else {
+  describe.skip(`two instances sharing one PostgreSQL ledger (skipped: ${postgres.reason})`, () => {
+    it('records a key once', () => {});
+  });
+}
