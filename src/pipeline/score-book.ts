@@ -11,7 +11,7 @@ import type { ColumnKind, ColumnSpec, TableSpec } from '../core/schema/columns.t
 import { TREATMENTS, type Treatment } from '../core/schema/enums.ts';
 import { fieldIssues } from '../core/schema/issues.ts';
 import type { AccountRow } from '../core/schema/tables.ts';
-import { archiveSchema, toArchive } from '../core/scoring/input.ts';
+import { admitArchive, archiveSchema } from '../core/scoring/input.ts';
 import type { AccountArchive } from '../core/scoring/score.ts';
 import { isTimeZone } from '../core/time/timezone.ts';
 import { CsvTableWriter } from '../data/csv-writer.ts';
@@ -225,7 +225,8 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
   const format = bookFormat(run.out);
   const { state } = run;
   const slots = run.slots === undefined ? policySlots(state.policy) : run.slots;
-  const source = 'history' in run.input ? await historySource(run.input) : await accountsSource(run.input);
+  const source =
+    'history' in run.input ? await historySource(run.input) : await accountsSource(run.input, clock());
   const now = run.now ?? source.defaultNow ?? clock();
   // The snapshot describes the start of its day; a decision before any zone reached that day would use it early.
   if (source.asOf !== null && now < Date.parse(`${source.asOf}T00:00:00Z`) - EARLIEST_OFFSET_MS)
@@ -480,8 +481,11 @@ async function historySource(input: { history: string; asOf?: string }): Promise
   };
 }
 
-/** JSON lines, one archive each (`archiveSchema`); a bad line becomes an error naming its line and fields. */
-async function accountsSource(input: { accounts: string }): Promise<BookSource> {
+/**
+ * JSON lines, one archive each (`archiveSchema`, then `admitArchive` against the wall clock `clockMs`, as the API
+ * does); a bad line becomes an error naming its line and fields.
+ */
+async function accountsSource(input: { accounts: string }, clockMs: number): Promise<BookSource> {
   const path = input.accounts;
   // Non-blank lines, counted while digesting, are the progress total.
   let lines = 0;
@@ -514,8 +518,10 @@ async function accountsSource(input: { accounts: string }): Promise<BookSource> 
         continue;
       }
       const parsed = archiveSchema.safeParse(raw, { reportInput: true });
-      if (!parsed.success) yield error(fieldIssues(parsed.error));
-      else yield { archive: toArchive(parsed.data) };
+      const admitted = parsed.success
+        ? admitArchive(parsed.data, clockMs)
+        : { ok: false as const, issues: fieldIssues(parsed.error) };
+      yield admitted.ok ? { archive: admitted.archive } : error(admitted.issues);
     }
   }
   return {
