@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +8,7 @@ import { createApp } from '../src/http/app.ts';
 import type { Ledger } from '../src/ledger/contract.ts';
 import { openLedger } from '../src/ledger/open.ts';
 import { decideJsonLines } from '../src/pipeline/decide-jsonl.ts';
+import { scoreBook } from '../src/pipeline/score-book.ts';
 import { readPolicyFile } from '../src/registry/policy-file.ts';
 import type { LiveState } from '../src/service/live-types.ts';
 import { makeAccount, makeContact } from './helpers/account.ts';
@@ -242,6 +244,34 @@ describe('defect 2: a contact up to 5 minutes ahead counts from now; further ahe
     // A replay a day back still refuses a contact that cannot have happened by the wall clock.
     const replay = decideJsonLines(lines.slice(1, 2), policy, NOW - DAY, undefined, NOW);
     expect('error' in replay[0]! && replay[0].error.issues.map((i) => i.path)).toEqual(['contacts.0.ts']);
+  });
+  it('repayrisk score --accounts holds each archive to the same rules against the wall clock', async () => {
+    const file = join(dir, 'archives.jsonl');
+    const lines = [
+      { ...scoreBody({ account_id: 'OK' }), contacts: sevenCalls('OK', () => NOW + 2 * MIN) },
+      {
+        ...scoreBody({ account_id: 'LATE' }),
+        contacts: [makeContact({ account_id: 'LATE', ts: iso(NOW + 6 * MIN) })],
+      },
+      scoreBody({ account_id: 'ZERO', balance: 0, amount_overdue: 600 }),
+      scoreBody({ account_id: 'FUTURE', as_of_date: '2099-01-01' }),
+    ];
+    writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n'));
+    const invalid: string[] = [];
+    const summary = await scoreBook({
+      state,
+      input: { accounts: file },
+      out: join(dir, 'book.csv'),
+      now: NOW - DAY,
+      clock: () => NOW,
+      onInvalid: (m) => invalid.push(m),
+    });
+    expect([summary.scored, summary.invalid]).toEqual([1, 3]);
+    expect(invalid.map((m) => m.split(': ').slice(0, 2).join(': '))).toEqual([
+      'line 2: contacts.0.ts',
+      'line 3: account.balance',
+      'line 4: account.as_of_date',
+    ]);
   });
 });
 
