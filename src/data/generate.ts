@@ -6,6 +6,7 @@ import { addMonthsFirst, dayOf, isoOf } from '../core/time/dates.ts';
 import { CsvTableWriter } from './csv-writer.ts';
 import { duckType, sqlString, withDuckDB } from './duckdb.ts';
 import { KNOBS } from './synthetic/knobs.ts';
+import { RESPONSE_PROFILES } from './synthetic/response.ts';
 import { type RowSink, simulateCustomer, type WorldConfig } from './synthetic/simulate.ts';
 
 export type { WorldConfig };
@@ -43,6 +44,8 @@ export function validateWorldConfig(cfg: WorldConfig): void {
     problems.push(`seed: expected an integer >= 0, got ${cfg.seed}`);
   if (!/^\d{4}-\d{2}-01$/.test(cfg.start) || Number.isNaN(Date.parse(cfg.start)))
     problems.push(`start: expected the first day of a month as YYYY-MM-01, got ${cfg.start}`);
+  if (cfg.response !== undefined && !RESPONSE_PROFILES.includes(cfg.response))
+    problems.push(`response: expected one of ${RESPONSE_PROFILES.join(', ')}, got ${cfg.response}`);
   if (problems.length) throw new RepayriskError('invalid_argument', problems.join('\n'));
 }
 
@@ -67,6 +70,8 @@ export async function generateWorld(opts: GenerateOptions): Promise<GenerateResu
     months: opts.months,
     seed: opts.seed,
     start: opts.start,
+    // Only a non-default treatment response is recorded, so world.json of a default world is as before.
+    ...(opts.response && opts.response !== 'standard' ? { response: opts.response } : {}),
   };
   mkdirSync(opts.out, { recursive: true });
   const tmp = join(opts.out, `.generate-${process.pid}`);

@@ -166,6 +166,12 @@ function valuePreference(
     return { t, i, e: expectedValue(t, segment, scores, account.amount_overdue, cost, rules) };
   }).sort((a, b) => b.e.net - a.e.net || a.i - b.i);
   const [best, next] = values;
+  const outside = scores.byTreatment ? (scores.responseOutsideSupport ?? []) : [];
+  if (outside.length)
+    out.say(
+      'RESPONSE_OUTSIDE_SUPPORT',
+      `no fitted response used for ${outside.join(', ')}: outside the logged support for such accounts, lift tables used`,
+    );
   out.say(
     'EXPECTED_VALUE_BEST',
     `${best!.t} has the largest expected net recovery, ${money(best!.e.net)}` +

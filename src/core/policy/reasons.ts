@@ -15,6 +15,8 @@ export const REASON_CODES = {
   MATRIX_CELL: 'matrix mode: the segment’s cell and its preference list',
   EXPECTED_VALUE_BEST:
     'expected-value mode: the treatment with the largest expected net recovery, and the runner-up',
+  RESPONSE_OUTSIDE_SUPPORT:
+    'expected-value mode: the fitted response of these treatments lies outside the logged support for such accounts, so their lift tables were used',
   FALLBACK: 'a treatment was blocked by a guardrail or had no lawful channel; the next one is tried',
   HARDSHIP_PLAN: 'legal was blocked for a vulnerable or hardship customer, so a plan offer is tried next',
   CAPACITY_SPILL: 'no human-call slot was left today; the next-best treatment is tried',

@@ -17,6 +17,11 @@ export interface Scores {
    * policy's lift tables in expected values.
    */
   byTreatment?: Partial<Record<Treatment, { pPay: number; pCover: number }>>;
+  /**
+   * Treatments whose fitted response lies outside the logged support for this account (core/uplift/overlap.ts):
+   * their expected value comes from the lift tables, and an expected-value decision says so.
+   */
+  responseOutsideSupport?: readonly Treatment[];
 }
 
 /** What `decide` needs besides the account: the clock and the contact history. No I/O, no globals. */

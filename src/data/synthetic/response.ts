@@ -35,12 +35,23 @@ export interface TrueResponse {
 }
 
 /**
- * Treatment response in the synthetic world, on the logit scale. It is heterogeneous on purpose
- * (DESIGN §6): a nudge lifts the able and willing, a plan offer lifts the willing but unable (and the payments
- * it brings are smaller, so they cover the overdue less often), a call lifts the able but reluctant, legal
- * recovers some from the able.
+ * How treatments work in a world (the treatment-response knob of `WorldConfig.response`):
+ * - `standard` (default): a nudge lifts the able and willing, a plan offer lifts the willing but unable (and the
+ *   payments it brings are smaller, so they cover the overdue less often), a call lifts the able but reluctant,
+ *   legal recovers some from the able.
+ * - `inverted`: a book whose customers respond the other way round: a call lifts the willing but unable (a
+ *   conversation finds the money), a plan offer lifts the able but reluctant, a nudge lifts the willing whatever
+ *   their ability, legal works less. The best treatment for the same scores changes, so a strategy tuned on one
+ *   book loses on the other.
  */
-export function trueResponse(s: ResponseState): TrueResponse {
+export const RESPONSE_PROFILES = ['standard', 'inverted'] as const;
+export type ResponseProfile = (typeof RESPONSE_PROFILES)[number];
+
+/**
+ * Treatment response in the synthetic world, on the logit scale. It is heterogeneous on purpose
+ * (DESIGN §6); `profile` says how (see RESPONSE_PROFILES).
+ */
+export function trueResponse(s: ResponseState, profile: ResponseProfile = 'standard'): TrueResponse {
   const b = bucketOf(s.dpd);
   let basePay = (KNOBS.payIntercept[b] ?? 0) + KNOBS.pay.bW * s.w + KNOBS.pay.bA * s.a;
   const baseCover = (KNOBS.coverIntercept[b] ?? 0) + KNOBS.cover.bW * s.w + KNOBS.cover.bA * s.a;
@@ -52,7 +63,8 @@ export function trueResponse(s: ResponseState): TrueResponse {
   const pPay = new Float64Array(TREATMENTS.length);
   const pCover = new Float64Array(TREATMENTS.length);
   for (let t = 0; t < TREATMENTS.length; t++) {
-    const [dPay, dCover] = lift(TREATMENTS[t]!, hw, ha);
+    const [dPay, dCover] =
+      profile === 'inverted' ? invertedLift(TREATMENTS[t]!, hw, ha) : lift(TREATMENTS[t]!, hw, ha);
     pPay[t] = sigmoid(basePay + dPay);
     pCover[t] = sigmoid(baseCover + dCover);
   }
@@ -72,6 +84,22 @@ function lift(t: Treatment, hw: number, ha: number): [number, number] {
       return [0.25 + 1.3 * ha * (1 - hw), 0.2];
     case 'legal':
       return [-0.3 + 1.1 * ha, 0.7 * ha - 0.2];
+  }
+}
+
+/** Logit lifts of the `inverted` profile (see RESPONSE_PROFILES). */
+function invertedLift(t: Treatment, hw: number, ha: number): [number, number] {
+  switch (t) {
+    case 'hold':
+      return [0, 0];
+    case 'gentle_nudge':
+      return [0.1 + 0.7 * hw, 0];
+    case 'plan_offer':
+      return [0.2 + 1.5 * ha * (1 - hw), -0.5];
+    case 'human_call':
+      return [0.25 + 1.4 * hw * (1 - ha), 0.3];
+    case 'legal':
+      return [-0.6 + 0.7 * ha, 0.5 * ha - 0.2];
   }
 }
 

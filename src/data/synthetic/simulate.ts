@@ -14,7 +14,7 @@ import {
 } from './customer.ts';
 import { KNOBS } from './knobs.ts';
 import { loggingPolicy } from './logging-policy.ts';
-import { expectedRecovery, sigmoid, trueResponse } from './response.ts';
+import { expectedRecovery, type ResponseProfile, sigmoid, trueResponse } from './response.ts';
 
 /** A cell as the generator emits it; money and probabilities arrive pre-formatted as strings. */
 export type Cell = string | number | boolean | null;
@@ -39,6 +39,11 @@ export interface WorldConfig {
   seed: number;
   /** First snapshot date (ISO, first of a month). */
   start: string;
+  /**
+   * How treatments work (RESPONSE_PROFILES); default 'standard'. Absent and 'standard' give the same world, so
+   * worlds generated before the knob existed are unchanged for their seed.
+   */
+  response?: ResponseProfile;
 }
 
 /** Formats integer cents as a currency amount with two decimals. */
@@ -402,14 +407,17 @@ export function simulateCustomer(
       }
     } else {
       // A delinquent account: the logging policy picks a treatment; the response is drawn from the truth.
-      const resp = trueResponse({
-        w,
-        a,
-        dpd,
-        deceased,
-        bankrupt: a0.bankrupt,
-        disputeOpen: a0.disputeMonths > 0,
-      });
+      const resp = trueResponse(
+        {
+          w,
+          a,
+          dpd,
+          deceased,
+          bankrupt: a0.bankrupt,
+          disputeOpen: a0.disputeMonths > 0,
+        },
+        cfg.response,
+      );
       const canCall = c.phoneValid && !c.doNotCall && !a0.ceaseAndDesist;
       const legalEligible =
         dpd >= 90 &&
