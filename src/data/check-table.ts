@@ -2,6 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { type CellIssue, DataContractError, RepayriskError } from '../core/errors.ts';
 import { describeKind } from '../core/schema/columns.ts';
 import { invalidCellSql } from './cell-sql.ts';
+import { checkCsv } from './csv-check.ts';
 import { sqlIdent } from './duckdb.ts';
 import { firstLine, rawRelation, type TableFile, textOf } from './table-file.ts';
 
@@ -26,6 +27,12 @@ export async function checkTableFile(
   t: TableFile,
   opts: { where?: string; maxIssues?: number } = {},
 ): Promise<number> {
+  // A whole CSV file is first checked on its bytes (csv-check.ts, several times cheaper than DuckDB tokenising every
+  // cell as text); only a file that pass is not sure of is scanned in SQL, which names what is wrong.
+  if (t.format === 'csv' && !opts.where) {
+    const rows = await checkCsv(t);
+    if (rows !== null) return rows;
+  }
   const maxIssues = opts.maxIssues ?? MAX_ISSUES;
   const rejects = t.format === 'csv' ? `rejects_${process.pid}_${++rejectsSeq}` : undefined;
   const cols = t.spec.columns;

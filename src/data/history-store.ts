@@ -11,6 +11,8 @@ import { TABLES, type TableName } from '../core/schema/tables.ts';
 import { dayOf, isoOf } from '../core/time/dates.ts';
 import { dayNumberSql, invalidCellSql, typedCellSql } from './cell-sql.ts';
 import { checkTableFile } from './check-table.ts';
+import { byField, type CsvCut, cutCsv } from './csv-cut.ts';
+import type { CsvRecord } from './csv-scan.ts';
 import { sqlIdent, sqlString } from './duckdb.ts';
 import { findHistoryFiles } from './history.ts';
 import { type ChunkColumn, KeyedStream } from './keyed-stream.ts';
@@ -83,6 +85,14 @@ export class HistoryStore {
   private seq = 0;
   /** Tables the current read built, dropped when it ends. */
   private tables: string[] = [];
+  /**
+   * CSV files cut down to the rows of one scope (the accounts file by scope; the others by the accounts in it),
+   * made once per scope and kept until the store closes; null where the file needs DuckDB's reader to be named.
+   */
+  private cuts = new Map<
+    string,
+    { accounts: CsvCut | null; ids: Set<string>; tables: Map<TableName, CsvCut | null> }
+  >();
 
   private constructor(
     readonly dir: string,
@@ -161,6 +171,8 @@ export class HistoryStore {
   /** Number of snapshots in scope (cheap next to a read; for progress and exact allocation). */
   async countSnapshots(scope: SnapshotScope): Promise<number> {
     const acc = this.need('accounts');
+    const cut = this.cutOf(scope).accounts;
+    if (cut) return cut.rows;
     const r = await this.conn.runAndReadAll(
       `SELECT count(*) AS n FROM ${rawRelation(acc)} WHERE ${scopeSql(acc, scope)}`,
     );
@@ -181,6 +193,8 @@ export class HistoryStore {
     const keys = `keys_${id}`;
     const acc = this.need('accounts');
     const scope = scopeSql(acc, spec.scope);
+    const cuts = this.cutOf(spec.scope);
+    const cutOf = (t: TableFile) => (t.format === 'csv' ? this.cutTable(spec.scope, t) : null);
     const accCols = TABLES.accounts.columns.filter(
       (c) => c.name !== 'account_id' && (spec.textColumns || !isText(c) || !ACCOUNT_TEXT.has(c.name)),
     );
@@ -188,11 +202,15 @@ export class HistoryStore {
     try {
       // One scan of the accounts file: the snapshots in scope, typed, each with a flag saying whether any cell
       // breaks the contract; only when one does is the file scanned again to name the cells.
-      const bad = TABLES.accounts.columns.map((c) => invalidCellSql(c, textOf(acc, c.name))).join(' OR ');
+      // A CSV file cut down to the rows in scope (every cell checked on the way) is read without checks.
+      const accRead = cuts.accounts?.read ?? acc;
+      const bad = cuts.accounts
+        ? 'false'
+        : TABLES.accounts.columns.map((c) => invalidCellSql(c, textOf(acc, c.name))).join(' OR ');
       await this.run(
         `CREATE TABLE ${this.table(snaps)} AS SELECT ${textOf(acc, 'account_id')} AS account_id, ` +
           `${accCols.map((c) => `${typedOf(acc, c)} AS ${sqlIdent(c.name)}`).join(', ')}, CAST(${bad} AS BOOLEAN) AS bad ` +
-          `FROM ${rawRelation(acc)} WHERE ${scope}`,
+          `FROM ${rawRelation(accRead)}${cuts.accounts ? '' : ` WHERE ${scope}`}`,
         acc,
       );
       await this.failIfBad(snaps, acc, scope);
@@ -221,11 +239,14 @@ export class HistoryStore {
         const alias = `d_${table}`;
         const name = this.table(`${table}_${id}`);
         // Checked in the same scan as it is read: a flag per row, and the cells named only when one is set.
-        const bad = t.spec.columns.map((c) => invalidCellSql(c, textOf(t, c.name))).join(' OR ');
+        const cut = cutOf(t);
+        const bad = cut
+          ? 'false'
+          : t.spec.columns.map((c) => invalidCellSql(c, textOf(t, c.name))).join(' OR ');
         await this.run(
           `CREATE TABLE ${name} AS SELECT ${textOf(t, 'account_id')} AS account_id, ${dayNumberSql(textOf(t, 'as_of_date'))} AS day, 1 AS present, ` +
             `${cols.map((c) => `${typedOf(t, c)} AS ${sqlIdent(c.name)}`).join(', ')}, CAST(${bad} AS BOOLEAN) AS bad ` +
-            `FROM ${rawRelation(t)} WHERE ${inScope(t)}`,
+            `FROM ${rawRelation(cut?.read ?? t)} WHERE ${inScope(t)}`,
           t,
         );
         await this.failIfBad(name, t, inScope(t));
@@ -268,6 +289,7 @@ export class HistoryStore {
       // Only what a feature can read: instalments due inside the lookback of some snapshot of the account.
       const insStream = await this.historyStream(
         insT,
+        cutOf(insT),
         keys,
         [...insCols, ins.columns.find((c) => c.name === 'installment_no')!],
         `c0 >= first_day - ${ARCHIVE_LOOKBACK.installmentsDays} AND c0 < last_day`,
@@ -281,6 +303,7 @@ export class HistoryStore {
       // Contacts inside the features' lookback; with `contactRows` every later one too (the caps read them).
       const conStream = await this.historyStream(
         conT,
+        cutOf(conT),
         keys,
         conCols,
         spec.contactRows
@@ -294,6 +317,7 @@ export class HistoryStore {
       const payStream = payT
         ? await this.historyStream(
             payT,
+            cutOf(payT),
             keys,
             ['paid_at', 'amount'].map((n) => pay.columns.find((c) => c.name === n)!),
             `c0 >= first_day - ${ARCHIVE_LOOKBACK.installmentsDays} AND c0 < last_day`,
@@ -423,6 +447,7 @@ export class HistoryStore {
    */
   private async historyStream(
     t: TableFile,
+    cut: CsvCut | null,
     keys: string,
     cols: readonly ColumnSpec[],
     window: string,
@@ -432,6 +457,18 @@ export class HistoryStore {
     // Each cell is cast once (inner query); the window is on the typed date (c0), and only rows inside it — or
     // whose date is missing or broken, so they are named rather than dropped — have their cells checked.
     const missing = cols[0]!.kind.type === 'timestamp' ? 'isnan(c0)' : 'c0 = -1';
+    if (cut)
+      // Every cell of the cut file was checked: only the typed columns are read.
+      return this.sortedStream(
+        `${t.spec.name}_${this.seq}`,
+        `SELECT k, ${cols.map((_, j) => `c${j}`).join(', ')} FROM (` +
+          `SELECT k.k, k.first_day, k.last_day, ${cols.map((c, j) => `${typedOf(t, c)} AS c${j}`).join(', ')} ` +
+          `FROM ${rawRelation(cut.read)} JOIN ${keys} k ON k.aid = ${textOf(t, 'account_id')}) WHERE (${window}) OR ${missing}`,
+        ['k', ...cols.map((_, j) => `c${j}`)].join(', '),
+        cols.length,
+        t.file,
+        cols.map(isText),
+      );
     return this.sortedStream(
       `${t.spec.name}_${this.seq}`,
       `SELECT k, ${cols.map((_, j) => `c${j}`).join(', ')}, CAST(${bad} AS BOOLEAN) AS bad FROM (` +
@@ -488,6 +525,51 @@ export class HistoryStore {
     throw new RepayriskError('invalid_data', `${t.file}: a row breaks the data contract`);
   }
 
+  /** The accounts file of a scope cut down (CSV only), and the ids of the accounts it holds; made once. */
+  private cutOf(scope: SnapshotScope) {
+    const key = JSON.stringify(scope);
+    let c = this.cuts.get(key);
+    if (c) return c;
+    const acc = this.need('accounts');
+    const ids = new Set<string>();
+    let accounts: CsvCut | null = null;
+    if (acc.format === 'csv') {
+      const inScope = scopeKeep(acc, scope);
+      const id = byField(acc.names.indexOf('account_id'), (text) => {
+        ids.add(text);
+        return true;
+      });
+      accounts = cutCsv(
+        acc,
+        join(this.temp, `cut_${this.cuts.size}_accounts.csv`),
+        (r) => inScope(r) && id(r),
+      );
+    }
+    c = { accounts, ids, tables: new Map() };
+    this.cuts.set(key, c);
+    return c;
+  }
+
+  /** A history or dated table cut down to the accounts of a scope (null: read the whole file, checked in SQL). */
+  private cutTable(scope: SnapshotScope, t: TableFile): CsvCut | null {
+    const c = this.cutOf(scope);
+    if (!c.accounts) return null;
+    const name = t.spec.name as TableName;
+    if (!c.tables.has(name)) {
+      const ids = c.ids;
+      const file = join(this.temp, `cut_${[...this.cuts.keys()].indexOf(JSON.stringify(scope))}_${name}.csv`);
+      c.tables.set(
+        name,
+        cutCsv(
+          t,
+          file,
+          byField(t.names.indexOf('account_id'), (id) => ids.has(id)),
+        ),
+      );
+    }
+    return c.tables.get(name)!;
+  }
+
   /** Registers a table the current read builds (dropped when it ends) and returns its name. */
   private table(name: string): string {
     this.tables.push(name);
@@ -536,6 +618,21 @@ function scopeSql(acc: TableFile, scope: SnapshotScope): string {
   }
   const d = textOf(acc, 'as_of_date');
   return `(${d} = ${sqlString(scope.asOf)} OR NOT coalesce(regexp_full_match(${d}, '[0-9]{4}-[0-9]{2}-[0-9]{2}'), false))`;
+}
+
+/**
+ * The scope as a test of a CSV record's bytes, equal to `scopeSql`: out of the delinquent scope only when
+ * days_past_due is a well-formed integer zero ('0', '-00'); in an as-of scope when as_of_date is that date or not
+ * of the date form (so a malformed one is named).
+ */
+function scopeKeep(acc: TableFile, scope: SnapshotScope): (r: CsvRecord) => boolean {
+  if ('delinquent' in scope)
+    return byField(acc.names.indexOf('days_past_due'), (text) => !/^-?0+$/.test(text));
+  const asOf = scope.asOf;
+  return byField(
+    acc.names.indexOf('as_of_date'),
+    (text) => text === asOf || !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(text),
+  );
 }
 
 const isText = (c: ColumnSpec) => c.kind.type === 'id' || c.kind.type === 'text';
