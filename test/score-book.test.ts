@@ -173,7 +173,7 @@ describe('repayrisk score --history', () => {
     // One account of each contacted treatment the book has, plus a hold.
     const picks = ['plan_offer', 'human_call', 'gentle_nudge', 'hold']
       .map((t) => rows.find((r) => r.treatment === t))
-      .filter((r) => r !== undefined)
+      .filter((r): r is NonNullable<typeof r> => r !== undefined)
       .slice(0, 3);
     expect(picks).toHaveLength(3);
     for (const row of picks) {

@@ -190,6 +190,12 @@ export interface BookSummary {
   /** Of them, those that got a slot. */
   callsAllocated: number | null;
   seconds: number;
+  /**
+   * Where the seconds went, measured on this thread: reading the input (the history store or the JSON lines,
+   * waiting for it included), scoring and deciding (`scoreAndDecide`), and writing the output (staging rows, the
+   * final CSV or Parquet).
+   */
+  phases: { read: number; score: number; write: number };
 }
 
 /** One unit the input yields: an archive to score, or why one could not be read. */
@@ -257,6 +263,7 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
   let read = 0;
   let callsAllocated = 0;
   const deferred: { archive: AccountArchive; n: number }[] = [];
+  const phases = { read: 0, score: 0, write: 0 };
   let writer: CsvTableWriter;
   try {
     writer = new CsvTableWriter(stagingPath, STAGING);
@@ -272,30 +279,38 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
   };
   try {
     const emit = (r: ScoredAccount, n: number) => {
-      writer.write([...outputCells(r), n]);
+      writer.write(outputCells(r, n));
       treatments[r.treatment]++;
       if (r.call_team !== null) callsAllocated++;
     };
     const decideAll = (batch: readonly { archive: AccountArchive; n: number }[], s: CallSlots | null) => {
       let k = 0;
-      return scoreAndDecide(
+      const t = performance.now();
+      const results = scoreAndDecide(
         batch.map((b) => b.archive),
         state,
         now,
         { slots: s, newId: () => `${runId}-${batch[k++]!.n}` },
       ).results;
+      phases.score += performance.now() - t;
+      return results;
     };
     let chunk: { archive: AccountArchive; n: number }[] = [];
     const flush = () => {
-      decideAll(chunk, null).forEach((r, i) => {
+      const results = decideAll(chunk, null);
+      const t = performance.now();
+      results.forEach((r, i) => {
         // Capacity only ever changes human calls: every other decision is final now.
         if (slots !== null && r.treatment === 'human_call') deferred.push(chunk[i]!);
         else emit(r, chunk[i]!.n);
       });
+      phases.write += performance.now() - t;
       chunk = [];
       run.onProgress?.(read, source.total, source.unit);
     };
+    let waited = performance.now();
     for await (const item of source.items) {
+      phases.read += performance.now() - waited;
       if ((++read & 1023) === 0) run.onProgress?.(read, source.total, source.unit);
       if ('invalid' in item) {
         invalid++;
@@ -304,19 +319,26 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
       }
       chunk.push({ archive: item.archive, n: ++scored });
       if (chunk.length >= chunkSize) flush();
+      waited = performance.now();
     }
+    phases.read += performance.now() - waited;
     if (chunk.length) flush();
     run.onProgress?.(read, source.total, source.unit);
     if (slots !== null && deferred.length) {
       run.onNote?.(`sharing the call slots among ${deferred.length.toLocaleString('en-US')} call candidates`);
-      decideAll(deferred, slots).forEach((r, i) => {
+      const results = decideAll(deferred, slots);
+      const t = performance.now();
+      results.forEach((r, i) => {
         emit(r, deferred[i]!.n);
       });
+      phases.write += performance.now() - t;
     }
+    const t = performance.now();
     closeStaging();
     await finishOutput(stagingPath, tmpPath, format, deferred.length > 0);
     fsyncFile(tmpPath);
     renameSync(tmpPath, run.out);
+    phases.write += performance.now() - t;
   } catch (e) {
     try {
       closeStaging();
@@ -341,11 +363,12 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
     callCandidates: slots === null ? null : deferred.length,
     callsAllocated: slots === null ? null : callsAllocated,
     seconds: (clock() - t0) / 1000,
+    phases: { read: phases.read / 1000, score: phases.score / 1000, write: phases.write / 1000 },
   };
 }
 
-/** The output row of a scored account, positional in BOOK_OUTPUT order. */
-function outputCells(r: ScoredAccount): (string | number | boolean | null)[] {
+/** The staging row of a scored account: BOOK_OUTPUT's cells in order, then its output position `n`. */
+function outputCells(r: ScoredAccount, n: number): (string | number | boolean | null)[] {
   const o = r.offer;
   return [
     r.decision_id,
@@ -371,6 +394,7 @@ function outputCells(r: ScoredAccount): (string | number | boolean | null)[] {
     r.policy_version,
     r.experiment_arm,
     r.call_team,
+    n,
   ];
 }
 
