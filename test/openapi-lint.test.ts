@@ -219,5 +219,5 @@ export async function wrongMethod(base: string, key: string): Promise<ApiError &
     } finally {
       await app.close();
     }
-  });
+  }, 180_000);
 });

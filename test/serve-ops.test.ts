@@ -9,6 +9,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resolveServeInput } from '../src/cli/commands/serve.ts';
 import { createApp } from '../src/http/app.ts';
 import { ApiKeysError, hashKey, parseApiKeys } from '../src/http/auth.ts';
+import { closeWithDeadline } from '../src/http/drain.ts';
 import type { LiveState } from '../src/service/live-types.ts';
 import { cliInProcess } from './helpers/cli.ts';
 import { killServes, startServe, waitExit } from './helpers/serve-process.ts';
@@ -265,6 +266,46 @@ describe('--models and --policy', () => {
     expect(() => resolveServeInput('policy', undefined, empty, empty)).toThrow(
       `no policy file: looked in the working directory (${join(empty, 'policies/default.yaml')}) and in the package (${join(empty, 'policies/default.yaml')}); pass --policy`,
     );
+  });
+});
+
+describe('the drain deadline, in process', () => {
+  it('counts a request in flight only until its answer; at the deadline drops a stalled one and says what it was', async () => {
+    const app = await build();
+    for (const url of ['/healthz', '/v1/models', '/nowhere']) await app.inject({ method: 'GET', url });
+    await app.inject({ method: 'POST', url: '/v1/score', headers: bearer(PLAIN.score), payload: '{' });
+    expect(app.inFlightRequests(), 'answered requests still counted in flight').toEqual([]);
+
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const stalled = connect({ port, host: '127.0.0.1' });
+    stalled.on('error', () => undefined);
+    const gone = new Promise<void>((resolve) => stalled.once('close', () => resolve()));
+    await new Promise<void>((resolve) => {
+      stalled.setEncoding('utf8');
+      stalled.on('data', (d: string) => d.includes('100 Continue') && resolve());
+      stalled.write(
+        `POST /v1/contacts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${PLAIN.contacts}\r\n` +
+          'Content-Type: application/json\r\nContent-Length: 500\r\nExpect: 100-continue\r\n\r\n{"contacts": [',
+      );
+    });
+    let told: unknown;
+    const report = await closeWithDeadline(app, 300, (dropped, connections) => {
+      told = { dropped, connections };
+    });
+    await gone;
+    expect(report.drained).toBe(false);
+    expect(report.dropped).toEqual([
+      {
+        request_id: expect.any(String),
+        method: 'POST',
+        route: '/v1/contacts',
+        phase: 'receiving',
+        content_length: 500,
+        age_ms: expect.any(Number),
+      },
+    ]);
+    expect(told).toEqual({ dropped: report.dropped, connections: 1 });
   });
 });
 

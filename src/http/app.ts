@@ -242,7 +242,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorateRequest('errorCode', null);
   app.decorateRequest('handling', false);
 
-  // What a drain deadline would drop: every request from its headers to its answer (or its client's abort).
+  // What a drain deadline would drop: every request from its headers until its answer is sent or its connection ends.
   const inFlight = new Map<FastifyRequest, number>();
   app.decorate('inFlightRequests', (): InFlightRequest[] => {
     const at = Date.now();
@@ -258,11 +258,6 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
       };
     });
   });
-  const settled = async (req: FastifyRequest) => {
-    inFlight.delete(req);
-  };
-  app.addHook('onResponse', settled);
-  app.addHook('onRequestAbort', settled);
   app.addHook('preHandler', async (req) => {
     req.handling = true;
   });
@@ -278,6 +273,8 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   // new work once closing (a 503 in the service's shape; fastify's own would lack the request id).
   app.addHook('onRequest', async (req, reply) => {
     inFlight.set(req, Date.now());
+    // 'close' comes once the answer is sent or the connection is gone, whichever way the request ended.
+    reply.raw.once('close', () => inFlight.delete(req));
     const sent = req.headers['x-request-id'];
     if (sent !== undefined && sent !== req.id)
       req.log.info(
