@@ -394,12 +394,14 @@ describe('POST /v1/contacts', () => {
         contact_id: 'd-1',
         recorded_at: T0.replace('Z', '.000Z'),
         decision_id: null,
+        reported_ts: null,
       },
       {
         ...makeContact({ ts: '2026-11-24T15:00:00Z', channel: 'sms' }),
         contact_id: 'd-2',
         recorded_at: '2026-11-25T15:00:00.000Z',
         decision_id: 'd-9',
+        reported_ts: null,
       },
     ]);
   });

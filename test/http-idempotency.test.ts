@@ -426,6 +426,18 @@ describe('GET /v1/accounts/:id/contacts and /decisions', () => {
     );
   });
 
+  it('shows the time a caller reported when it was ahead of the server and became now', async () => {
+    const { app } = await build();
+    const ahead = new Date(NOW + 2 * 60_000).toISOString();
+    const rows = [makeContact({ ts: ahead }), makeContact({ ts: new Date(NOW - HOUR).toISOString() })];
+    expect((await post(app, '/v1/contacts', { contacts: rows }, null)).statusCode).toBe(201);
+    const items = (await get(app, '/v1/accounts/A0001/contacts')).json().items as ContactRecord[];
+    expect(items.map((c) => [c.ts, c.reported_ts])).toEqual([
+      [new Date(NOW).toISOString(), ahead],
+      [new Date(NOW - HOUR).toISOString(), null],
+    ]);
+  });
+
   it('reads ids as recorded: long (128 characters), non-ASCII and percent-encoded', async () => {
     const { app } = await build();
     const ids = ['é-账户-🙂', 'a b/c?d', 'x'.repeat(127) + '🙂'];

@@ -84,6 +84,7 @@ function contact(
     agent_id: 'agent-7',
     recorded_at: iso(tsMs + 1000),
     decision_id: null,
+    reported_ts: null,
     ...over,
   };
 }
@@ -122,7 +123,7 @@ async function allPages<T>(
 
 /** The data-contract row of a contact record: the fields `contactsFor` returns, and only those. */
 function asRow(c: ContactRecord): ContactRow {
-  const { contact_id: _id, recorded_at: _at, decision_id: _d, ...row } = c;
+  const { contact_id: _id, recorded_at: _at, decision_id: _d, reported_ts: _r, ...row } = c;
   return row;
 }
 
@@ -336,6 +337,11 @@ function ledgerContract(name: string, fresh: FreshStore): void {
           ledger.appendContacts([contact('c1', 'A', T0, { ts: '2026-11-20 15:00' })]),
           'invalid_record',
           /contact "c1": ts:/,
+        );
+        await expectLedgerError(
+          ledger.appendContacts([contact('c1', 'A', T0, { reported_ts: 'yesterday' })]),
+          'invalid_record',
+          /contact "c1": reported_ts must be null or an ISO 8601 timestamp with offset; got "yesterday"/,
         );
         expect(await ledger.counts()).toEqual({ decisions: 0, contacts: 0 });
       } finally {
@@ -587,7 +593,7 @@ function ledgerContract(name: string, fresh: FreshStore): void {
         const mine = [
           contact('c-a', 'A', T0 - 2 * HOUR),
           contact('c-b', 'A', T0),
-          contact('c-c', 'A', T0, { decision_id: 'd-9' }),
+          contact('c-c', 'A', T0, { decision_id: 'd-9', reported_ts: '2026-11-20T17:02:00.5+02:00' }),
           contact('c-0', 'A', T0, { ts: '2026-11-20T15:00:00.0004Z' }),
           contact('c-d', 'A', T0 + HOUR, {
             outcome: 'promise_to_pay',
@@ -709,13 +715,25 @@ describe('duckdb ledger', () => {
     const raw = await DuckDBInstance.create(path);
     const conn = await raw.connect();
     await conn.run('DROP TABLE idempotency_keys');
+    await conn.run('ALTER TABLE contacts DROP COLUMN reported_ts');
     await conn.run('DELETE FROM schema_version WHERE version > 1');
     conn.closeSync();
     raw.closeSync();
     const ledger = await openDuckDbLedger(path);
     try {
       expect(await ledger.counts()).toEqual({ decisions: 0, contacts: 1 });
-      await ledger.appendContacts([contact('c-v2', 'A', T0 + 1)], answer('K'));
+      await ledger.appendContacts([contact('c-v2', 'A', T0 + 1, { reported_ts: iso(T0 + 2) })], answer('K'));
+      const history = await ledger.contactHistory({
+        accountId: 'A',
+        sinceMs: null,
+        untilMs: null,
+        limit: 9,
+        before: null,
+      });
+      expect(history.map((c) => [c.contact_id, c.reported_ts])).toEqual([
+        ['c-v2', iso(T0 + 2)],
+        ['c-v1', null],
+      ]);
       expect((await ledger.getAnswer('dialer POST /v1/contacts', 'K'))?.key).toBe('K');
     } finally {
       await ledger.close();

@@ -45,6 +45,11 @@ export interface ContactRecord extends ContactRow {
   recorded_at: string;
   /** The decision the contact carried out, if the caller says so. */
   decision_id: string | null;
+  /**
+   * The time the caller reported when it was ahead of the server clock (within the tolerance) and `ts` became the
+   * server's now; null when `ts` is what the caller reported.
+   */
+  reported_ts: string | null;
 }
 
 /**

@@ -10,7 +10,8 @@ import type { AuditQuery, ContactRecord, DecisionRecord, StoredAnswer } from './
 
 /**
  * Version of the table layout below; `schema_version` records it so a later migration can tell layouts apart.
- * 2: the `idempotency_keys` table (stored answers). A version-1 ledger is brought to 2 on open (the DDL only adds).
+ * 2: the `idempotency_keys` table (stored answers) and `contacts.reported_ts`. A version-1 ledger is brought to 2
+ * on open (the DDL only adds).
  */
 export const LEDGER_SCHEMA_VERSION = 2;
 
@@ -88,6 +89,7 @@ export const CONTACT_COLUMNS: readonly Column[] = [
   col('agent_id', 'text', true),
   col('recorded_at', 'instant'),
   col('decision_id', 'text', true),
+  col('reported_ts', 'text_instant', true),
 ];
 
 /**
@@ -168,6 +170,8 @@ export function ledgerDdl(dialect: Dialect): string[] {
     createTable(dialect, 'decisions', DECISION_COLUMNS),
     createTable(dialect, 'contacts', CONTACT_COLUMNS),
     createTable(dialect, 'idempotency_keys', ANSWER_COLUMNS, 2),
+    // Added in version 2: a version-1 table gets the column (NULL in its rows: their ts is as reported).
+    `ALTER TABLE contacts ADD COLUMN IF NOT EXISTS reported_ts ${sqlType(dialect, CONTACT_COLUMNS.find((c) => c.name === 'reported_ts')!)}`,
   ];
   if (dialect === 'postgres') {
     stmts.push(
@@ -270,6 +274,7 @@ export function rowToContactRecord(row: Record<string, unknown>): ContactRecord 
     contact_id: str(row.contact_id),
     recorded_at: instant(row.recorded_at),
     decision_id: strOrNull(row.decision_id),
+    reported_ts: strOrNull(row.reported_ts),
   };
 }
 
@@ -376,7 +381,7 @@ export function checkDecisions(rows: readonly DecisionRecord[]): void {
 
 /**
  * Checks a batch of contacts before it is written: the data-contract fields against the contract's own schema,
- * `recorded_at` an ISO timestamp with offset, and no `contact_id` twice in the batch.
+ * `recorded_at` an ISO timestamp with offset, `reported_ts` null or one, and no `contact_id` twice in the batch.
  * @throws {LedgerError} `invalid_record` naming the contact and field, or `duplicate_id`.
  */
 export function checkContacts(rows: readonly ContactRecord[]): void {
@@ -397,6 +402,8 @@ export function checkContacts(rows: readonly ContactRecord[]): void {
     }
     if (typeof r.recorded_at !== 'string' || !isIsoTimestamp(r.recorded_at))
       throw invalid('contact', id, 'recorded_at', 'an ISO 8601 timestamp with offset', r.recorded_at);
+    if (r.reported_ts !== null && (typeof r.reported_ts !== 'string' || !isIsoTimestamp(r.reported_ts)))
+      throw invalid('contact', id, 'reported_ts', 'null or an ISO 8601 timestamp with offset', r.reported_ts);
   }
 }
 

@@ -110,7 +110,7 @@ export class MemoryLedger implements Ledger {
       const rows: ContactRow[] = [];
       for (const c of this.byAccount.get(id) ?? []) {
         if (Date.parse(c.ts) < sinceMs) continue;
-        const { contact_id: _id, recorded_at: _at, decision_id: _d, ...row } = c;
+        const { contact_id: _id, recorded_at: _at, decision_id: _d, reported_ts: _r, ...row } = c;
         rows.push(row);
       }
       if (rows.length) out.set(id, rows);

@@ -55,6 +55,12 @@ export const contactRecordSchema = z.strictObject({
   contact_id: z.string(),
   recorded_at: z.string(),
   decision_id: z.string().nullable(),
+  reported_ts: z
+    .string()
+    .nullable()
+    .describe(
+      "The caller's time when it was ahead of the server clock (within the tolerance) and `ts` became the server's now; null when `ts` is as reported.",
+    ),
 });
 
 const page = <T extends z.ZodType>(item: T) =>

@@ -28,11 +28,13 @@ export function contactRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const stamped = stampReportedTimes(rows, now, 'contacts');
     if (stamped.issues.length) throw HttpError.invalid(stamped.issues);
     const recordedAt = new Date(now).toISOString();
-    const records: ContactRecord[] = stamped.rows.map(({ decision_id, ...row }) => ({
+    const records: ContactRecord[] = stamped.rows.map(({ decision_id, ...row }, i) => ({
       ...row,
       contact_id: ctx.newId(),
       recorded_at: recordedAt,
       decision_id: decision_id ?? null,
+      // What the caller said when its time was ahead and became now (the audit trail keeps both).
+      reported_ts: row.ts === rows[i]!.ts ? null : rows[i]!.ts,
     }));
     const body = { recorded: records.length, contact_ids: records.map((r) => r.contact_id) };
     // With an Idempotency-Key, the answer is committed with the contacts (src/http/idempotency.ts).
