@@ -222,6 +222,17 @@ describe('Idempotency-Key on POST /v1/contacts', () => {
     expect(await ledger.counts()).toEqual({ decisions: 0, contacts: 1 });
   });
 
+  it('hashing the body on its way in leaves the body limit and JSON errors as they were', async () => {
+    const { app, ledger } = await build({ over: { limits: { bodyLimitBytes: 2048 } } });
+    const big = { contacts: Array.from({ length: 40 }, () => oneCall().contacts[0]) };
+    const r = await post(app, '/v1/contacts', big, 'K-big');
+    expect([r.statusCode, r.json().error]).toEqual([400, 'body_too_large']);
+    const broken = await post(app, '/v1/contacts', '{"contacts": [', 'K-broken');
+    expect([broken.statusCode, broken.json().error]).toEqual([400, 'invalid_json']);
+    expect((await post(app, '/v1/contacts', oneCall(), 'K-big')).statusCode).toBe(201);
+    expect(await ledger.counts()).toEqual({ decisions: 0, contacts: 1 });
+  });
+
   it('survives a restart on the same DuckDB file: the retry is replayed, a new body under the key is a 422', async () => {
     const first = await build();
     const r1 = await post(first.app, '/v1/contacts', oneCall(), 'K-restart');
