@@ -1,6 +1,10 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import { runBacktest } from '../../pipeline/backtest.ts';
+import { championDir, runBacktest } from '../../pipeline/backtest.ts';
+import { evaluateResponse } from '../../pipeline/response-evaluate.ts';
 import { modelStability } from '../../pipeline/stability.ts';
+import { writeFileAtomic } from '../../registry/files.ts';
 import { DEFAULT_POLICY_PATH } from '../../registry/policy-file.ts';
 import { renderBacktestReport } from '../../report/backtest-html.ts';
 import { intOption } from '../options.ts';
@@ -14,6 +18,41 @@ interface BacktestCliOptions {
   out: string;
   seed: number;
   bootstrap: number;
+  response?: string;
+  learnedPolicy: string;
+  callSlots?: number;
+}
+
+async function evaluateResponseCli(o: BacktestCliOptions, response: string): Promise<void> {
+  const bar = progress('backtest');
+  const e = await evaluateResponse({
+    history: o.history,
+    model: o.model ?? championDir(),
+    response,
+    learnedPolicy: o.learnedPolicy,
+    matrixPolicy: o.policy,
+    ...(o.callSlots !== undefined ? { callSlots: o.callSlots } : {}),
+    onProgress: (m) => bar.note(m),
+  });
+  bar.done();
+  mkdirSync(o.out, { recursive: true });
+  writeFileAtomic(join(o.out, 'response-evaluation.json'), `${JSON.stringify(e, null, 2)}\n`);
+  const lines = [
+    `${e.snapshots} held-out snapshots from ${e.from}, ${e.callSlots} call slots per date; net recovery per snapshot:`,
+    `  ${'policy'.padEnd(9)} ${'truth'.padStart(8)} ${'doubly robust [95%]'.padStart(28)}`,
+  ];
+  for (const [name, v] of Object.entries(e.policies))
+    lines.push(
+      `  ${name.padEnd(9)} ${v.trueNet.toFixed(2).padStart(8)} ${v.dr.value.toFixed(2).padStart(10)} [${v.dr.low.toFixed(2)}, ${v.dr.high.toFixed(2)}]`,
+    );
+  lines.push(
+    `  learned policy's share of the oracle's gain over logging: ${(e.learnedShareOfOracleGain * 100).toFixed(1)}%`,
+  );
+  lines.push(
+    `  Spearman of predicted vs true incremental P(pay): ${e.ranks.map((r) => `${r.treatment} ${Number.isNaN(r.spearman) ? 'n/a' : r.spearman.toFixed(3)} (n=${r.snapshots})`).join(', ')}`,
+  );
+  lines.push(`  wrote ${o.out}/response-evaluation.json`);
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 export function registerBacktest(program: Command): void {
@@ -32,7 +71,22 @@ export function registerBacktest(program: Command): void {
     .requiredOption('--out <dir>', 'folder for backtest.json and backtest.html')
     .option('--seed <n>', 'seed of the bootstrap', intOption('--seed', 0), 1)
     .option('--bootstrap <n>', 'bootstrap resamples', intOption('--bootstrap', 10, 10_000), 200)
+    .option(
+      '--response <dir>',
+      'synthetic histories: evaluate a response artifact (train --response) on its held-out months instead: the learned expected-value policy, --policy (matrix), the logging policy and the oracle, valued by the truth and by doubly robust estimates',
+    )
+    .option(
+      '--learned-policy <file>',
+      'with --response: the expected-value policy that reads the fitted responses',
+      'policies/learned-ev.yaml',
+    )
+    .option(
+      '--call-slots <n>',
+      "with --response: human-call slots per snapshot date (default: the logging policy's mean calls per date)",
+      intOption('--call-slots', 0),
+    )
     .action(async (o: BacktestCliOptions) => {
+      if (o.response) return evaluateResponseCli(o, o.response);
       const bar = progress('backtest');
       const started = performance.now();
       const report = await runBacktest({

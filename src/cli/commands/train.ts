@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { RepayriskError } from '../../core/errors.ts';
 import { KIND_NAMES } from '../../core/models/kinds.ts';
+import { TREATMENTS } from '../../core/schema/enums.ts';
 import type { TargetFit } from '../../core/training/fit-target.ts';
+import { type TrainResponseResult, trainResponse } from '../../pipeline/response-train.ts';
 import { trainTable } from '../../pipeline/table.ts';
 import { trainSnapshots } from '../../pipeline/train-snapshots.ts';
 import { choiceOption, intOption, jsonObjectOption, listOption } from '../options.ts';
@@ -12,6 +14,9 @@ type Calibration = 'platt' | 'isotonic' | 'auto';
 
 interface TrainOpts {
   history?: string;
+  response?: boolean;
+  responseBags: number;
+  responseWeighting: 'ipw' | 'none';
   allowAboveOracle?: boolean;
   table?: string;
   target?: string;
@@ -44,6 +49,35 @@ export function formatFit(target: string, fit: TargetFit, oracle?: number): stri
   return lines.join('\n');
 }
 
+/** The response fit for the terminal: per-treatment out-of-time figures and the overlap table. */
+export function formatResponse(r: TrainResponseResult): string {
+  const f = (x: number | undefined) => (x === undefined ? '  n/a ' : x.toFixed(4));
+  const lines = [
+    `response models on ${r.snapshots.toLocaleString('en-US')} logged snapshots (out of time from ${r.outOfTimeFrom})`,
+    '  treatment      logged (train/val/OOT)   OOT AUC pay  cover',
+  ];
+  for (const t of TREATMENTS) {
+    const a = r.fit.arms[t];
+    if (!a) {
+      lines.push(`  ${t.padEnd(14)} no response: ${r.fit.notFitted[t] ?? 'not fitted'}`);
+      continue;
+    }
+    const rows = `${a.rows.train}/${a.rows.validation}/${a.rows.outOfTime}`;
+    lines.push(`  ${t.padEnd(14)} ${rows.padEnd(24)} ${f(a.pay?.auc)}  ${f(a.cover?.auc)}`);
+  }
+  lines.push('  overlap (share of logged snapshots per treatment; * = response used there):');
+  lines.push(
+    `  ${'days past due'.padEnd(14)} ${'n'.padStart(7)}  ${TREATMENTS.map((t) => t.padStart(13)).join('')}`,
+  );
+  for (const row of r.fit.overlap) {
+    const cells = TREATMENTS.map((t) =>
+      `${(row.shares[t] * 100).toFixed(1)}%${row.supported.includes(t) ? '*' : ' '}`.padStart(13),
+    ).join('');
+    lines.push(`  ${row.cell.padEnd(14)} ${String(row.snapshots).padStart(7)}  ${cells}`);
+  }
+  return lines.join('\n');
+}
+
 export function registerTrain(program: Command): void {
   const cmd = program
     .command('train')
@@ -52,6 +86,22 @@ export function registerTrain(program: Command): void {
     .option(
       '--allow-above-oracle',
       'history mode, research only: when a model beats the true probabilities of a synthetic history (a leak), write the artifact with a warning instead of failing',
+    )
+    .option(
+      '--response',
+      'history mode: fit the treatment-response models (P(pay | x, t), P(cover | pay, x, t) from the logged treatments and propensities) instead of the scoring models; written as <name, default repayrisk-response>/<version> under --out',
+    )
+    .option(
+      '--response-bags <n>',
+      'with --response: independently seeded fits averaged per outcome',
+      intOption('--response-bags', 1, 20),
+      3,
+    )
+    .option(
+      '--response-weighting <w>',
+      'with --response: ipw (inverse propensity, capped) or none',
+      choiceOption<'ipw' | 'none'>('--response-weighting', ['ipw', 'none']),
+      'ipw',
     )
     .option('--table <file>', 'feature-table mode: one flat CSV/Parquet')
     .option('--target <col>', 'feature-table mode: the target column')
@@ -97,7 +147,26 @@ export function registerTrain(program: Command): void {
     .action(async (o: TrainOpts) => {
       const bar = progress('train');
       const say = (m: string) => bar.note(m);
-      if (o.history && !o.table) {
+      if (o.response && (!o.history || o.table))
+        throw new RepayriskError('invalid_argument', 'train --response needs --history DIR (and no --table)');
+      if (o.response && o.history) {
+        const r = await trainResponse({
+          history: o.history,
+          modelsRoot: o.out,
+          name: o.name ?? 'repayrisk-response',
+          seed: o.seed,
+          ootMonths: o.ootMonths,
+          validationShare: 0.2,
+          kind: o.kind === 'auto' ? 'gbdt' : o.kind,
+          calibration: o.calibration,
+          bags: o.responseBags,
+          weighting: o.responseWeighting,
+          onProgress: say,
+        });
+        bar.done();
+        process.stdout.write(`${formatResponse(r)}\n`);
+        process.stdout.write(`${r.existed ? 'identical artifact already present' : 'wrote'} ${r.dir}\n`);
+      } else if (o.history && !o.table) {
         const r = await trainSnapshots({
           history: o.history,
           modelsRoot: o.out,
