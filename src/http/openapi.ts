@@ -33,8 +33,8 @@ export interface OpenApiOptions {
   bodyLimitBytes: number;
   /** The service's version (package.json). */
   version: string;
-  /** Its licence as package.json states it (`UNLICENSED`: proprietary, no licence granted). */
-  license: string;
+  /** Its licence as package.json states it (`UNLICENSED`: proprietary, no licence granted); the app passes it. */
+  license?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -421,7 +421,7 @@ export function buildOpenApi(o: OpenApiOptions): Json {
         'with its guardrails, and records decisions and contact attempts in the ledger. Every error has one shape ' +
         '(`Error`) with a `request_id`; a known path with the wrong method is a 405 with `Allow`. docs/api.md ' +
         'explains it.',
-      license: { name: o.license },
+      ...(o.license ? { license: { name: o.license } } : {}),
     },
     // Relative: the document is served by the service it describes, so clients resolve paths against that origin.
     servers: [{ url: '/', description: 'The service that served this document.' }],
