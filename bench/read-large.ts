@@ -83,7 +83,7 @@ try {
     `  SQL check      every cell as text in DuckDB (the design before): ${sqlSecs.toFixed(1)} s, ${Math.round(n / sqlSecs).toLocaleString('en-US')} rows/s; the byte pass is ${(sqlSecs / secs).toFixed(1)}x`,
   );
   console.log(
-    `  JS reader: ${Math.round(jsRate).toLocaleString('en-US')} rows/s on the first ${nJs.toLocaleString('en-US')} rows; SQL validation is ${(rate / jsRate).toFixed(1)}x`,
+    `  JS reader: ${Math.round(jsRate).toLocaleString('en-US')} rows/s on the first ${nJs.toLocaleString('en-US')} rows; validation is ${(rate / jsRate).toFixed(1)}x`,
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@
 // file DuckDB's reader or the contract would refuse: here its cell checks judge the same strings as the contract's
 // `cellParser` (edge cases and seeded random cells, plain and quoted), and its structure checks refuse every kind of
 // broken CSV the SQL path names by line.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { type ColumnSpec, cellParser } from '../src/core/schema/columns.ts';
 import { TABLES, type TableName } from '../src/core/schema/tables.ts';
 import { fieldCheck } from '../src/data/cell-bytes.ts';
 import { checkCsv } from '../src/data/csv-check.ts';
+import { cutCsv } from '../src/data/csv-cut.ts';
 import { scanCsv } from '../src/data/csv-scan.ts';
 import type { TableFile } from '../src/data/table-file.ts';
 import { tmpDir } from './helpers/tmp.ts';
@@ -240,5 +241,46 @@ describe('checkCsv over worker threads', () => {
     q[20_000] = `"A\n${'\n'.repeat(50)}x",2024-01-01,1,1`;
     writeFileSync(quoted, `${names.join(',')}\n${q.join('\n')}\n`);
     expect(await checkCsv(file(quoted, 'outcomes', names), 2, 0)).toBe(40_000);
+  });
+});
+
+describe('cutCsv', () => {
+  const dir = tmpDir('csv-cut');
+  const names = ['account_id', 'as_of_date', 'paid_30d', 'paid_90d'];
+  const t = (path: string): TableFile => ({
+    path,
+    file: 'outcomes.csv',
+    spec: TABLES.outcomes,
+    format: 'csv',
+    names,
+    types: names.map(() => 'VARCHAR'),
+    headerLine: true,
+  });
+  const body = (paths: string[]) =>
+    paths.flatMap((p) => readFileSync(p, 'utf8').split('\n').slice(1).filter(Boolean));
+
+  it('keeps the records of the accounts asked for, in file order, the same in two worker ranges as in one pass', async () => {
+    const rows = Array.from(
+      { length: 30_000 },
+      (_, i) => `A${Math.floor(i / 3)},2024-0${1 + (i % 9)}-01,${i % 7}.5,`,
+    );
+    const path = join(dir, 'outcomes.csv');
+    writeFileSync(path, `${names.join(',')}\n${rows.join('\n')}`);
+    const ids = new Set(Array.from({ length: 10_000 }, (_, i) => `A${i}`).filter((_, i) => i % 4 === 1));
+    const want = rows.filter((r) => ids.has(r.split(',')[0]!));
+    const one = await cutCsv(t(path), join(dir, 'one.csv'), { by: 'ids', ids }, 1);
+    const two = await cutCsv(t(path), join(dir, 'two.csv'), { by: 'ids', ids }, 2, 0);
+    expect(one?.rows).toBe(want.length);
+    expect(body([one!.read.path])).toEqual(want);
+    expect(two?.read.paths).toHaveLength(2);
+    expect(two?.rows).toBe(want.length);
+    expect(body(two!.read.paths!)).toEqual(want);
+  });
+
+  it('is null when a kept record has a bad cell, and not when only a dropped record has one', async () => {
+    const path = join(dir, 'bad.csv');
+    writeFileSync(path, `${names.join(',')}\nA1,2024-01-01,1,\nA2,2024-02-30,1,\n`);
+    expect(await cutCsv(t(path), join(dir, 'b1.csv'), { by: 'ids', ids: new Set(['A2']) })).toBeNull();
+    expect((await cutCsv(t(path), join(dir, 'b2.csv'), { by: 'ids', ids: new Set(['A1']) }))?.rows).toBe(1);
   });
 });

@@ -1,10 +1,8 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { TABLES, type TableName } from '../core/schema/tables.ts';
 import { contractChecks } from './csv-cut.ts';
 import { type ScanResult, scanCsv } from './csv-scan.ts';
+import { runInWorker } from './csv-worker.ts';
 import type { TableFile } from './table-file.ts';
 
 /** What a worker is asked to check: a byte range of a CSV table file. */
@@ -77,7 +75,9 @@ export async function checkCsv(
     to: starts[k + 1]!,
     header: k === 0,
   }));
-  const results = await Promise.all(jobs.map((j) => inWorker(j).catch(() => undefined)));
+  const results = await Promise.all(
+    jobs.map((j) => runInWorker<ScanResult | null>('checkCsvRange', j).catch(() => undefined)),
+  );
   if (results.some((r) => r === undefined || r === null || r.quoted)) return whole();
   return results.reduce((a, r) => a + r!.rows, 0);
 }
@@ -92,44 +92,5 @@ function lineStartAfter(path: string, pos: number): number | null {
     return i < 0 ? null : pos + i + 1;
   } finally {
     closeSync(fd);
-  }
-}
-
-/** This module: a worker imports it and calls `checkCsvRange`. */
-const WORKER = import.meta.url;
-
-/**
- * Runs `checkCsvRange` in a worker thread. The worker loads this TypeScript through tsx (registered in the worker
- * itself: the CLI registers tsx through its API, which workers do not inherit).
- */
-function inWorker(job: RangeJob): Promise<ScanResult | null> {
-  const code = `import(${JSON.stringify(TSX_API)}).then(({ tsImport }) => tsImport(${JSON.stringify(WORKER)}, ${JSON.stringify(WORKER)}))`;
-  return new Promise((resolve, reject) => {
-    const w = new Worker(code, { eval: true, workerData: job });
-    w.once('message', (m: { ok: boolean; result?: ScanResult | null; error?: string }) => {
-      void w.terminate();
-      if (m.ok) resolve(m.result ?? null);
-      else reject(new Error(m.error));
-    });
-    w.once('error', reject);
-  });
-}
-
-/**
- * tsx's ESM API (its `tsImport` loads TypeScript without registering hooks, which a worker of a process that
- * registered tsx through its API would not inherit).
- */
-const TSX_API = pathToFileURL(
-  createRequire(import.meta.url)
-    .resolve('tsx/esm/api')
-    .replace(/\.cjs$/, '.mjs'),
-).href;
-
-// In a worker started by `inWorker`: check the range asked for and answer.
-if (!isMainThread && parentPort && (workerData as RangeJob | undefined)?.path) {
-  try {
-    parentPort.postMessage({ ok: true, result: checkCsvRange(workerData as RangeJob) });
-  } catch (e) {
-    parentPort.postMessage({ ok: false, error: String((e as Error).stack ?? e) });
   }
 }

@@ -219,9 +219,9 @@ export class CsvWriter {
   private used = 0;
   rows = 0;
 
-  constructor(path: string, header: Buffer) {
+  constructor(path: string, header: Uint8Array) {
     this.fd = openSync(path, 'w');
-    this.write(header, 0, header.length);
+    this.write(Buffer.from(header), 0, header.length);
   }
 
   keep(r: CsvRecord): void {

@@ -11,8 +11,7 @@ import { TABLES, type TableName } from '../core/schema/tables.ts';
 import { dayOf, isoOf } from '../core/time/dates.ts';
 import { dayNumberSql, invalidCellSql, typedCellSql } from './cell-sql.ts';
 import { checkTableFile } from './check-table.ts';
-import { byField, type CsvCut, cutCsv } from './csv-cut.ts';
-import type { CsvRecord } from './csv-scan.ts';
+import { type CsvCut, cutCsv } from './csv-cut.ts';
 import { sqlIdent, sqlString } from './duckdb.ts';
 import { findHistoryFiles } from './history.ts';
 import { type ChunkColumn, KeyedStream } from './keyed-stream.ts';
@@ -91,7 +90,7 @@ export class HistoryStore {
    */
   private cuts = new Map<
     string,
-    { accounts: CsvCut | null; ids: Set<string>; tables: Map<TableName, CsvCut | null> }
+    Promise<{ accounts: CsvCut | null; ids: Set<string>; tables: Map<TableName, Promise<CsvCut | null>> }>
   >();
 
   private constructor(
@@ -171,7 +170,7 @@ export class HistoryStore {
   /** Number of snapshots in scope (cheap next to a read; for progress and exact allocation). */
   async countSnapshots(scope: SnapshotScope): Promise<number> {
     const acc = this.need('accounts');
-    const cut = this.cutOf(scope).accounts;
+    const cut = (await this.cutOf(scope)).accounts;
     if (cut) return cut.rows;
     const r = await this.conn.runAndReadAll(
       `SELECT count(*) AS n FROM ${rawRelation(acc)} WHERE ${scopeSql(acc, scope)}`,
@@ -193,8 +192,8 @@ export class HistoryStore {
     const keys = `keys_${id}`;
     const acc = this.need('accounts');
     const scope = scopeSql(acc, spec.scope);
-    const cuts = this.cutOf(spec.scope);
-    const cutOf = (t: TableFile) => (t.format === 'csv' ? this.cutTable(spec.scope, t) : null);
+    const cuts = await this.cutOf(spec.scope);
+    const cutOf = async (t: TableFile) => (t.format === 'csv' ? this.cutTable(spec.scope, t) : null);
     const accCols = TABLES.accounts.columns.filter(
       (c) => c.name !== 'account_id' && (spec.textColumns || !isText(c) || !ACCOUNT_TEXT.has(c.name)),
     );
@@ -239,7 +238,7 @@ export class HistoryStore {
         const alias = `d_${table}`;
         const name = this.table(`${table}_${id}`);
         // Checked in the same scan as it is read: a flag per row, and the cells named only when one is set.
-        const cut = cutOf(t);
+        const cut = await cutOf(t);
         const bad = cut
           ? 'false'
           : t.spec.columns.map((c) => invalidCellSql(c, textOf(t, c.name))).join(' OR ');
@@ -289,7 +288,7 @@ export class HistoryStore {
       // Only what a feature can read: instalments due inside the lookback of some snapshot of the account.
       const insStream = await this.historyStream(
         insT,
-        cutOf(insT),
+        await cutOf(insT),
         keys,
         [...insCols, ins.columns.find((c) => c.name === 'installment_no')!],
         `c0 >= first_day - ${ARCHIVE_LOOKBACK.installmentsDays} AND c0 < last_day`,
@@ -303,7 +302,7 @@ export class HistoryStore {
       // Contacts inside the features' lookback; with `contactRows` every later one too (the caps read them).
       const conStream = await this.historyStream(
         conT,
-        cutOf(conT),
+        await cutOf(conT),
         keys,
         conCols,
         spec.contactRows
@@ -317,7 +316,7 @@ export class HistoryStore {
       const payStream = payT
         ? await this.historyStream(
             payT,
-            cutOf(payT),
+            await cutOf(payT),
             keys,
             ['paid_at', 'amount'].map((n) => pay.columns.find((c) => c.name === n)!),
             `c0 >= first_day - ${ARCHIVE_LOOKBACK.installmentsDays} AND c0 < last_day`,
@@ -529,45 +528,33 @@ export class HistoryStore {
   private cutOf(scope: SnapshotScope) {
     const key = JSON.stringify(scope);
     let c = this.cuts.get(key);
-    if (c) return c;
-    const acc = this.need('accounts');
-    const ids = new Set<string>();
-    let accounts: CsvCut | null = null;
-    if (acc.format === 'csv') {
-      const inScope = scopeKeep(acc, scope);
-      const id = byField(acc.names.indexOf('account_id'), (text) => {
-        ids.add(text);
-        return true;
-      });
-      accounts = cutCsv(
-        acc,
-        join(this.temp, `cut_${this.cuts.size}_accounts.csv`),
-        (r) => inScope(r) && id(r),
-      );
+    if (!c) {
+      const n = this.cuts.size;
+      const acc = this.need('accounts');
+      const keep =
+        'delinquent' in scope ? ({ by: 'delinquent' } as const) : ({ by: 'asOf', asOf: scope.asOf } as const);
+      c = (async () => {
+        const accounts =
+          acc.format === 'csv' ? await cutCsv(acc, join(this.temp, `cut${n}_accounts.csv`), keep) : null;
+        return { accounts, ids: new Set(accounts?.ids), tables: new Map() };
+      })();
+      this.cuts.set(key, c);
     }
-    c = { accounts, ids, tables: new Map() };
-    this.cuts.set(key, c);
     return c;
   }
 
   /** A history or dated table cut down to the accounts of a scope (null: read the whole file, checked in SQL). */
-  private cutTable(scope: SnapshotScope, t: TableFile): CsvCut | null {
-    const c = this.cutOf(scope);
+  private async cutTable(scope: SnapshotScope, t: TableFile): Promise<CsvCut | null> {
+    const c = await this.cutOf(scope);
     if (!c.accounts) return null;
     const name = t.spec.name as TableName;
-    if (!c.tables.has(name)) {
-      const ids = c.ids;
-      const file = join(this.temp, `cut_${[...this.cuts.keys()].indexOf(JSON.stringify(scope))}_${name}.csv`);
-      c.tables.set(
-        name,
-        cutCsv(
-          t,
-          file,
-          byField(t.names.indexOf('account_id'), (id) => ids.has(id)),
-        ),
-      );
+    let cut = c.tables.get(name);
+    if (!cut) {
+      const file = join(this.temp, `cut${[...this.cuts.keys()].indexOf(JSON.stringify(scope))}_${name}.csv`);
+      cut = cutCsv(t, file, { by: 'ids', ids: c.ids });
+      c.tables.set(name, cut);
     }
-    return c.tables.get(name)!;
+    return cut;
   }
 
   /** Registers a table the current read builds (dropped when it ends) and returns its name. */
@@ -618,21 +605,6 @@ function scopeSql(acc: TableFile, scope: SnapshotScope): string {
   }
   const d = textOf(acc, 'as_of_date');
   return `(${d} = ${sqlString(scope.asOf)} OR NOT coalesce(regexp_full_match(${d}, '[0-9]{4}-[0-9]{2}-[0-9]{2}'), false))`;
-}
-
-/**
- * The scope as a test of a CSV record's bytes, equal to `scopeSql`: out of the delinquent scope only when
- * days_past_due is a well-formed integer zero ('0', '-00'); in an as-of scope when as_of_date is that date or not
- * of the date form (so a malformed one is named).
- */
-function scopeKeep(acc: TableFile, scope: SnapshotScope): (r: CsvRecord) => boolean {
-  if ('delinquent' in scope)
-    return byField(acc.names.indexOf('days_past_due'), (text) => !/^-?0+$/.test(text));
-  const asOf = scope.asOf;
-  return byField(
-    acc.names.indexOf('as_of_date'),
-    (text) => text === asOf || !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(text),
-  );
 }
 
 const isText = (c: ColumnSpec) => c.kind.type === 'id' || c.kind.type === 'text';

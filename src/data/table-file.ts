@@ -18,6 +18,8 @@ export interface TableFile {
   types: string[];
   /** CSV with a header line: a data row's line number is its row number + 1 (without quoted line breaks). */
   headerLine: boolean;
+  /** A table read from several CSV files of the same header, in this order (a cut made in parts). */
+  paths?: string[];
 }
 
 /**
@@ -135,7 +137,8 @@ export function rawRelation(t: TableFile, rejects?: string): string {
   const store = rejects
     ? `, store_rejects = true, rejects_table = ${sqlString(rejects)}, rejects_scan = ${sqlString(`${rejects}_scan`)}`
     : '';
-  return `read_csv(${sqlString(t.path)}, ${CSV_DIALECT}, columns = {${cols}}${store})`;
+  const files = t.paths ? `[${t.paths.map(sqlString).join(', ')}]` : sqlString(t.path);
+  return `read_csv(${files}, ${CSV_DIALECT}, columns = {${cols}}${store})`;
 }
 
 /** How a raw column is seen as text: Parquet timestamps become ISO instants with a Z, the rest a plain cast. */
