@@ -55,15 +55,17 @@ export function compileShap(trees: readonly Tree[], nFeatures: number): ShapExpl
     maxNodes = Math.max(maxNodes, t.feature.length);
     for (let n = 0; n < t.feature.length; n++) if (t.feature[n]! >= 0) splits++;
     leaves += b.leaves.length;
-    for (const l of b.leaves) {
+    for (const l of [...b.leaves, ...b.twigs]) {
       pathEntries += l.features.length;
       entries += l.table.length;
     }
     for (const c of t.leftCategories) if (c && c.length > 0) words += (c[c.length - 1]! >>> 5) + 1;
   }
-  // Every tabled tree in one flat set of typed arrays: its splits (parent before child), then its leaves.
-  // Node numbers (node, left, right) are local to the tree: they index the per-row pattern scratch.
+  // Every tabled tree in one flat set of typed arrays, tree by tree: the splits that pass patterns down (parent
+  // before child), then the twigs (splits over two leaves, with their tables), then the single leaves. Node
+  // numbers (node, left, right) are local to the tree: they index the per-row pattern scratch.
   const splitStart = new Int32Array(tabled.length + 1);
+  const twigStart = new Int32Array(tabled.length);
   const leafStart = new Int32Array(tabled.length + 1);
   const sNode = new Int32Array(splits);
   const sFeature = new Int32Array(splits);
@@ -76,48 +78,65 @@ export function compileShap(trees: readonly Tree[], nFeatures: number): ShapExpl
   const bits = new Uint32Array(words);
   const sBit = new Int32Array(splits); // the pattern bit of the split's feature on its path
   const sFresh = new Int32Array(splits); // −1 when the split is the first on its path to use its feature, else 0
+  const sDepth = new Int32Array(splits); // twigs: d, where their features and table start
+  const sFeatureStart = new Int32Array(splits);
+  const sTableStart = new Int32Array(splits);
   const lNode = new Int32Array(leaves);
   const lDepth = new Int32Array(leaves);
   const lFeatureStart = new Int32Array(leaves);
   const lTableStart = new Int32Array(leaves);
-  const leafFeature = new Int32Array(pathEntries);
+  const pathFeatures = new Int32Array(pathEntries);
   const table = new Float64Array(entries);
   let sAt = 0;
   let lAt = 0;
   let fAt = 0;
   let eAt = 0;
   let w = 0;
-  tabled.forEach((b, k) => {
-    splitStart[k] = sAt;
-    leafStart[k] = lAt;
+  /** Appends split n of tree b, and its table when it is a twig. */
+  const addSplit = (b: TreeTables, n: number, twig: LeafTable | null): void => {
     const t = b.tree;
-    for (let n = 0; n < t.feature.length; n++) {
-      if (t.feature[n]! < 0) continue;
-      sNode[sAt] = n;
-      sFeature[sAt] = t.feature[n]!;
-      sThreshold[sAt] = t.threshold[n]!;
-      sLeft[sAt] = t.left[n]!;
-      sRight[sAt] = t.right[n]!;
-      sDefaultLeft[sAt] = t.defaultLeft[n]!;
-      sBit[sAt] = b.bit[n]!;
-      sFresh[sAt] = b.fresh[n] === 1 ? -1 : 0;
-      const c = t.leftCategories[n];
-      if (c) {
-        sThreshold[sAt] = Number.NaN; // both comparisons fail: the walk takes the categorical path
-        sCatStart[sAt] = w;
-        const nw = c.length > 0 ? (c[c.length - 1]! >>> 5) + 1 : 0;
-        sCatWords[sAt] = nw;
-        for (const code of c) bits[w + (code >>> 5)]! |= 1 << (code & 31);
-        w += nw;
-      }
-      sAt++;
+    sNode[sAt] = n;
+    sFeature[sAt] = t.feature[n]!;
+    sThreshold[sAt] = t.threshold[n]!;
+    sLeft[sAt] = t.left[n]!;
+    sRight[sAt] = t.right[n]!;
+    sDefaultLeft[sAt] = t.defaultLeft[n]!;
+    sBit[sAt] = b.bit[n]!;
+    sFresh[sAt] = b.fresh[n] === 1 ? -1 : 0;
+    const c = t.leftCategories[n];
+    if (c) {
+      sThreshold[sAt] = Number.NaN; // both comparisons fail: the walk takes the categorical path
+      sCatStart[sAt] = w;
+      const nw = c.length > 0 ? (c[c.length - 1]! >>> 5) + 1 : 0;
+      sCatWords[sAt] = nw;
+      for (const code of c) bits[w + (code >>> 5)]! |= 1 << (code & 31);
+      w += nw;
     }
+    if (twig) {
+      sDepth[sAt] = twig.features.length;
+      sFeatureStart[sAt] = fAt;
+      sTableStart[sAt] = eAt;
+      pathFeatures.set(twig.features, fAt);
+      table.set(twig.table, eAt);
+      fAt += twig.features.length;
+      eAt += twig.table.length;
+    }
+    sAt++;
+  };
+  tabled.forEach((b, k) => {
+    const t = b.tree;
+    const twigs = new Map(b.twigs.map((g) => [g.node, g]));
+    splitStart[k] = sAt;
+    for (let n = 0; n < t.feature.length; n++) if (t.feature[n]! >= 0 && !twigs.has(n)) addSplit(b, n, null);
+    twigStart[k] = sAt;
+    for (const g of b.twigs) addSplit(b, g.node, g);
+    leafStart[k] = lAt;
     for (const l of b.leaves) {
       lNode[lAt] = l.node;
       lDepth[lAt] = l.features.length;
       lFeatureStart[lAt] = fAt;
       lTableStart[lAt] = eAt;
-      leafFeature.set(l.features, fAt);
+      pathFeatures.set(l.features, fAt);
       table.set(l.table, eAt);
       fAt += l.features.length;
       eAt += l.table.length;
@@ -157,19 +176,22 @@ export function compileShap(trees: readonly Tree[], nFeatures: number): ShapExpl
       const toRight = sRight;
       const bit = sBit;
       const fresh = sFresh;
+      const twigDepth = sDepth;
+      const twigFeatureStart = sFeatureStart;
+      const twigTableStart = sTableStart;
       const leafNode = lNode;
       const depth = lDepth;
       const featureStart = lFeatureStart;
       const tableStart = lTableStart;
-      const pathFeature = leafFeature;
+      const pathFeature = pathFeatures;
       const values = table;
       for (let k = 0; k < nTabled; k++) {
         // Splits come parent before child, so one forward pass carries each node's pattern down: the child x
         // goes to keeps the node's bit (sets it, on the path's first split of that feature); the other clears it.
         // Selected with masks, not branches: which way a row goes is unpredictable.
         pattern[0] = 0;
-        const s1 = splitStart[k + 1]!;
-        for (let q = splitStart[k]!; q < s1; q++) {
+        const t0 = twigStart[k]!;
+        for (let q = splitStart[k]!; q < t0; q++) {
           const m = pattern[node[q]!]!;
           const v = x[offset + feature[q]!]!;
           const th = threshold[q]!;
@@ -178,9 +200,20 @@ export function compileShap(trees: readonly Tree[], nFeatures: number): ShapExpl
           const b = bit[q]!;
           const hot = m | (b & fresh[q]!);
           const cold = m & ~b;
-          const sel = -(goLeft as unknown as number); // all ones when x goes left
+          const sel = goLeft ? -1 : 0; // all ones when x goes left
           pattern[toLeft[q]!] = (hot & sel) | (cold & ~sel);
           pattern[toRight[q]!] = (cold & sel) | (hot & ~sel);
+        }
+        const s1 = splitStart[k + 1]!;
+        for (let q = t0; q < s1; q++) {
+          const v = x[offset + feature[q]!]!;
+          const th = threshold[q]!;
+          let goLeft = v <= th;
+          if (!goLeft && !(v > th)) goLeft = slowLeft(q, v);
+          const d = twigDepth[q]!;
+          const base = twigTableStart[q]! + (2 * pattern[node[q]!]! + (goLeft ? 1 : 0)) * d;
+          const fs = twigFeatureStart[q]!;
+          for (let i = 0; i < d; i++) phi[pathFeature[fs + i]!]! += values[base + i]!;
         }
         const l1 = leafStart[k + 1]!;
         for (let l = leafStart[k]!; l < l1; l++) {
@@ -210,7 +243,14 @@ interface TreeTables {
   tree: Tree;
   bit: Int32Array;
   fresh: Uint8Array;
+  /** Leaves whose sibling is a split (or the root leaf). */
   leaves: LeafTable[];
+  /**
+   * Splits whose children are both leaves, each with one table for its two leaves: the two share their path
+   * features, so entry (p·2 + goesLeft)·d + i sums both leaves' contributions for the split's own pattern p and
+   * the row's direction there. Half the reads and additions of two leaf tables.
+   */
+  twigs: LeafTable[];
 }
 
 /** The leaf tables of one tree, or null when they would exceed the limits above. */
@@ -255,16 +295,34 @@ function buildTree(tree: Tree, k: number, nFeatures: number): TreeTables | null 
   };
   walk(0, [], []);
   if (tooBig || entries > MAX_TREE_ENTRIES) return null;
-  return {
-    tree,
-    bit,
-    fresh,
-    leaves: leaves.map((l) => ({
-      node: l.node,
-      features: Int32Array.from(l.features),
-      table: leafTable(tree.value[l.node]!, l.zero),
-    })),
-  };
+  const tables = new Map(
+    leaves.map((l) => [
+      l.node,
+      { node: l.node, features: Int32Array.from(l.features), table: leafTable(tree.value[l.node]!, l.zero) },
+    ]),
+  );
+  const twigs: LeafTable[] = [];
+  for (let n = 0; n < m; n++) {
+    const l = tables.get(tree.left[n]!);
+    const r = tables.get(tree.right[n]!);
+    if (tree.feature[n]! < 0 || !l || !r) continue;
+    tables.delete(l.node);
+    tables.delete(r.node);
+    const d = l.features.length;
+    const table = new Float64Array(2 * (d << d));
+    const b = bit[n]!;
+    for (let p = 0; p < 1 << d; p++) {
+      const hot = fresh[n] === 1 ? p | b : p;
+      const cold = p & ~b;
+      for (let i = 0; i < d; i++) {
+        // Row goes left: the left leaf sees the hot pattern; goes right: the right leaf does.
+        table[(2 * p + 1) * d + i] = l.table[hot * d + i]! + r.table[cold * d + i]!;
+        table[2 * p * d + i] = l.table[cold * d + i]! + r.table[hot * d + i]!;
+      }
+    }
+    twigs.push({ node: n, features: l.features, table });
+  }
+  return { tree, bit, fresh, leaves: [...tables.values()], twigs };
 }
 
 /**
