@@ -216,6 +216,15 @@ class ScorecardModel implements FittedScorecard {
     );
   }
 
+  /** `explain`'s contributions in feature order, added into `phi`, with no object per feature (score path). */
+  explainInto(x: Matrix, row: number, phi: Float64Array): void {
+    checkColumns(x, this.features);
+    checkRow(x, row);
+    this.state.binnings.forEach((b, j) => {
+      phi[j]! += this.state.coef[j]! * (b.bins[binIndex(b, x.data[row * x.cols + j]!)]!.woe - meanWoe(b));
+    });
+  }
+
   importance(): Contribution[] {
     return byMagnitude(
       this.state.binnings.map((b, j) => ({
