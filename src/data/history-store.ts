@@ -26,6 +26,11 @@ export interface StoreOptions {
   threads?: number;
   /** Where DuckDB spills: a fresh folder is made inside it and removed on close. Default the OS temp dir. */
   tempDirectory?: string;
+  /**
+   * Cut CSV files down on their bytes to the rows a read uses before DuckDB reads them (csv-cut.ts). Default
+   * true; false reads every file whole through DuckDB's CSV reader with the checks in SQL (for comparison).
+   */
+  cut?: boolean;
 }
 
 /** The snapshots a read covers. */
@@ -99,6 +104,7 @@ export class HistoryStore {
     private readonly conn: DuckDBConnection,
     readonly files: Partial<Record<TableName, TableFile>>,
     private readonly temp: string,
+    private readonly useCuts: boolean,
   ) {}
 
   /**
@@ -133,7 +139,7 @@ export class HistoryStore {
       rmSync(temp, { recursive: true, force: true });
       throw e;
     }
-    return new HistoryStore(dir, instance, conn, files, temp);
+    return new HistoryStore(dir, instance, conn, files, temp, opts.cut ?? true);
   }
 
   /** Releases DuckDB and its spill folder. */
@@ -535,7 +541,9 @@ export class HistoryStore {
         'delinquent' in scope ? ({ by: 'delinquent' } as const) : ({ by: 'asOf', asOf: scope.asOf } as const);
       c = (async () => {
         const accounts =
-          acc.format === 'csv' ? await cutCsv(acc, join(this.temp, `cut${n}_accounts.csv`), keep) : null;
+          acc.format === 'csv' && this.useCuts
+            ? await cutCsv(acc, join(this.temp, `cut${n}_accounts.csv`), keep)
+            : null;
         return { accounts, ids: new Set(accounts?.ids), tables: new Map() };
       })();
       this.cuts.set(key, c);
