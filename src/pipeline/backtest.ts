@@ -11,6 +11,7 @@ import { readPointer } from '../registry/artifact.ts';
 import { writeFileAtomic } from '../registry/files.ts';
 import { readPolicyFile } from '../registry/policy-file.ts';
 import { loadScoringModel } from '../service/live.ts';
+import { type DecisionKey, writeDecisions } from './backtest-decisions.ts';
 
 export interface BacktestOptions {
   history: string;
@@ -18,7 +19,7 @@ export interface BacktestOptions {
   challenger?: string;
   /** Model artifact folder; default the champion under `models/`. */
   model?: string;
-  /** Folder for backtest.json (and the HTML report when a renderer is given). */
+  /** Folder for backtest.json, decisions.csv / decisions.parquet (and the HTML report when a renderer is given). */
   out?: string;
   seed?: number;
   bootstrapSamples?: number;
@@ -62,6 +63,8 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestReport> {
   let outcomes = 0;
   let hasTruth = false;
   let hasLogged = false;
+  const keys: DecisionKey[] = [];
+  let loggedEntries = 0;
   for await (const chunk of replaySnapshots(o.history, decisionMs)) {
     const x = matrix(chunk.features, chunk.snapshots.length, FEATURE_COUNT);
     const w = predictCalibrated(model.willingness, x);
@@ -75,6 +78,15 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestReport> {
       truth: s.truth,
     }));
     for (const s of chunk.snapshots) {
+      keys.push({
+        account_id: s.account.account_id,
+        as_of_date: s.account.as_of_date,
+        entries: {
+          champion: keys.length,
+          ...(replays.challenger ? { challenger: keys.length } : {}),
+          logged: s.logged ? loggedEntries++ : -1,
+        },
+      });
       if (s.truth) hasTruth = true;
       if (s.logged && Number.isFinite(s.paid30)) {
         hasLogged = true;
@@ -123,6 +135,12 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestReport> {
   if (o.out) {
     mkdirSync(o.out, { recursive: true });
     writeFileAtomic(join(o.out, 'backtest.json'), `${JSON.stringify(report, null, 2)}\n`);
+    const written = {
+      champion: replays.champion,
+      ...(replays.challenger ? { challenger: replays.challenger } : {}),
+      logged: replays.logged,
+    };
+    await writeDecisions(o.out, keys, written);
     if (o.renderHtml) writeFileAtomic(join(o.out, 'backtest.html'), await o.renderHtml(report));
   }
   return report;

@@ -3,12 +3,12 @@ import { channelsByCost } from '../policy/channel.ts';
 import { decide, segmentOf } from '../policy/decide.ts';
 import { responseOf } from '../policy/expected-value.ts';
 import type { Policy } from '../policy/load.ts';
-import { type Rules, SEGMENTS } from '../policy/schema.ts';
+import { POLICY_CHANNELS, type PolicyChannel, type Rules, SEGMENTS } from '../policy/schema.ts';
 import type { Decision, Scores } from '../policy/types.ts';
 import { TREATMENTS, type Treatment } from '../schema/enums.ts';
 import type { AccountRow, ContactRow, TruthRow } from '../schema/tables.ts';
 import { bucketOfDays } from './buckets.ts';
-import { Tape } from './tape.ts';
+import { NO_CHANNEL, Tape } from './tape.ts';
 
 /** One snapshot as the replay sees it: the account and history, the model's scores, what was logged, what came. */
 export interface ReplayInput {
@@ -66,13 +66,13 @@ export class PolicyReplay {
       if (!this.policy) {
         if (!input.logged) continue;
         const t = input.logged.treatment;
-        this.record(input, t, this.loggedCost(t), true);
+        this.record(input, t, this.loggedCost(t), true, null, Number.NaN);
         continue;
       }
       const now = this.decisionMs(input.account.as_of_date);
       const d = decide(input.account, input.scores, { now, contacts: input.contacts }, this.policy);
       for (const g of d.guardrails) this.guardrailHits.set(g, (this.guardrailHits.get(g) ?? 0) + 1);
-      const index = this.record(input, d.treatment, d.expected.cost, false);
+      const index = this.record(input, d.treatment, d.expected.cost, false, d.channel, d.expected.recovery);
       if (d.treatment === 'human_call' && this.policy.capacity) {
         const spill = decide(
           input.account,
@@ -106,7 +106,15 @@ export class PolicyReplay {
       const assignment = assignCallSlots(day, slots, this.policy);
       day.forEach((c, k) => {
         if (assignment[k] === null)
-          this.write(c.index, c.input, c.spill.treatment, c.spill.expected.cost, false);
+          this.write(
+            c.index,
+            c.input,
+            c.spill.treatment,
+            c.spill.expected.cost,
+            false,
+            c.spill.channel,
+            c.spill.expected.recovery,
+          );
       });
     }
     this.calls.length = 0;
@@ -119,7 +127,14 @@ export class PolicyReplay {
     return this.rules.treatments[t].cost + this.rules.channels[ch].cost;
   }
 
-  private record(input: ReplayInput, t: Treatment, cost: number, onPolicy: boolean): number {
+  private record(
+    input: ReplayInput,
+    t: Treatment,
+    cost: number,
+    onPolicy: boolean,
+    channel: PolicyChannel | null,
+    expected: number,
+  ): number {
     const i = this.tape.push();
     const tp = this.tape;
     const a = input.account;
@@ -141,15 +156,25 @@ export class PolicyReplay {
     tp.wBin[i] = bin(input.scores.willingness);
     tp.aBin[i] = bin(input.scores.ability);
     tp.account[i] = acc;
-    this.write(i, input, t, cost, onPolicy);
+    this.write(i, input, t, cost, onPolicy, channel, expected);
     return i;
   }
 
   /** Writes what each estimator makes of choosing `t` for snapshot `i`. */
-  private write(i: number, input: ReplayInput, t: Treatment, cost: number, onPolicy: boolean): void {
+  private write(
+    i: number,
+    input: ReplayInput,
+    t: Treatment,
+    cost: number,
+    onPolicy: boolean,
+    channel: PolicyChannel | null,
+    expected: number,
+  ): void {
     const tp = this.tape;
     const overdue = input.account.amount_overdue;
     tp.treatment[i] = T_INDEX.get(t)!;
+    tp.channel[i] = channel === null ? NO_CHANNEL : POLICY_CHANNELS.indexOf(channel);
+    tp.expected[i] = expected;
     tp.cost[i] = cost;
     const truth = input.truth as unknown as Record<string, number> | null;
     if (truth && onPolicy) {

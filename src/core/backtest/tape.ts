@@ -2,10 +2,17 @@
  * A policy's replay, one entry per snapshot in typed arrays (a million snapshots fit in a few tens of MB): what it
  * chose and what each estimator makes of that choice. NaN marks "this estimator has nothing for this snapshot".
  */
+/** `Tape.channel` of a decision without a channel. */
+export const NO_CHANNEL = 255;
+
 export class Tape {
   n = 0;
   private cap: number;
   treatment: Uint8Array;
+  /** Index into POLICY_CHANNELS of the decision's channel; NO_CHANNEL for hold or a logged treatment. */
+  channel: Uint8Array;
+  /** The decision's own expected recovery (its policy's response model); NaN for a logged treatment. */
+  expected: Float64Array;
   cost: Float64Array;
   /** Simulation: the truth's expected recovery and P(cure) of the chosen treatment. */
   sim: Float64Array;
@@ -27,6 +34,8 @@ export class Tape {
   constructor(capacity = 1024) {
     this.cap = capacity;
     this.treatment = new Uint8Array(capacity);
+    this.channel = new Uint8Array(capacity);
+    this.expected = new Float64Array(capacity);
     this.cost = new Float64Array(capacity);
     this.sim = new Float64Array(capacity);
     this.simCure = new Float64Array(capacity);
