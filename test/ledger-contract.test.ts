@@ -457,6 +457,25 @@ function ledgerContract(name: string, fresh: FreshStore): void {
       }
     });
 
+    it('answers 40 concurrent lookups each with its own answer, or null', async () => {
+      await setup();
+      try {
+        const stored = Array.from({ length: 20 }, (_, i) => answer(`K-${i}`, { request_id: `req-${i}` }));
+        await Promise.all(stored.map((a, i) => ledger.appendContacts([contact(`c-${i}`, 'A', T0 + i)], a)));
+        const scope = 'dialer POST /v1/contacts';
+        const got = await Promise.all(
+          Array.from({ length: 40 }, (_, i) =>
+            ledger.getAnswer(i % 2 ? 'other scope' : scope, `K-${i >> 1}`),
+          ),
+        );
+        got.forEach((a, i) => {
+          expect(a, `lookup ${i}`).toStrictEqual(i % 2 ? null : stored[i >> 1]);
+        });
+      } finally {
+        await teardown();
+      }
+    });
+
     it('refuses a second answer for a scope and key, and writes none of the rows that came with it', async () => {
       await setup();
       try {

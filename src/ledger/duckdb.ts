@@ -56,6 +56,52 @@ interface PendingAppend {
   reject: (e: unknown) => void;
 }
 
+/**
+ * Group read: lookups that arrive while one query runs wait for it and are then answered together by one query
+ * over all their keys. Reads on the one reader connection take turns, and under concurrent commits each takes
+ * milliseconds, so 32 concurrent lookups cost one query instead of 32 queued ones.
+ */
+class GroupRead<K, V> {
+  private pending: { key: K; resolve: (v: V | null) => void; reject: (e: unknown) => void }[] = [];
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly query: (keys: K[]) => Promise<Map<string, V>>,
+    private readonly id: (k: K) => string,
+  ) {}
+
+  get(key: K): Promise<V | null> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ key, resolve, reject });
+      this.kick();
+    });
+  }
+
+  /** Resolves once no query is running (for close). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private kick(): void {
+    if (this.running) return;
+    const group = this.pending.splice(0);
+    if (group.length === 0) return;
+    this.running = this.query(group.map((g) => g.key))
+      .then(
+        (found) => {
+          for (const g of group) g.resolve(found.get(this.id(g.key)) ?? null);
+        },
+        (e: unknown) => {
+          for (const g of group) g.reject(e);
+        },
+      )
+      .finally(() => {
+        this.running = null;
+        this.kick();
+      });
+  }
+}
+
 /** One serial queue: each task starts after the previous one settles. */
 class SerialQueue {
   private tail: Promise<unknown> = Promise.resolve();
@@ -173,6 +219,10 @@ class DuckDbLedger implements Ledger {
     reject: (e: unknown) => void;
   }[] = [];
   private readingContacts: Promise<void> | null = null;
+  private readonly answers = new GroupRead<{ scope: string; key: string }, StoredAnswer>(
+    (keys) => this.readAnswers(keys),
+    (k) => `${k.scope}\u0000${k.key}`,
+  );
   private flushing: Promise<void> | null = null;
   private closed = false;
 
@@ -197,13 +247,35 @@ class DuckDbLedger implements Ledger {
     await this.append('contacts', CONTACT_COLUMNS, rows, 'contact_id', 'contacts', answer);
   }
 
-  async getAnswer(scope: string, key: string): Promise<StoredAnswer | null> {
-    const rows = await this.read(
-      `SELECT ${selectList('duckdb', ANSWER_COLUMNS)} FROM idempotency_keys WHERE scope = ? AND idem_key = ?`,
-      [scope, key],
-      [VARCHAR, VARCHAR],
+  /** A group read (see GroupRead): concurrent lookups share one query. */
+  getAnswer(scope: string, key: string): Promise<StoredAnswer | null> {
+    this.assertOpen();
+    return this.answers.get({ scope, key });
+  }
+
+  private async readAnswers(keys: { scope: string; key: string }[]): Promise<Map<string, StoredAnswer>> {
+    // One key (no concurrency) is a point lookup, cheaper to plan than the join.
+    const rows =
+      keys.length === 1
+        ? await this.read(
+            `SELECT ${selectList('duckdb', ANSWER_COLUMNS)} FROM idempotency_keys WHERE scope = ? AND idem_key = ?`,
+            [keys[0]!.scope, keys[0]!.key],
+            [VARCHAR, VARCHAR],
+            true,
+          )
+        : await this.read(
+            `SELECT ${selectList('duckdb', ANSWER_COLUMNS)} FROM idempotency_keys
+       JOIN (SELECT unnest(?) AS q_scope, unnest(?) AS q_key) ON scope = q_scope AND idem_key = q_key`,
+            [listValue(keys.map((k) => k.scope)), listValue(keys.map((k) => k.key))],
+            [LIST(VARCHAR), LIST(VARCHAR)],
+            true,
+          );
+    return new Map(
+      rows.map((r) => {
+        const a = rowToAnswer(r);
+        return [`${a.scope}\u0000${a.key}`, a];
+      }),
     );
-    return rows[0] ? rowToAnswer(rows[0]) : null;
   }
 
   /** A write: it takes its turn in the write queue, so it never interleaves with a group commit. */
@@ -331,6 +403,7 @@ class DuckDbLedger implements Ledger {
     if (this.closed) return;
     this.closed = true;
     while (this.flushing || this.readingContacts) await (this.flushing ?? this.readingContacts);
+    await this.answers.idle();
     await Promise.all([this.writes.drain(), this.reads.drain()]);
     for (const p of this.prepared.values()) p.destroySync();
     this.prepared.clear();
