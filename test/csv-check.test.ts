@@ -94,6 +94,25 @@ const EDGE = [
   '2024-01-05T10:00Z',
   '2024-01-05T10:00:00+05:30',
   '2024-01-05T24:00:00Z',
+  '2024-01-05T10:00:00.123Z',
+  '2024-01-05T10:00:00.5Z',
+  '2024-01-05T10:00:00.123456789Z',
+  '2024-01-05T10:00:00.1234567890Z',
+  '2024-01-05T10:00:00.Z',
+  '2024-01-05T10:00:00.12aZ',
+  '2024-02-30T10:00:00Z',
+  '2024-02-29T10:00:00Z',
+  '2024-01-05T10:60:00Z',
+  '2024-01-05T10:00:60Z',
+  '2024-01-05T23:59:59.999Z',
+  '1899-12-31T23:59:59Z',
+  '2200-01-01T00:00:00Z',
+  '2024-01-05T10:00:00z',
+  '2024-01-05t10:00:00Z',
+  '2024-01-05 10:00:00Z',
+  '2024-01-05T10:00:00-08:00',
+  '2024-01-05T1a:00:00Z',
+  '2024-01-05T10-00:00Z',
   'true',
   'false',
   'TRUE',
@@ -129,6 +148,8 @@ function judge(col: ColumnSpec, cells: readonly string[], quoted: boolean): bool
   return answers;
 }
 
+const p2 = (n: number) => String(n).padStart(2, '0');
+
 /** The contract's answer: cellParser on the text the SQL path reads (an empty cell is NULL). */
 const contract = (col: ColumnSpec, cell: string) => cellParser(col)(cell === '' ? null : cell).ok;
 
@@ -158,6 +179,21 @@ describe('cell checks on bytes equal cellParser', () => {
         .map(([y, m, d]) => `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`),
       fc.double({ noNaN: true }).map(String),
       fc.integer({ min: -200, max: 200 }).map(String),
+      fc
+        .tuple(
+          fc.integer({ min: 1890, max: 2210 }),
+          fc.integer({ min: 0, max: 13 }),
+          fc.integer({ min: 0, max: 32 }),
+          fc.integer({ min: 0, max: 25 }),
+          fc.integer({ min: 0, max: 61 }),
+          fc.integer({ min: 0, max: 61 }),
+          fc.constantFrom('', '.5', '.123', '.123456789', '.1234567890', '.'),
+          fc.constantFrom('Z', 'z', '+01:00', ''),
+        )
+        .map(
+          ([y, mo, d, h, mi, sec, frac, z]) =>
+            `${y}-${p2(mo)}-${p2(d)}T${p2(h)}:${p2(mi)}:${p2(sec)}${frac}${z}`,
+        ),
     );
     const cells = fc.sample(cell, { numRuns: 2000, seed: 4242 }).filter((c) => !/[",\r\n]/.test(c));
     const wrong: string[] = [];

@@ -78,6 +78,7 @@ export function cutRange(job: CutJob): CutResult | null {
       onHeader: (h) => {
         writer = new CsvWriter(job.out, h.buf.subarray(h.from, h.to));
       },
+      beforeRefill: () => (writer as CsvWriter | null)?.flush(),
     },
   );
   const w = writer as CsvWriter | null;

@@ -49,6 +49,8 @@ export interface ScanOptions {
   to?: number;
   /** Whether the range starts with the header line (default true). */
   header?: boolean;
+  /** Called before the bytes of records already handed out are moved or overwritten. */
+  beforeRefill?: () => void;
 }
 
 export interface ScanResult {
@@ -92,6 +94,7 @@ function scanFd(
   for (;;) {
     // Keep the unfinished record, read more after it.
     if (!eof) {
+      opts.beforeRefill?.();
       if (p > 0) {
         buf.copy(buf, 0, p, n);
         n -= p;
@@ -212,11 +215,18 @@ function scanFd(
   }
 }
 
-/** Collects whole records into a file: `keep(record)` copies its bytes (line end added to a last line). */
+/**
+ * Collects whole records into a file. Records kept one after another in the scan buffer are copied as one run
+ * (a copy is a native call: one per record cost more than the bytes); `flush()` must run before the scan buffer's
+ * bytes move (ScanOptions.beforeRefill).
+ */
 export class CsvWriter {
   private readonly fd: number;
   private readonly out = Buffer.allocUnsafe(4 << 20);
   private used = 0;
+  private run: Buffer | null = null;
+  private runFrom = 0;
+  private runTo = 0;
   rows = 0;
 
   constructor(path: string, header: Uint8Array) {
@@ -226,14 +236,28 @@ export class CsvWriter {
 
   keep(r: CsvRecord): void {
     this.rows++;
-    this.write(r.buf, r.from, r.to);
-    const last = r.buf[r.to - 1];
-    if (last !== 10) this.write(NEWLINE, 0, 1);
+    if (this.run === r.buf && this.runTo === r.from) this.runTo = r.to;
+    else {
+      this.flush();
+      this.run = r.buf;
+      this.runFrom = r.from;
+      this.runTo = r.to;
+    }
+    if (r.buf[r.to - 1] !== 10) {
+      this.flush();
+      this.write(NEWLINE, 0, 1);
+    }
+  }
+
+  /** Copies the pending run of records out of the scan buffer. */
+  flush(): void {
+    if (this.run) this.write(this.run, this.runFrom, this.runTo);
+    this.run = null;
   }
 
   private write(b: Buffer, from: number, to: number): void {
     const len = to - from;
-    if (this.used + len > this.out.length) this.flush();
+    if (this.used + len > this.out.length) this.drain();
     if (len > this.out.length) {
       writeSync(this.fd, b, from, len);
       return;
@@ -242,7 +266,7 @@ export class CsvWriter {
     this.used += len;
   }
 
-  private flush(): void {
+  private drain(): void {
     let at = 0;
     while (at < this.used) at += writeSync(this.fd, this.out, at, this.used - at);
     this.used = 0;
@@ -250,6 +274,7 @@ export class CsvWriter {
 
   close(): void {
     this.flush();
+    this.drain();
     closeSync(this.fd);
   }
 }
