@@ -15,6 +15,7 @@ import type { ContactRow } from '../core/schema/tables.ts';
 import type { AuditQuery, ContactRecord, DecisionRecord, Ledger, StoredAnswer } from './contract.ts';
 import {
   ANSWER_COLUMNS,
+  answerId,
   answerRow,
   answerTaken,
   auditPageSql,
@@ -258,16 +259,16 @@ class DuckDbLedger implements Ledger {
     const rows =
       keys.length === 1
         ? await this.read(
-            `SELECT ${selectList('duckdb', ANSWER_COLUMNS)} FROM idempotency_keys WHERE scope = ? AND idem_key = ?`,
-            [keys[0]!.scope, keys[0]!.key],
-            [VARCHAR, VARCHAR],
+            `SELECT ${selectList('duckdb', ANSWER_COLUMNS)} FROM idempotency_keys WHERE answer_id = ?`,
+            [answerId(keys[0]!.scope, keys[0]!.key)],
+            [VARCHAR],
             true,
           )
         : await this.read(
             `SELECT ${selectList('duckdb', ANSWER_COLUMNS)} FROM idempotency_keys
-       JOIN (SELECT unnest(?) AS q_scope, unnest(?) AS q_key) ON scope = q_scope AND idem_key = q_key`,
-            [listValue(keys.map((k) => k.scope)), listValue(keys.map((k) => k.key))],
-            [LIST(VARCHAR), LIST(VARCHAR)],
+       WHERE answer_id IN (SELECT unnest(?))`,
+            [listValue(keys.map((k) => answerId(k.scope, k.key)))],
+            [LIST(VARCHAR)],
             true,
           );
     return new Map(
@@ -532,8 +533,7 @@ class DuckDbLedger implements Ledger {
 
   private appendError(e: unknown, g: PendingAppend): LedgerError {
     const dup = duplicateKey(e);
-    // The stored answers' key is (scope, idem_key): DuckDB names it 'Duplicate key "scope: …, idem_key: …"'.
-    if (dup.found && g.answer && /Duplicate key "scope: /.test(e instanceof Error ? e.message : ''))
+    if (dup.found && g.answer && /Duplicate key "answer_id: /.test(e instanceof Error ? e.message : ''))
       return answerTaken(g.answer, g.count, g.what, e);
     if (dup.found) return duplicateInLedger(g.key, dup.id, g.count, g.what, e);
     return new LedgerError(

@@ -3,6 +3,7 @@ import type { ContactRow } from '../core/schema/tables.ts';
 import type { AuditQuery, ContactRecord, DecisionRecord, Ledger, StoredAnswer } from './contract.ts';
 import {
   ANSWER_COLUMNS,
+  answerId,
   answerRow,
   answerTaken,
   auditPageSql,
@@ -163,8 +164,8 @@ class PostgresLedger implements Ledger {
 
   async getAnswer(scope: string, key: string): Promise<StoredAnswer | null> {
     const rows = await this.read(
-      `SELECT ${selectList('postgres', ANSWER_COLUMNS)} FROM idempotency_keys WHERE scope = $1 AND idem_key = $2`,
-      [scope, key],
+      `SELECT ${selectList('postgres', ANSWER_COLUMNS)} FROM idempotency_keys WHERE answer_id = $1`,
+      [answerId(scope, key)],
     );
     return rows[0] ? rowToAnswer(rows[0]) : null;
   }
