@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { matrix } from '../src/core/models/contract.ts';
+import { flatten } from '../src/core/models/gbdt/forest.ts';
 import { gbdtKind } from '../src/core/models/gbdt/gbdt.ts';
 import { expectedValue, treeShap } from '../src/core/models/gbdt/shap.ts';
 import { compileShap } from '../src/core/models/gbdt/shap-table.ts';
@@ -193,6 +194,30 @@ describe('compileShap (per-leaf tables)', () => {
       let sum = base;
       for (const v of phi) sum += v;
       expect(Math.abs(sum - margins[i]!), `row ${i}, local accuracy`).toBeLessThan(1e-9);
+    }
+  });
+});
+
+describe('flatten (forest scoring) on odd categorical values', () => {
+  it('routes them as leafOf does, also on trees too deep for the heap walk', () => {
+    // A categorical root (code 1 left) over a 10-deep chain: deeper than the heap walkers, so the generic walk
+    // and its bitset decide; 2^32 + 1 shares the low bits of 1 but is not a code.
+    let chain: Spec = leaf(0.25, 1);
+    for (let d = 0; d < 10; d++)
+      chain = { feature: 1, threshold: d, defaultLeft: false, left: leaf(-d, 1), right: chain };
+    const tree = toTree({
+      feature: 0,
+      categories: [1, 3],
+      defaultLeft: true,
+      left: chain,
+      right: leaf(5, 2),
+    });
+    const forest = flatten([tree], 0, 2, [4, 0]);
+    for (const code of [0, 1, 3, -1, 1.5, 2 ** 32 + 1, 2 ** 32 + 3, Number.NaN]) {
+      for (const x1 of [-1, 4.5, 20]) {
+        const x = Float64Array.of(code, x1);
+        expect(forest.margins(matrix(x, 1, 2))[0], `x = (${code}, ${x1})`).toBe(tree.value[leafOf(tree, x)]!);
+      }
     }
   });
 });

@@ -72,12 +72,13 @@ export function flatten(
   const slow = (node: number, v: number): number => {
     if (Number.isNaN(v)) return defaultLeft[node] === 1 ? left[node]! : right[node]!;
     const start = catStart[node]!;
-    // A categorical code goes left when its bit is set; codes outside the set (or not integers) go right.
+    // A categorical code goes left when its bit is set; codes outside the set (or not integers, or beyond the
+    // largest stored code, which a shift would wrap) go right, as goesLeft decides.
     const inSet =
       start >= 0 &&
       Number.isInteger(v) &&
       v >= 0 &&
-      v >>> 5 < catWords[node]! &&
+      v < catWords[node]! * 32 &&
       (bits[start + (v >>> 5)]! & (1 << (v & 31))) !== 0;
     return inSet ? left[node]! : right[node]!;
   };
