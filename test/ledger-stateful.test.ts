@@ -28,7 +28,7 @@ import { committedState, counterIds, FakeLive, T0, testKeys } from './helpers/se
  */
 
 const SEED = Number(process.env.REPAYRISK_STATEFUL_SEED ?? 20261204);
-const DUCKDB_RUNS = Number(process.env.REPAYRISK_STATEFUL_RUNS ?? 40);
+const DUCKDB_RUNS = Number(process.env.REPAYRISK_STATEFUL_RUNS ?? 60);
 const MAX_COMMANDS = 400;
 /** Issue 14 asks for at least this many commands per CI run against the DuckDB ledger. */
 const MIN_COMMANDS = 10_000;
@@ -109,7 +109,7 @@ if (postgres.available) {
 
     it('no decision breaks a cap or cooldown the oracle counts; refused and replayed requests record nothing', async () => {
       const t0 = performance.now();
-      await runModel(w, Math.max(1, Math.round(DUCKDB_RUNS / 4)), SEED + 1);
+      await runModel(w, Math.max(1, Math.round(DUCKDB_RUNS / 6)), SEED + 1);
       console.info(summary('postgres', w, performance.now() - t0));
     }, 600_000);
   });
