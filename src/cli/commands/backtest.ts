@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { championDir, runBacktest } from '../../pipeline/backtest.ts';
-import { evaluateResponse } from '../../pipeline/response-evaluate.ts';
 import { modelStability } from '../../pipeline/stability.ts';
 import { writeFileAtomic } from '../../registry/files.ts';
 import { DEFAULT_POLICY_PATH } from '../../registry/policy-file.ts';
@@ -25,6 +24,8 @@ interface BacktestCliOptions {
 
 async function evaluateResponseCli(o: BacktestCliOptions, response: string): Promise<void> {
   const bar = progress('backtest');
+  // Loaded only when asked for, so every other command starts without the response pipeline.
+  const { evaluateResponse } = await import('../../pipeline/response-evaluate.ts');
   const e = await evaluateResponse({
     history: o.history,
     model: o.model ?? championDir(),

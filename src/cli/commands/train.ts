@@ -3,7 +3,7 @@ import { RepayriskError } from '../../core/errors.ts';
 import { KIND_NAMES } from '../../core/models/kinds.ts';
 import { TREATMENTS } from '../../core/schema/enums.ts';
 import type { TargetFit } from '../../core/training/fit-target.ts';
-import { type TrainResponseResult, trainResponse } from '../../pipeline/response-train.ts';
+import type { TrainResponseResult } from '../../pipeline/response-train.ts';
 import { trainTable } from '../../pipeline/table.ts';
 import { trainSnapshots } from '../../pipeline/train-snapshots.ts';
 import { choiceOption, intOption, jsonObjectOption, listOption } from '../options.ts';
@@ -150,6 +150,8 @@ export function registerTrain(program: Command): void {
       if (o.response && (!o.history || o.table))
         throw new RepayriskError('invalid_argument', 'train --response needs --history DIR (and no --table)');
       if (o.response && o.history) {
+        // Loaded only when asked for, so every other command starts without the response pipeline.
+        const { trainResponse } = await import('../../pipeline/response-train.ts');
         const r = await trainResponse({
           history: o.history,
           modelsRoot: o.out,
