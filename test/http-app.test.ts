@@ -388,16 +388,17 @@ describe('POST /v1/contacts', () => {
     );
     expect(r.statusCode).toBe(201);
     expect(r.json()).toEqual({ recorded: 2, contact_ids: ['d-1', 'd-2'] });
+    // As every ledger gives instants back: UTC with milliseconds.
     expect(ledger.contacts).toEqual([
       {
-        ...makeContact({ ts: '2026-11-24T15:00:00Z' }),
+        ...makeContact({ ts: '2026-11-24T15:00:00.000Z' }),
         contact_id: 'd-1',
         recorded_at: T0.replace('Z', '.000Z'),
         decision_id: null,
         reported_ts: null,
       },
       {
-        ...makeContact({ ts: '2026-11-24T15:00:00Z', channel: 'sms' }),
+        ...makeContact({ ts: '2026-11-24T15:00:00.000Z', channel: 'sms' }),
         contact_id: 'd-2',
         recorded_at: '2026-11-25T15:00:00.000Z',
         decision_id: 'd-9',

@@ -17,6 +17,7 @@ import { LedgerError, openLedger } from '../src/ledger/open.ts';
 import { openPostgresLedger } from '../src/ledger/postgres.ts';
 import { LEDGER_SCHEMA_VERSION } from '../src/ledger/schema-sql.ts';
 import { findPostgres, type TestPostgres } from './helpers/postgres.ts';
+import { MemoryLedger } from './helpers/service.ts';
 import { tmpDir } from './helpers/tmp.ts';
 
 /** A new, empty store; the function it resolves to opens it, and opens it again after a close. */
@@ -689,6 +690,17 @@ function ledgerContract(name: string, fresh: FreshStore): void {
     });
   });
 }
+
+// The fake the HTTP tests use runs the same suite, so what they prove holds for the real stores too.
+describe('memory ledger (the test fake)', () => {
+  ledgerContract('memory', async () => {
+    let last: MemoryLedger | undefined;
+    return async () => {
+      last = new MemoryLedger(last);
+      return last;
+    };
+  });
+});
 
 describe('duckdb ledger', () => {
   const dir = tmpDir('repayrisk-ledger-');

@@ -8,6 +8,15 @@ import type {
   Ledger,
   StoredAnswer,
 } from '../../src/ledger/contract.ts';
+import {
+  answerId,
+  answerTaken,
+  checkAnswer,
+  checkContacts,
+  checkDecisions,
+  duplicateInLedger,
+  LedgerError,
+} from '../../src/ledger/schema-sql.ts';
 import { loadLiveState } from '../../src/service/live.ts';
 import type { Live, LiveState, ReloadOutcome } from '../../src/service/live-types.ts';
 import { makeAccount } from './account.ts';
@@ -29,42 +38,85 @@ export class MemoryLedger implements Ledger {
   readonly kind = 'memory';
   readonly decisions: DecisionRecord[] = [];
   readonly contacts: ContactRecord[] = [];
-  /** Stored idempotent answers by `scope` + NUL + `key`. */
+  /** Stored idempotent answers by `answerId(scope, key)`. */
   readonly answers = new Map<string, StoredAnswer>();
   private readonly byAccount = new Map<string, ContactRecord[]>();
   faults: LedgerFaults = {};
   closed = false;
 
+  /** A store over `from`'s rows (the same arrays): what opening a durable ledger again after a close gives. */
+  constructor(from?: MemoryLedger) {
+    if (!from) return;
+    this.decisions = from.decisions;
+    this.contacts = from.contacts;
+    this.answers = from.answers;
+    this.byAccount = from.byAccount;
+  }
+
   private check(kind: 'append' | 'read'): void {
-    if (this.closed) throw new Error('ledger is closed');
+    if (this.closed) throw new LedgerError('closed', 'the memory ledger is closed');
     if (this.faults[kind]) throw new Error(`memory ledger: injected ${kind} failure`);
   }
 
-  /** Stores `answer` (all or nothing with the rows: it is checked before any row is kept). */
-  private putAnswer(answer: StoredAnswer | undefined): void {
-    if (!answer) return;
-    const k = `${answer.scope}\u0000${answer.key}`;
-    if (this.answers.has(k))
-      throw Object.assign(new Error(`memory ledger: answer for key ${answer.key} already stored`), {
-        code: 'idempotency_key_taken',
-      });
-    this.answers.set(k, { ...answer });
+  /**
+   * Refuses what the real stores refuse, with their checks and errors, before anything is kept: an invalid
+   * record or answer, an id already held, a key already answered. All or nothing.
+   */
+  private admit<T>(
+    rows: readonly T[],
+    id: (r: T) => string,
+    held: (id: string) => boolean,
+    what: string,
+    field: string,
+    answer?: StoredAnswer,
+  ): void {
+    if (answer) {
+      checkAnswer(answer);
+      if (this.answers.has(answerId(answer.scope, answer.key)))
+        throw answerTaken(answer, rows.length, what, null);
+    }
+    for (const r of rows) if (held(id(r))) throw duplicateInLedger(field, id(r), rows.length, what, null);
+    if (answer) this.answers.set(answerId(answer.scope, answer.key), { ...answer });
   }
 
   async appendDecisions(rows: readonly DecisionRecord[], answer?: StoredAnswer): Promise<void> {
     this.check('append');
-    this.putAnswer(answer);
-    this.decisions.push(...rows.map((r) => structuredClone(r)));
+    checkDecisions(rows);
+    const held = new Set(this.decisions.map((d) => d.decision_id));
+    this.admit(
+      rows,
+      (d) => d.decision_id,
+      (id) => held.has(id),
+      'decisions',
+      'decision_id',
+      answer,
+    );
+    this.decisions.push(...rows.map((r) => ({ ...structuredClone(r), decided_at: utc(r.decided_at) })));
   }
 
   async appendContacts(rows: readonly ContactRecord[], answer?: StoredAnswer): Promise<void> {
     this.check('append');
-    this.putAnswer(answer);
-    const copies = rows.map((r) => structuredClone(r));
+    checkContacts(rows);
+    const held = new Set(this.contacts.map((c) => c.contact_id));
+    this.admit(
+      rows,
+      (c) => c.contact_id,
+      (id) => held.has(id),
+      'contacts',
+      'contact_id',
+      answer,
+    );
+    // Instants come back as the stores give them: UTC, milliseconds.
+    const copies = rows.map((r) => ({
+      ...structuredClone(r),
+      ts: utc(r.ts),
+      recorded_at: utc(r.recorded_at),
+    }));
     this.contacts.push(...copies);
     for (const c of copies) {
       const list = this.byAccount.get(c.account_id) ?? [];
       list.push(c);
+      list.sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts));
       this.byAccount.set(c.account_id, list);
     }
   }
@@ -77,7 +129,7 @@ export class MemoryLedger implements Ledger {
 
   async getAnswer(scope: string, key: string): Promise<StoredAnswer | null> {
     this.check('read');
-    const a = this.answers.get(`${scope}\u0000${key}`);
+    const a = this.answers.get(answerId(scope, key));
     return a ? { ...a } : null;
   }
 
@@ -140,6 +192,9 @@ export class MemoryLedger implements Ledger {
     this.closed = true;
   }
 }
+
+/** An instant as the stores read it back: `Date.prototype.toISOString()` (UTC, milliseconds). */
+const utc = (iso: string): string => new Date(Date.parse(iso)).toISOString();
 
 /** One page of records as the Ledger contract orders them: time (ms) descending, then id descending (bytewise). */
 function auditPage<T>(rows: readonly T[], q: AuditQuery, at: (r: T) => [string, string]): T[] {
