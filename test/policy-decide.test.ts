@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RepayriskError } from '../src/core/errors.ts';
-import { decide } from '../src/core/policy/decide.ts';
+import { decide, scoreVersus } from '../src/core/policy/decide.ts';
 import { armOf, stableFraction } from '../src/core/policy/experiment.ts';
 import { type Policy, parsePolicy } from '../src/core/policy/load.ts';
 import { sizePlan } from '../src/core/policy/plan-offer.ts';
@@ -637,5 +637,24 @@ describe('bad inputs are refused with the field named', () => {
     expect(err).toBeInstanceOf(RepayriskError);
     expect((err as RepayriskError).code).toBe('invalid_argument');
     expect((err as RepayriskError).message).toMatch(message);
+  });
+});
+
+describe('reason texts compare scores truthfully', () => {
+  it('prints as many decimals as it takes for the printed score to sit on the stated side', () => {
+    for (const [score, threshold] of [
+      [0.5998, 0.6],
+      [0.59999, 0.6],
+      [0.6, 0.6],
+      [0.6004, 0.6],
+      [0.3, 0.45],
+      [0.4499999, 0.45],
+    ] as const) {
+      const text = scoreVersus(score, threshold);
+      const [printed, sign] = text.split(' ');
+      expect(sign).toBe(score >= threshold ? '≥' : '<');
+      expect(Number(printed) >= threshold).toBe(score >= threshold);
+      expect(printed!.split('.')[1]!.length).toBeGreaterThanOrEqual(3);
+    }
   });
 });

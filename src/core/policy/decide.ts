@@ -180,17 +180,27 @@ function valuePreference(
   return values.map((v) => v.t);
 }
 
+/**
+ * `score ≥ threshold` or `score < threshold` as a reader can check it: three decimals, or as many more (up to
+ * nine) as it takes for the printed score to fall on the side of the threshold the comparison says. A
+ * willingness of 0.5998 read "0.600 < 0.6".
+ */
+export function scoreVersus(score: number, threshold: number): string {
+  const above = score >= threshold;
+  let digits = 3;
+  let text = score.toFixed(digits);
+  while (digits < 9 && Number(text) >= threshold !== above) text = score.toFixed(++digits);
+  return `${text} ${above ? '≥' : '<'} ${threshold}`;
+}
+
 function sayScores(out: DecisionBuilder, scores: Scores, rules: Rules): void {
   const { willingness_high: wt, ability_high: at } = rules.segments;
   const high = (s: number, t: number) => (s >= t ? 'HIGH' : 'LOW');
   out.say(
     `WILLINGNESS_${high(scores.willingness, wt)}` as const,
-    `willingness ${scores.willingness.toFixed(3)} ${scores.willingness >= wt ? '≥' : '<'} ${wt}`,
+    `willingness ${scoreVersus(scores.willingness, wt)}`,
   );
-  out.say(
-    `ABILITY_${high(scores.ability, at)}` as const,
-    `ability ${scores.ability.toFixed(3)} ${scores.ability >= at ? '≥' : '<'} ${at}`,
-  );
+  out.say(`ABILITY_${high(scores.ability, at)}` as const, `ability ${scoreVersus(scores.ability, at)}`);
   for (const f of scores.drivers?.willingness?.slice(0, 3) ?? [])
     out.say('WILLINGNESS_DRIVER', `willingness score driven by ${f}`);
   for (const f of scores.drivers?.ability?.slice(0, 3) ?? [])
