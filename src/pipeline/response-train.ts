@@ -9,7 +9,7 @@ import { KINDS } from '../core/models/kinds.ts';
 import { TREATMENTS } from '../core/schema/enums.ts';
 import { isoOf } from '../core/time/dates.ts';
 import { outOfTimeSplit } from '../core/training/split.ts';
-import { fitResponses, type ResponseFit } from '../core/uplift/fit-arms.ts';
+import { fitResponses, type ResponseFit } from '../core/uplift/fit-responses.ts';
 import { DEFAULT_SUPPORT, type SupportRule } from '../core/uplift/overlap.ts';
 import { type ResponseManifestDraft, writeResponseArtifact } from '../registry/response-artifact.ts';
 import { fingerprint } from './fingerprint.ts';

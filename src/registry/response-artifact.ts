@@ -14,7 +14,7 @@ import { KINDS } from '../core/models/kinds.ts';
 import { TREATMENTS, type Treatment } from '../core/schema/enums.ts';
 import type { CalibratedModel } from '../core/training/fit-target.ts';
 import { TREATMENT_FEATURE } from '../core/uplift/ensemble.ts';
-import { RESPONSE_OUTCOMES, type ResponseOutcome, responseSetOf } from '../core/uplift/fit-arms.ts';
+import { RESPONSE_OUTCOMES, type ResponseOutcome, responseSetOf } from '../core/uplift/fit-responses.ts';
 import { RESPONSE_CELLS } from '../core/uplift/overlap.ts';
 import type { ResponseSet } from '../core/uplift/response-set.ts';
 import { featureSchemaDiff, type ModelFile } from './artifact.ts';
