@@ -99,7 +99,7 @@ export function isValidId(s: string): boolean {
   );
 }
 
-/** Odd but valid id bodies: composed and decomposed é (two different ids), emoji, ZWJ, RTL, BOM, 128 code points. */
+/** Odd but valid id bodies: composed and decomposed é (two different ids), emoji, ZWJ, RTL, BOM (inside and first), 128 code points. */
 export const ODD_IDS: readonly string[] = [
   'e\u0301-NFD',
   '\u00e9-NFC',
@@ -116,6 +116,8 @@ export const ODD_IDS: readonly string[] = [
   'Ünïcödé-账户-42',
   'A0001',
   '\uffff',
+  // A leading U+FEFF (byte-order mark): UTF-8 decoders drop it unless told not to.
+  '\ufeffBOM-first',
 ];
 
 /** Ids every service must refuse (issue 14 items 1): lone surrogates, too long, empty, control characters. */
