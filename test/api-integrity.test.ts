@@ -144,6 +144,19 @@ describe('defect 1: identifiers are well-formed Unicode of at most 128 character
     expect(issuesOf(decisionId).map((i) => i.path)).toEqual(['contacts.0.decision_id']);
   });
 
+  it('refuses an id starting with a byte-order mark (the DuckDB client would read it back as another id) and keeps one inside', async () => {
+    const { app, ledger } = await build();
+    const first = await post(app, '/v1/score', scoreBody({ account_id: '\ufeffA1' }));
+    expect(first.statusCode).toBe(400);
+    expect(issuesOf(first)).toEqual([
+      expect.objectContaining({ path: 'account.account_id', message: expect.stringContaining('U+FEFF') }),
+    ]);
+    const inside = 'A\ufeff1';
+    const ok = await post(app, '/v1/score', scoreBody({ account_id: inside }));
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect((await ledger.getDecision(ok.json().decision_id))?.account_id).toBe(inside);
+  });
+
   it('states the limit in the OpenAPI document, where clients read it', async () => {
     const { app } = await build();
     const doc = (await get(app, '/openapi.json')).json();

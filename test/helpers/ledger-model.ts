@@ -90,16 +90,16 @@ const isControl = (cp: number) => cp <= 0x1f || (cp >= 0x7f && cp <= 0x9f);
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-/** Valid by the agreed rule: well-formed, 1..128 code points, no control characters. */
+/** Valid by the agreed rule: well-formed, 1..128 code points, no control characters, no leading U+FEFF. */
 export function isValidId(s: string): boolean {
-  if (LONE_SURROGATE.test(s)) return false;
+  if (LONE_SURROGATE.test(s) || s.startsWith('\ufeff')) return false;
   const points = [...s];
   return (
     points.length >= 1 && points.length <= MAX_ID && points.every((ch) => !isControl(ch.codePointAt(0)!))
   );
 }
 
-/** Odd but valid id bodies: composed and decomposed é (two different ids), emoji, ZWJ, RTL, BOM (inside and first), 128 code points. */
+/** Odd but valid id bodies: composed and decomposed é (two different ids), emoji, ZWJ, RTL, BOM inside, 128 code points. */
 export const ODD_IDS: readonly string[] = [
   'e\u0301-NFD',
   '\u00e9-NFC',
@@ -116,8 +116,6 @@ export const ODD_IDS: readonly string[] = [
   'Ünïcödé-账户-42',
   'A0001',
   '\uffff',
-  // A leading U+FEFF (byte-order mark): UTF-8 decoders drop it unless told not to.
-  '\ufeffBOM-first',
 ];
 
 /** Ids every service must refuse (issue 14 items 1): lone surrogates, too long, empty, control characters. */
@@ -132,6 +130,8 @@ export const BAD_IDS: Readonly<Record<string, string>> = {
   newline: 'A\nB',
   del: 'A\u007fB',
   c1: 'A\u0085B',
+  // A leading U+FEFF (byte-order mark): UTF-8 decoders (the DuckDB client's) drop it, so it is refused.
+  bom_first: '\ufeffBOM-first',
 };
 const BAD_ID_KINDS = Object.keys(BAD_IDS);
 
