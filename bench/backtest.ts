@@ -6,8 +6,12 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { widenYoungGeneration } from '../src/cli/heap-tuning.ts';
 import { generateWorld } from '../src/data/generate.ts';
 import { runBacktest } from '../src/pipeline/backtest.ts';
+
+// As the repayrisk command runs (see heap-tuning.ts).
+widenYoungGeneration();
 
 const { values } = parseArgs({
   options: {

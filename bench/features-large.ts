@@ -6,7 +6,11 @@
 // --compare, the same build again with every CSV read whole by DuckDB and checked in SQL (the design before the
 // byte-level cut), and the ratio. Peak RSS is the process's, so run --compare only for the time ratio.
 import { parseArgs } from 'node:util';
+import { widenYoungGeneration } from '../src/cli/heap-tuning.ts';
 import { loadSnapshotDataset } from '../src/data/snapshot-dataset.ts';
+
+// As the repayrisk command runs (see heap-tuning.ts).
+widenYoungGeneration();
 
 const { values } = parseArgs({
   options: {

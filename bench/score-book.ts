@@ -10,10 +10,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { widenYoungGeneration } from '../src/cli/heap-tuning.ts';
 import { archiveSchema, toArchive } from '../src/core/scoring/input.ts';
 import { generateWorld } from '../src/data/generate.ts';
 import { loadBatchState, scoreBook } from '../src/pipeline/score-book.ts';
 import { scoreAndDecide } from '../src/service/score-request.ts';
+
+// As the repayrisk command runs (see heap-tuning.ts).
+widenYoungGeneration();
 
 const { values } = parseArgs({
   options: {

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { widenYoungGeneration } from '../src/cli/heap-tuning.ts';
 import { FEATURES, featureInfos } from '../src/core/features/definitions.ts';
 import { KINDS } from '../src/core/models/kinds.ts';
 import { takeRows, takeValues } from '../src/core/models/rows.ts';
@@ -15,6 +16,9 @@ import { outOfTimeSplit } from '../src/core/training/split.ts';
 import { generateWorld } from '../src/data/generate.ts';
 import { loadSnapshotDataset } from '../src/data/snapshot-dataset.ts';
 import { againstOracle } from '../src/pipeline/oracle.ts';
+
+// As the repayrisk command runs (see heap-tuning.ts).
+widenYoungGeneration();
 
 const { values } = parseArgs({
   options: {

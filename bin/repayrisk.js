@@ -3,5 +3,7 @@
 import { register } from 'tsx/esm/api';
 
 register();
+const { widenYoungGeneration } = await import('../src/cli/heap-tuning.ts');
+widenYoungGeneration();
 const { run } = await import('../src/cli/main.ts');
 process.exitCode = await run(process.argv.slice(2));
