@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CalibratorJson, loadCalibrator } from '../core/models/calibration.ts';
 import { type FeatureInfo, ModelError, type ModelJson } from '../core/models/contract.ts';
 import { KINDS } from '../core/models/kinds.ts';
 import type { CalibratedModel } from '../core/training/fit-target.ts';
-import { sha256, writeFileAtomic } from './files.ts';
+import { publishArtifactFolder, sha256, writeFileAtomic } from './files.ts';
 import { API_VERSION, type Manifest, manifestSchema } from './manifest.ts';
 
 /** What one target's weight file holds: the fitted kind's JSON and its calibrator. */
@@ -65,29 +65,16 @@ export function writeArtifact(
   const manifest: Manifest = manifestSchema.parse({ ...draft, apiVersion: API_VERSION, version, targets });
   const base = join(root, draft.name);
   const dir = join(base, version);
-  if (existsSync(dir)) {
-    const old = readManifest(dir);
-    const same =
-      JSON.stringify(reproducibleManifest(old)) === JSON.stringify(reproducibleManifest(manifest)) &&
-      Object.entries(files).every(
-        ([f, c]) => existsSync(join(dir, f)) && readFileSync(join(dir, f), 'utf8') === c,
-      );
-    if (!same) throw new ModelError(`${dir} exists with different content; artifacts are never overwritten`);
-    return { dir, version, existed: true };
-  }
-  mkdirSync(base, { recursive: true });
-  const tmp = join(base, `.tmp-${version}-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
-  try {
-    for (const [f, c] of Object.entries({ ...files, ...extras })) writeFileSync(join(tmp, f), c);
-    writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    renameSync(tmp, dir);
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
-  return { dir, version, existed: false };
+  const existed = publishArtifactFolder(
+    dir,
+    files,
+    extras,
+    manifest,
+    (d) =>
+      JSON.stringify(reproducibleManifest(readManifest(d))) ===
+      JSON.stringify(reproducibleManifest(manifest)),
+  );
+  return { dir, version, existed };
 }
 
 /** Reads and validates manifest.json, refusing newer layouts first so their errors make sense. */

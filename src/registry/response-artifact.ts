@@ -5,7 +5,7 @@
  * loaded strictly: manifest valid, every weight file present with its recorded sha256, known kinds, the feature
  * schema this build expects (plus the treatment column), support only for treatments with a response.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { loadCalibrator } from '../core/models/calibration.ts';
@@ -18,7 +18,7 @@ import { RESPONSE_OUTCOMES, type ResponseOutcome, responseSetOf } from '../core/
 import { RESPONSE_CELLS } from '../core/uplift/overlap.ts';
 import type { ResponseSet } from '../core/uplift/response-set.ts';
 import { featureSchemaDiff, type ModelFile } from './artifact.ts';
-import { sha256 } from './files.ts';
+import { publishArtifactFolder, sha256 } from './files.ts';
 
 /** Layout version of a response manifest. */
 export const RESPONSE_API_VERSION = 1;
@@ -137,29 +137,16 @@ export function writeResponseArtifact(
   });
   const base = join(root, draft.name);
   const dir = join(base, version);
-  if (existsSync(dir)) {
-    const old = readResponseManifest(dir);
-    const same =
-      JSON.stringify({ ...old, provenance: null }) === JSON.stringify({ ...manifest, provenance: null }) &&
-      Object.entries(files).every(
-        ([f, c]) => existsSync(join(dir, f)) && readFileSync(join(dir, f), 'utf8') === c,
-      );
-    if (!same) throw new ModelError(`${dir} exists with different content; artifacts are never overwritten`);
-    return { dir, version, existed: true };
-  }
-  mkdirSync(base, { recursive: true });
-  const tmp = join(base, `.tmp-${version}-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
-  try {
-    for (const [f, c] of Object.entries({ ...files, ...extras })) writeFileSync(join(tmp, f), c);
-    writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    renameSync(tmp, dir);
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
-  return { dir, version, existed: false };
+  const existed = publishArtifactFolder(
+    dir,
+    files,
+    extras,
+    manifest,
+    (d) =>
+      JSON.stringify({ ...readResponseManifest(d), provenance: null }) ===
+      JSON.stringify({ ...manifest, provenance: null }),
+  );
+  return { dir, version, existed };
 }
 
 /** Reads and validates a response manifest. @throws ModelError naming every problem. */
