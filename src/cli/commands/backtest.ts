@@ -115,7 +115,7 @@ export function registerBacktest(program: Command): void {
         );
       const acting = report.stability.filter((r) => r.verdict === 'act').length;
       if (acting) lines.push(`  model stability: ${acting} month(s) with PSI > 0.25 (act)`);
-      lines.push(`  wrote ${o.out}/backtest.json and ${o.out}/backtest.html`);
+      lines.push(`  wrote ${o.out}/backtest.json, backtest.html, decisions.csv and decisions.parquet`);
       process.stdout.write(`${lines.join('\n')}\n`);
     });
 }
