@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_MAX_CATEGORIES } from '../core/training/table-design.ts';
-import { DEFAULT_NA_MARKERS } from '../data/feature-table.ts';
+import { DEFAULT_NA_MARKERS } from '../data/na-markers.ts';
 import { intOption } from './options.ts';
 
 /**

@@ -1,23 +1,9 @@
 import { RepayriskError } from '../core/errors.ts';
 import { parseNumberCell } from '../core/training/table-design.ts';
 import { openDuckDB, sqlString } from './duckdb.ts';
+import { DEFAULT_NA_MARKERS } from './na-markers.ts';
 
-/**
- * Cell texts a feature table reads as missing unless `--na` says otherwise: R's and most exports' markers.
- * A cell is missing when it is empty or, with surrounding spaces trimmed, exactly one of these (case matters:
- * `none` or `na` may be a real category level, so only the spellings listed are markers).
- */
-export const DEFAULT_NA_MARKERS: readonly string[] = [
-  'NA',
-  'N/A',
-  'n/a',
-  '#N/A',
-  'NaN',
-  'nan',
-  'null',
-  'NULL',
-  'None',
-];
+export { DEFAULT_NA_MARKERS };
 
 /** A team's own flat feature table, read whole: column names and column-major values. */
 export interface FeatureTable {

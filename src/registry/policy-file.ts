@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { RepayriskError } from '../core/errors.ts';
 import { type Policy, parsePolicyText } from '../core/policy/load.ts';
+import { DEFAULT_POLICY_PATH } from './policy-path.ts';
 
-/** The policy shipped with repayrisk (`policies/default.yaml`). */
-export const DEFAULT_POLICY_PATH = fileURLToPath(new URL('../../policies/default.yaml', import.meta.url));
+export { DEFAULT_POLICY_PATH };
 
 /**
  * Reads and validates a policy file (YAML or JSON).

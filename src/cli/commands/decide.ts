@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { RepayriskError } from '../../core/errors.ts';
-import { decideJsonLines, lineErrorText } from '../../pipeline/decide-jsonl.ts';
-import { DEFAULT_POLICY_PATH, readPolicyFile } from '../../registry/policy-file.ts';
+import { DEFAULT_POLICY_PATH } from '../../registry/policy-path.ts';
+import type { DecideOptions } from '../actions/decide.ts';
 import { instantOption, intOption } from '../options.ts';
 
+/** Declares `repayrisk decide`; its implementation (policy parser, decision core) loads only when it runs. */
 export function registerDecide(program: Command): void {
   program
     .command('decide')
@@ -23,39 +22,5 @@ export function registerDecide(program: Command): void {
       "human-call slots for the day (default: the policy's capacity)",
       intOption('--call-slots', 0),
     )
-    .action(async (o: { in: string; policy: string; now?: number; callSlots?: number }) => {
-      const policy = await readPolicyFile(o.policy);
-      const text = o.in === '-' ? await readStdin() : await readInput(o.in);
-      const slots = o.callSlots === undefined ? undefined : { kind: 'total' as const, slots: o.callSlots };
-      // Contacts and dates are checked against the wall clock even when --now replays an earlier instant.
-      const clock = Date.now();
-      const results = decideJsonLines(text.split('\n'), policy, o.now ?? clock, slots, clock);
-      let bad = 0;
-      for (const r of results) {
-        if ('decision' in r) process.stdout.write(`${JSON.stringify(r.decision)}\n`);
-        else {
-          bad++;
-          process.stderr.write(`${lineErrorText(r.error)}\n`);
-        }
-      }
-      if (bad)
-        throw new RepayriskError(
-          'invalid_data',
-          `${bad} of ${results.length} line(s) of ${o.in} were invalid (named above); the others were decided`,
-        );
-    });
-}
-
-async function readInput(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    throw new RepayriskError('io', `cannot read ${path}: ${(e as Error).message}`);
-  }
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+    .action(async (o: DecideOptions) => (await import('../actions/decide.ts')).decideAction(o));
 }

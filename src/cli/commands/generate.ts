@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { type FileFormat, generateWorld } from '../../data/generate.ts';
+import type { FileFormat } from '../../data/generate.ts';
+import type { GenerateOptions } from '../actions/generate.ts';
 import { choiceOption, intOption } from '../options.ts';
-import { progress } from '../progress.ts';
 
+/** Declares `repayrisk generate`; the generator (and DuckDB for Parquet) loads only when it runs. */
 export function registerGenerate(program: Command): void {
   program
     .command('generate')
@@ -28,24 +29,5 @@ export function registerGenerate(program: Command): void {
       '--payments',
       'also write a payments table (every payment as it happened; other tables unchanged)',
     )
-    .action(
-      async (o: {
-        accounts: number;
-        months: number;
-        seed: number;
-        start: string;
-        out: string;
-        format: FileFormat;
-        payments?: boolean;
-      }) => {
-        const bar = progress('generate');
-        const r = await generateWorld({ ...o, onProgress: (d, t) => bar.update(d, t, 'customers') });
-        bar.done();
-        for (const [t, f] of Object.entries(r.files)) {
-          process.stdout.write(
-            `${t.padEnd(13)} ${String(r.rows[t as keyof typeof r.rows]).padStart(10)} rows  ${f}\n`,
-          );
-        }
-      },
-    );
+    .action(async (o: GenerateOptions) => (await import('../actions/generate.ts')).generateAction(o));
 }

@@ -1,13 +1,11 @@
 import type { Command } from 'commander';
-import { RepayriskError } from '../../core/errors.ts';
 import { TABLES, type TableName } from '../../core/schema/tables.ts';
-import { checkContractRules, ruleReportLines } from '../../data/contract-rules.ts';
-import { findHistoryFiles, type HistoryFiles } from '../../data/history.ts';
-import { checkFiles } from '../../data/validate-files.ts';
+import type { ValidateOptions } from '../actions/validate.ts';
 import { choiceOption } from '../options.ts';
 
 const NAMES = Object.keys(TABLES) as TableName[];
 
+/** Declares `repayrisk validate`; its implementation (DuckDB, the file checks) loads only when it runs. */
 export function registerValidate(program: Command): void {
   program
     .command('validate')
@@ -18,31 +16,5 @@ export function registerValidate(program: Command): void {
     .option('--history <dir>', 'check every table file found in a history folder')
     .option('--file <path>', 'check one CSV or Parquet file (with --table)')
     .option('--table <name>', `table the file holds: ${NAMES.join('|')}`, choiceOption('--table', NAMES))
-    .action(async (o: { history?: string; file?: string; table?: TableName }) => {
-      let files: HistoryFiles;
-      if (o.history) files = findHistoryFiles(o.history, ['accounts']);
-      else if (o.file && o.table) files = { [o.table]: o.file };
-      else
-        throw new RepayriskError(
-          'invalid_argument',
-          'validate needs --history DIR, or --file PATH with --table NAME',
-        );
-      await checkFiles(files, (t, n, f) => {
-        process.stdout.write(`ok  ${t.padEnd(13)} ${String(n).padStart(10)} rows  ${f}\n`);
-      });
-      // Every cell is valid: now the rules that relate cells (and rows, and tables) to each other.
-      const report = await checkContractRules(files);
-      const warnings = ruleReportLines(report, 'warning');
-      const errors = ruleReportLines(report, 'error');
-      const count = (s: 'error' | 'warning') =>
-        report.checked
-          .filter((id) => report.issues.some((i) => i.rule === id && i.severity === s))
-          .reduce((a, id) => a + (report.counts[id] ?? 0), 0);
-      for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-      process.stderr.write(
-        `contract rules: ${report.checked.length} checked, ${count('error')} row(s) with errors, ` +
-          `${count('warning')} with warnings (docs/data-contract.md#contract-rules)\n`,
-      );
-      if (errors.length) throw new RepayriskError('invalid_data', errors.join('\n'));
-    });
+    .action(async (o: ValidateOptions) => (await import('../actions/validate.ts')).validateAction(o));
 }

@@ -1,8 +1,11 @@
 import type { ModelKind } from './contract.ts';
 import { gbdtKind } from './gbdt/gbdt.ts';
+import type { KindName } from './kind-names.ts';
 import { logisticKind } from './logistic.ts';
 import { mlpKind } from './mlp.ts';
 import { scorecardKind } from './scorecard.ts';
+
+export { KIND_NAMES } from './kind-names.ts';
 
 /** Every model kind by name; the registry refuses artifacts of kinds not listed here. */
 export const KINDS: Readonly<Record<string, ModelKind>> = {
@@ -10,6 +13,4 @@ export const KINDS: Readonly<Record<string, ModelKind>> = {
   scorecard: scorecardKind as unknown as ModelKind,
   mlp: mlpKind as unknown as ModelKind,
   gbdt: gbdtKind as unknown as ModelKind,
-};
-
-export const KIND_NAMES = Object.keys(KINDS);
+} satisfies Record<KindName, ModelKind>;
