@@ -16,6 +16,7 @@ import { openDuckDbLedger } from '../src/ledger/duckdb.ts';
 import { LedgerError, openLedger } from '../src/ledger/open.ts';
 import { openPostgresLedger } from '../src/ledger/postgres.ts';
 import { LEDGER_SCHEMA_VERSION } from '../src/ledger/schema-sql.ts';
+import { openWalLedger } from '../src/ledger/wal/ledger.ts';
 import { findPostgres, type TestPostgres } from './helpers/postgres.ts';
 import { MemoryLedger } from './helpers/service.ts';
 import { tmpDir } from './helpers/tmp.ts';
@@ -140,7 +141,7 @@ async function expectLedgerError(p: Promise<unknown>, code: string, message: Reg
 }
 
 /** The contract every ledger store honours (src/ledger/contract.ts). */
-function ledgerContract(name: string, fresh: FreshStore): void {
+function ledgerContract(name: string, fresh: FreshStore, kind = name): void {
   describe(`${name}: the Ledger contract`, () => {
     let open: () => Promise<Ledger>;
     let ledger: Ledger;
@@ -683,7 +684,7 @@ function ledgerContract(name: string, fresh: FreshStore): void {
       try {
         expect(await ledger.ping()).toBe(true);
         expect(await ledger.counts()).toEqual({ decisions: 0, contacts: 0 });
-        expect(ledger.kind).toBe(name);
+        expect(ledger.kind).toBe(kind);
       } finally {
         await teardown();
       }
@@ -782,6 +783,47 @@ describe('duckdb ledger', () => {
   });
 });
 
+// The write-ahead log over each real store: appends land in the log first and reach the store in the background,
+// so every read here runs while some records are in memory only and some in the store (a load delay of 5 ms).
+describe('write-ahead ledger over duckdb', () => {
+  const dir = tmpDir('repayrisk-wal-ledger-');
+  let n = 0;
+  ledgerContract('wal+duckdb', async () => {
+    const k = ++n;
+    return async () =>
+      openWalLedger(await openDuckDbLedger(join(dir, `ledger-${k}.duckdb`)), join(dir, `wal-${k}`), {
+        loadDelayMs: 5,
+      });
+  });
+
+  // The loader held off until close: every read is answered from the log's records in memory.
+  ledgerContract(
+    'wal+duckdb, nothing loaded before close',
+    async () => {
+      const k = ++n;
+      return async () =>
+        openWalLedger(await openDuckDbLedger(join(dir, `ledger-${k}.duckdb`)), join(dir, `wal-${k}`), {
+          loadDelayMs: 3_600_000,
+        });
+    },
+    'wal+duckdb',
+  );
+
+  it('opens behind a log through openLedger when a walDir is given', async () => {
+    const ledger = await openLedger({
+      path: join(dir, 'via-open.duckdb'),
+      walDir: join(dir, 'via-open-wal'),
+    });
+    try {
+      expect(ledger.kind).toBe('wal+duckdb');
+      await ledger.appendContacts([contact('c-1', 'A', T0)]);
+      expect(await ledger.counts()).toEqual({ decisions: 0, contacts: 1 });
+    } finally {
+      await ledger.close();
+    }
+  });
+});
+
 const postgres = findPostgres();
 if (postgres.available) {
   describe(`postgres ledger (${postgres.how})`, () => {
@@ -795,6 +837,14 @@ if (postgres.available) {
     ledgerContract('postgres', async () => {
       const url = await server.freshSchema();
       return () => openPostgresLedger(url);
+    });
+
+    const walDirs = tmpDir('repayrisk-wal-pg-');
+    let w = 0;
+    ledgerContract('wal+postgres', async () => {
+      const url = await server.freshSchema();
+      const walDir = join(walDirs, `wal-${++w}`);
+      return async () => openWalLedger(await openPostgresLedger(url), walDir, { loadDelayMs: 5 });
     });
 
     it('refuses tables laid out by a newer build', async () => {

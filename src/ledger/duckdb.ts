@@ -12,7 +12,7 @@ import {
   VARCHAR,
 } from '@duckdb/node-api';
 import type { ContactRow } from '../core/schema/tables.ts';
-import type { AuditQuery, ContactRecord, DecisionRecord, Ledger, StoredAnswer } from './contract.ts';
+import type { AuditQuery, ContactRecord, DecisionRecord, StoredAnswer } from './contract.ts';
 import {
   ANSWER_COLUMNS,
   answerId,
@@ -40,6 +40,8 @@ import {
   selectList,
   sinceIso,
 } from './schema-sql.ts';
+import type { WalPosition } from './wal/log.ts';
+import { type IdQuery, WAL_POSITION_DDL, type WalOp, type WalStore, walPositionUpsert } from './wal/store.ts';
 
 type Column = (typeof DECISION_COLUMNS)[number];
 
@@ -168,7 +170,7 @@ function duplicateKey(e: unknown): { found: boolean; id: string | null } {
  * @throws {LedgerError} `unavailable` when the file cannot be opened (e.g. another process holds its lock),
  *   `schema_version` when a newer build laid the tables out.
  */
-export async function openDuckDbLedger(path: string): Promise<Ledger> {
+export async function openDuckDbLedger(path: string): Promise<WalStore> {
   let instance: DuckDBInstance;
   let writer: DuckDBConnection;
   let reader: DuckDBConnection;
@@ -189,7 +191,7 @@ export async function openDuckDbLedger(path: string): Promise<Ledger> {
       await writer.run(schemaVersionDdl('duckdb'));
       const found = (await writer.runAndReadAll(SCHEMA_VERSION_SQL)).getRowObjectsJS()[0]?.v;
       checkSchemaVersion(found === null || found === undefined ? null : Number(found), path);
-      for (const sql of ledgerDdl('duckdb')) await writer.run(sql);
+      for (const sql of [...ledgerDdl('duckdb'), WAL_POSITION_DDL]) await writer.run(sql);
       await writer.run('COMMIT');
     } catch (e) {
       await writer.run('ROLLBACK').catch(() => undefined);
@@ -207,7 +209,7 @@ export async function openDuckDbLedger(path: string): Promise<Ledger> {
   return new DuckDbLedger(path, instance, writer, reader);
 }
 
-class DuckDbLedger implements Ledger {
+class DuckDbLedger implements WalStore {
   readonly kind = 'duckdb';
   private readonly writes = new SerialQueue();
   private readonly reads = new SerialQueue();
@@ -541,6 +543,82 @@ class DuckDbLedger implements Ledger {
       `cannot append ${g.count} ${g.what} to the DuckDB ledger at ${this.path}: ${errorText(e)}`,
       { cause: e },
     );
+  }
+
+  async walPosition(walId: string): Promise<WalPosition | null> {
+    const rows = await this.read(
+      'SELECT segment, end_offset FROM wal_position WHERE wal_id = ?',
+      [walId],
+      [VARCHAR],
+    );
+    return rows[0] ? { segment: Number(rows[0].segment), end: Number(rows[0].end_offset) } : null;
+  }
+
+  /** See WalStore.loadWal: one transaction on the write queue, the log position with the rows. */
+  loadWal(ops: readonly WalOp[], walId: string, through: WalPosition): Promise<void> {
+    this.assertOpen();
+    return this.writes.run(async () => {
+      try {
+        await this.writer.run('BEGIN TRANSACTION');
+        let run: Exclude<WalOp, { t: 'prune' }>[] = [];
+        const insertRun = async () => {
+          const decisions = run.flatMap((o) => (o.t === 'decisions' ? o.rows : []));
+          const contacts = run.flatMap((o) => (o.t === 'contacts' ? o.rows : []));
+          const answers = run.flatMap((o) => (o.answer ? [answerRow(o.answer)] : []));
+          await this.insertRows('decisions', DECISION_COLUMNS, decisions);
+          await this.insertRows('contacts', CONTACT_COLUMNS, contacts);
+          await this.insertRows('idempotency_keys', ANSWER_COLUMNS, answers);
+          run = [];
+        };
+        for (const op of ops) {
+          if (op.t !== 'prune') {
+            run.push(op);
+            continue;
+          }
+          await insertRun();
+          await this.writer.run('DELETE FROM idempotency_keys WHERE created_at < ?::TIMESTAMPTZ', [
+            sinceIso(op.beforeMs),
+          ]);
+        }
+        await insertRun();
+        await this.writer.run(walPositionUpsert('duckdb'), [walId, through.segment, through.end]);
+        await this.writer.run('COMMIT');
+      } catch (e) {
+        await this.writer.run('ROLLBACK').catch(() => undefined);
+        throw new LedgerError(
+          'unavailable',
+          `cannot load ${ops.length} logged operations into the DuckDB ledger at ${this.path}: ${errorText(e)}`,
+          { cause: e },
+        );
+      }
+    });
+  }
+
+  async heldIds(q: IdQuery): Promise<Set<string>> {
+    const rows = await this.read(
+      `SELECT 'd:' || decision_id AS k FROM decisions WHERE decision_id IN (SELECT unnest(?))
+       UNION ALL SELECT 'c:' || contact_id FROM contacts WHERE contact_id IN (SELECT unnest(?))
+       UNION ALL SELECT 'a:' || answer_id FROM idempotency_keys WHERE answer_id IN (SELECT unnest(?))`,
+      [listValue([...q.decisions]), listValue([...q.contacts]), listValue([...q.answers])],
+      [LIST(VARCHAR), LIST(VARCHAR), LIST(VARCHAR)],
+    );
+    return new Set(rows.map((r) => r.k as string));
+  }
+
+  /** One INSERT of `records` (nothing when empty) through the table's prepared statement. */
+  private async insertRows(
+    table: string,
+    cols: readonly Column[],
+    records: readonly object[],
+  ): Promise<void> {
+    if (records.length === 0) return;
+    const values = records.map((r) => rowValues(cols, r));
+    const stmt = await this.statement(table, cols);
+    stmt.bind(
+      cols.map((_, j) => listValue(values.map((v) => v[j] ?? null))),
+      cols.map(listType),
+    );
+    await stmt.run();
   }
 
   /** The prepared INSERT of a table, made on first use and kept until close. */

@@ -1,6 +1,7 @@
 import type { Ledger } from './contract.ts';
 import { openDuckDbLedger } from './duckdb.ts';
 import { openPostgresLedger } from './postgres.ts';
+import { openWalLedger, type WalLedgerOptions } from './wal/ledger.ts';
 
 export { LedgerError, type LedgerErrorCode } from './schema-sql.ts';
 
@@ -13,14 +14,30 @@ export interface LedgerOptions {
   databaseUrl?: string;
   /** The DuckDB file when no `databaseUrl` is given; default `var/ledger.duckdb`. */
   path?: string;
+  /**
+   * A directory for a write-ahead log; when set, the log is the durability point (appends resolve after its
+   * group commit) and the store above is loaded from it in the background (see docs/ledger.md).
+   */
+  walDir?: string;
+  /** Tuning and notices of the write-ahead log (only with `walDir`). */
+  wal?: WalLedgerOptions;
 }
 
 /**
- * Opens the ledger (DESIGN §2): PostgreSQL when `databaseUrl` is set, else a DuckDB file at `path`.
- * @throws {LedgerError} naming the store and what failed — e.g. "cannot connect to PostgreSQL at
+ * Opens the ledger (DESIGN §2): PostgreSQL when `databaseUrl` is set, else a DuckDB file at `path`; with `walDir`,
+ * behind a write-ahead log in that directory.
+ * @throws {LedgerError} naming the store (or the log) and what failed — e.g. "cannot connect to PostgreSQL at
  *   postgres://user@host:5432/db: ECONNREFUSED" (never the password).
  */
-export function openLedger(opts: LedgerOptions = {}): Promise<Ledger> {
-  if (opts.databaseUrl) return openPostgresLedger(opts.databaseUrl);
-  return openDuckDbLedger(opts.path ?? DEFAULT_LEDGER_PATH);
+export async function openLedger(opts: LedgerOptions = {}): Promise<Ledger> {
+  const store = opts.databaseUrl
+    ? await openPostgresLedger(opts.databaseUrl)
+    : await openDuckDbLedger(opts.path ?? DEFAULT_LEDGER_PATH);
+  if (!opts.walDir) return store;
+  try {
+    return await openWalLedger(store, opts.walDir, opts.wal);
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    throw e;
+  }
 }

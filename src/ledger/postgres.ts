@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { ContactRow } from '../core/schema/tables.ts';
-import type { AuditQuery, ContactRecord, DecisionRecord, Ledger, StoredAnswer } from './contract.ts';
+import type { AuditQuery, ContactRecord, DecisionRecord, StoredAnswer } from './contract.ts';
 import {
   ANSWER_COLUMNS,
   answerId,
@@ -29,6 +29,8 @@ import {
   sinceIso,
   sqlType,
 } from './schema-sql.ts';
+import type { WalPosition } from './wal/log.ts';
+import { type IdQuery, WAL_POSITION_DDL, type WalOp, type WalStore, walPositionUpsert } from './wal/store.ts';
 
 type Column = (typeof DECISION_COLUMNS)[number];
 
@@ -93,7 +95,7 @@ function duplicateKey(e: unknown): { found: boolean; id: string | null; answer: 
  * @throws {LedgerError} `unavailable` when the server cannot be reached or the tables cannot be created — the
  *   message names the URL without its password; `schema_version` when a newer build laid the tables out.
  */
-export async function openPostgresLedger(url: string): Promise<Ledger> {
+export async function openPostgresLedger(url: string): Promise<WalStore> {
   const where = redactUrl(url);
   const pool = new pg.Pool({
     connectionString: url,
@@ -119,7 +121,7 @@ export async function openPostgresLedger(url: string): Promise<Ledger> {
     await client.query(schemaVersionDdl('postgres'));
     const v = await client.query<{ v: number | null }>(SCHEMA_VERSION_SQL);
     checkSchemaVersion(v.rows[0]?.v ?? null, where);
-    for (const sql of ledgerDdl('postgres')) await client.query(sql);
+    for (const sql of [...ledgerDdl('postgres'), WAL_POSITION_DDL]) await client.query(sql);
     await client.query('COMMIT');
   } catch (e) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -138,7 +140,7 @@ export async function openPostgresLedger(url: string): Promise<Ledger> {
   return new PostgresLedger(where, pool);
 }
 
-class PostgresLedger implements Ledger {
+class PostgresLedger implements WalStore {
   readonly kind = 'postgres';
   private readonly pending = new Set<Promise<unknown>>();
   private closed = false;
@@ -250,6 +252,93 @@ class PostgresLedger implements Ledger {
     this.closed = true;
     await Promise.allSettled([...this.pending]);
     await this.pool.end();
+  }
+
+  async walPosition(walId: string): Promise<WalPosition | null> {
+    const rows = await this.read('SELECT segment, end_offset FROM wal_position WHERE wal_id = $1', [walId]);
+    return rows[0] ? { segment: Number(rows[0].segment), end: Number(rows[0].end_offset) } : null;
+  }
+
+  /** See WalStore.loadWal: one transaction, synchronous commit, the log position with the rows. */
+  async loadWal(ops: readonly WalOp[], walId: string, through: WalPosition): Promise<void> {
+    this.assertOpen();
+    await this.track(this.load(ops, walId, through));
+  }
+
+  private async load(ops: readonly WalOp[], walId: string, through: WalPosition): Promise<void> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      throw new LedgerError('unavailable', `cannot connect to PostgreSQL at ${this.where}: ${errorText(e)}`, {
+        cause: e,
+      });
+    }
+    const insert = async (table: string, cols: readonly Column[], records: readonly object[]) => {
+      if (records.length === 0) return;
+      const values = records.map((r) => rowValues(cols, r));
+      await client.query(
+        insertSql(table, cols),
+        cols.map((_, j) => values.map((v) => v[j])),
+      );
+    };
+    let broken: unknown;
+    try {
+      await client.query('BEGIN; SET LOCAL synchronous_commit TO on');
+      let run: Exclude<WalOp, { t: 'prune' }>[] = [];
+      const insertRun = async () => {
+        await insert(
+          'decisions',
+          DECISION_COLUMNS,
+          run.flatMap((o) => (o.t === 'decisions' ? o.rows : [])),
+        );
+        await insert(
+          'contacts',
+          CONTACT_COLUMNS,
+          run.flatMap((o) => (o.t === 'contacts' ? o.rows : [])),
+        );
+        await insert(
+          'idempotency_keys',
+          ANSWER_COLUMNS,
+          run.flatMap((o) => (o.answer ? [answerRow(o.answer)] : [])),
+        );
+        run = [];
+      };
+      for (const op of ops) {
+        if (op.t !== 'prune') {
+          run.push(op);
+          continue;
+        }
+        await insertRun();
+        await client.query('DELETE FROM idempotency_keys WHERE created_at < $1::timestamptz', [
+          sinceIso(op.beforeMs),
+        ]);
+      }
+      await insertRun();
+      await client.query(walPositionUpsert('postgres'), [walId, through.segment, through.end]);
+      await client.query('COMMIT');
+    } catch (e) {
+      await client.query('ROLLBACK').catch((re: unknown) => {
+        broken = re;
+      });
+      throw new LedgerError(
+        'unavailable',
+        `cannot load ${ops.length} logged operations into PostgreSQL at ${this.where}: ${errorText(e)}`,
+        { cause: e },
+      );
+    } finally {
+      client.release(broken instanceof Error ? broken : undefined);
+    }
+  }
+
+  async heldIds(q: IdQuery): Promise<Set<string>> {
+    const rows = await this.read(
+      `SELECT 'd:' || decision_id AS k FROM decisions WHERE decision_id = ANY($1::text[])
+       UNION ALL SELECT 'c:' || contact_id FROM contacts WHERE contact_id = ANY($2::text[])
+       UNION ALL SELECT 'a:' || answer_id FROM idempotency_keys WHERE answer_id = ANY($3::text[])`,
+      [[...q.decisions], [...q.contacts], [...q.answers]],
+    );
+    return new Set(rows.map((r) => r.k as string));
   }
 
   private assertOpen(): void {

@@ -1,0 +1,587 @@
+import type { ContactRow } from '../../core/schema/tables.ts';
+import type { AuditQuery, ContactRecord, DecisionRecord, Ledger, StoredAnswer } from '../contract.ts';
+import {
+  answerId,
+  answerTaken,
+  CONTACT_COLUMNS,
+  checkAnswer,
+  checkContacts,
+  checkDecisions,
+  DECISION_COLUMNS,
+  duplicateInLedger,
+  errorText,
+  LedgerError,
+  sinceIso,
+} from '../schema-sql.ts';
+import type { WalFs } from './fs.ts';
+import { ReadWriteLock } from './lock.ts';
+import {
+  comparePositions,
+  WalLog as Log,
+  type TailCut,
+  type WalLog,
+  type WalPosition,
+  type WalStats,
+} from './log.ts';
+import type { WalOp, WalStore } from './store.ts';
+
+export interface WalLedgerOptions {
+  /** Start a new log segment past this many bytes (default 64 MiB). */
+  segmentBytes?: number;
+  /** How long the loader waits after an append before it loads, so loads come in batches (default 20 ms). */
+  loadDelayMs?: number;
+  /** At most this many logged operations per load transaction (default 5,000). */
+  loadBatch?: number;
+  /** After a failed load, wait this long before trying again (default 1 s). */
+  retryMs?: number;
+  /** Hears what the log says about itself: a cut tail at open, a failed load. Default: stderr. */
+  onNotice?: (message: string) => void;
+  fs?: WalFs;
+}
+
+/** A WAL ledger also says what its log did: the tail it cut at open, its counters, and when the store caught up. */
+export interface WalLedger extends Ledger {
+  /** The damaged tail cut at open, or null. */
+  readonly cut: TailCut | null;
+  /** The log's counters since open (appends, writes, syncs, bytes). */
+  logStats(): WalStats;
+  /** How many logged operations are not in the store yet. */
+  unloaded(): number;
+  /** Loads everything logged so far into the store (and retires the loaded segments); for tests and close. */
+  drain(): Promise<void>;
+}
+
+/** A logged operation waiting for the store, in log order. */
+interface Entry {
+  op: WalOp;
+  /** Set once the record is durable. */
+  position: WalPosition | null;
+  /** The lowest segment the record can be in (the active one when it was queued). */
+  fromSegment: number;
+}
+
+type RowOp = Exclude<WalOp, { t: 'prune' }>;
+
+const instant = (v: string) => new Date(Date.parse(v)).toISOString();
+const utf8Order = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+/** A decision as the stores give it back: every column present (null when absent), JSON values copied. */
+function normalDecision(r: DecisionRecord): DecisionRecord {
+  const src = r as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const c of DECISION_COLUMNS) out[c.name] = src[c.name] ?? null;
+  return out as unknown as DecisionRecord;
+}
+
+/** A contact as the stores give it back: instants in UTC with milliseconds, every column present. */
+function normalContact(r: ContactRecord): ContactRecord {
+  const src = r as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const c of CONTACT_COLUMNS) out[c.name] = src[c.name] ?? null;
+  out.ts = instant(r.ts);
+  out.recorded_at = instant(r.recorded_at);
+  return out as unknown as ContactRecord;
+}
+
+function normalAnswer(a: StoredAnswer): StoredAnswer {
+  return {
+    scope: a.scope,
+    key: a.key,
+    fingerprint: a.fingerprint,
+    request_id: a.request_id,
+    created_at: a.created_at,
+    status: a.status,
+    body: a.body,
+  };
+}
+
+const asRow = (c: ContactRecord): ContactRow => ({
+  account_id: c.account_id,
+  ts: c.ts,
+  channel: c.channel,
+  outcome: c.outcome,
+  promise_amount: c.promise_amount,
+  promise_date: c.promise_date,
+  agent_id: c.agent_id,
+});
+
+/**
+ * Opens a ledger whose durability point is a write-ahead log in `dir` (DESIGN §7), over `inner` (DuckDB or
+ * PostgreSQL) that holds the records for queries and audits.
+ *
+ * - An append is checked (records, answer, ids and idempotency key unique across the log and the store), logged,
+ *   and resolves once the log's group commit has synced it: concurrent appends share one `write` + `fdatasync`.
+ * - A background loader copies logged operations into `inner` in batches, each batch in one store transaction
+ *   together with the log position it reaches (exactly once: see `WalStore`), then removes fully loaded segments.
+ * - Records logged but not yet loaded are kept in memory and every read merges them with the store, so a read
+ *   sees every acknowledged record. At open the log is scanned (a torn tail cut and reported, see `WalLog.open`)
+ *   and what the store has not loaded yet is put back in memory and queued for loading.
+ *
+ * One process owns a log directory at a time.
+ * @throws {LedgerError} `unavailable` when the log cannot be opened or read, or the store cannot say how far it
+ *   loaded the log.
+ */
+export async function openWalLedger(
+  inner: WalStore,
+  dir: string,
+  opts: WalLedgerOptions = {},
+): Promise<WalLedger> {
+  const scanned: { position: WalPosition; payload: Buffer }[] = [];
+  const { log, cut } = await Log.open(dir, (r) => scanned.push(r), {
+    ...(opts.segmentBytes !== undefined ? { segmentBytes: opts.segmentBytes } : {}),
+    ...(opts.fs ? { fs: opts.fs } : {}),
+  });
+  const notice = opts.onNotice ?? ((m: string) => process.stderr.write(`${m}\n`));
+  if (cut)
+    notice(
+      `write-ahead log: cut a damaged tail of ${cut.bytes} bytes from ${cut.file} at byte ${cut.offset} (${cut.reason}: ${cut.detail}); records before it are kept`,
+    );
+  let loaded: WalPosition | null;
+  try {
+    loaded = await inner.walPosition(log.id);
+  } catch (e) {
+    await log.close();
+    throw e;
+  }
+  const ledger = new WalLedgerImpl(inner, log, cut, opts, notice);
+  for (const r of scanned) {
+    if (loaded && comparePositions(r.position, loaded) <= 0) continue;
+    let op: WalOp;
+    try {
+      op = JSON.parse(r.payload.toString('utf8')) as WalOp;
+    } catch (e) {
+      await log.close();
+      throw new LedgerError(
+        'unavailable',
+        `the write-ahead log record ending at byte ${r.position.end} of segment ${r.position.segment} in ${dir} passed its checksum but is not JSON: ${errorText(e)}`,
+      );
+    }
+    ledger.replay(op, r.position);
+  }
+  await ledger.retire();
+  ledger.scheduleLoad();
+  return ledger;
+}
+
+class WalLedgerImpl implements WalLedger {
+  readonly kind: string;
+  private readonly decisions = new Map<string, DecisionRecord>();
+  private readonly contacts = new Map<string, ContactRecord>();
+  private readonly contactsByAccount = new Map<string, ContactRecord[]>();
+  private readonly answers = new Map<string, StoredAnswer>();
+  /** Ids and keys of appends in flight ('d:', 'c:', 'a:' prefixed): a second append waits for the first. */
+  private readonly claims = new Map<string, Promise<void>>();
+  private queue: Entry[] = [];
+  private readonly lock = new ReadWriteLock();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private timer: NodeJS.Timeout | null = null;
+  private loading: Promise<void> | null = null;
+  private closed = false;
+  private readonly loadDelayMs: number;
+  private readonly loadBatch: number;
+  private readonly retryMs: number;
+
+  constructor(
+    private readonly inner: WalStore,
+    private readonly log: WalLog,
+    readonly cut: TailCut | null,
+    opts: WalLedgerOptions,
+    private readonly notice: (m: string) => void,
+  ) {
+    this.kind = `wal+${inner.kind}`;
+    this.loadDelayMs = opts.loadDelayMs ?? 20;
+    this.loadBatch = opts.loadBatch ?? 5000;
+    this.retryMs = opts.retryMs ?? 1000;
+  }
+
+  logStats(): WalStats {
+    return this.log.stats();
+  }
+
+  unloaded(): number {
+    return this.queue.length;
+  }
+
+  /** Puts a logged, not yet loaded operation back in memory and in the load queue (open). */
+  replay(op: WalOp, position: WalPosition): void {
+    this.queue.push({ op, position, fromSegment: position.segment });
+    if (op.t === 'prune') this.pruneMemory(op.beforeMs);
+    else this.remember(op);
+  }
+
+  async appendDecisions(rows: readonly DecisionRecord[], answer?: StoredAnswer): Promise<void> {
+    this.assertOpen();
+    checkDecisions(rows);
+    if (answer) checkAnswer(answer);
+    if (rows.length === 0 && !answer) return;
+    const op: RowOp = {
+      t: 'decisions',
+      rows: rows.map(normalDecision),
+      answer: answer ? normalAnswer(answer) : null,
+    };
+    await this.track(this.append(op));
+  }
+
+  async appendContacts(rows: readonly ContactRecord[], answer?: StoredAnswer): Promise<void> {
+    this.assertOpen();
+    checkContacts(rows);
+    if (answer) checkAnswer(answer);
+    if (rows.length === 0 && !answer) return;
+    const op: RowOp = {
+      t: 'contacts',
+      rows: rows.map(normalContact),
+      answer: answer ? normalAnswer(answer) : null,
+    };
+    await this.track(this.append(op));
+  }
+
+  async getDecision(id: string): Promise<DecisionRecord | null> {
+    this.assertOpen();
+    // Memory first, then the store: the loader commits a record to the store before it leaves memory, so a miss
+    // here means it is either in the store already or nowhere.
+    const hit = this.decisions.get(id);
+    return hit ? structuredClone(hit) : this.inner.getDecision(id);
+  }
+
+  async getAnswer(scope: string, key: string): Promise<StoredAnswer | null> {
+    this.assertOpen();
+    const hit = this.answers.get(answerId(scope, key));
+    return hit ? { ...hit } : this.inner.getAnswer(scope, key);
+  }
+
+  /**
+   * Logs the prune (so a restart replays it in order, and a pruned key may be used again), then deletes the
+   * answers in memory and in the store.
+   */
+  async pruneAnswers(beforeMs: number): Promise<number> {
+    this.assertOpen();
+    sinceIso(beforeMs);
+    // The loader is held off from the log append to the store delete: an answer it moved meanwhile would be
+    // counted twice, or not at all.
+    return this.track(
+      this.lock.write(async () => {
+        await this.logOp({ t: 'prune', beforeMs });
+        return this.pruneMemory(beforeMs) + (await this.inner.pruneAnswers(beforeMs));
+      }),
+    );
+  }
+
+  contactHistory(q: AuditQuery): Promise<ContactRecord[]> {
+    this.assertOpen();
+    return this.lock.read(async () => {
+      const stored = await this.inner.contactHistory(q);
+      const mine = (this.contactsByAccount.get(q.accountId) ?? []).map((c) => ({
+        rec: c,
+        ms: Date.parse(c.ts),
+        id: c.contact_id,
+      }));
+      return pageMerge(stored, (c) => ({ ms: Date.parse(c.ts), id: c.contact_id }), mine, q).map((c) => ({
+        ...c,
+      }));
+    });
+  }
+
+  decisionHistory(q: AuditQuery): Promise<DecisionRecord[]> {
+    this.assertOpen();
+    return this.lock.read(async () => {
+      const stored = await this.inner.decisionHistory(q);
+      const mine = [...this.decisions.values()]
+        .filter((d) => d.account_id === q.accountId)
+        .map((d) => ({ rec: d, ms: Date.parse(d.decided_at), id: d.decision_id }));
+      return pageMerge(stored, (d) => ({ ms: Date.parse(d.decided_at), id: d.decision_id }), mine, q).map(
+        (d) => structuredClone(d),
+      );
+    });
+  }
+
+  contactsFor(accountIds: readonly string[], sinceMs: number): Promise<Map<string, ContactRow[]>> {
+    this.assertOpen();
+    sinceIso(sinceMs);
+    if (accountIds.length === 0) return Promise.resolve(new Map());
+    return this.lock.read(async () => {
+      const out = await this.inner.contactsFor(accountIds, sinceMs);
+      for (const id of new Set(accountIds)) {
+        const mine = (this.contactsByAccount.get(id) ?? []).filter((c) => Date.parse(c.ts) >= sinceMs);
+        if (mine.length === 0) continue;
+        const stored = (out.get(id) ?? []).map((row) => ({
+          row,
+          ms: Date.parse(row.ts),
+          id: null as string | null,
+        }));
+        const merged = [
+          ...stored,
+          ...mine.map((c) => ({ row: asRow(c), ms: Date.parse(c.ts), id: c.contact_id })),
+        ];
+        // Time order; the stores break ties by contact_id, which their rows do not carry: a tie between a stored
+        // and an unloaded contact keeps the stored one first.
+        merged.sort(
+          (a, b) => a.ms - b.ms || (a.id === null ? -1 : b.id === null ? 1 : utf8Order(a.id, b.id)),
+        );
+        out.set(
+          id,
+          merged.map((m) => m.row),
+        );
+      }
+      return out;
+    });
+  }
+
+  callSlotsUsed(sinceMs: number): Promise<Map<string, number>> {
+    this.assertOpen();
+    sinceIso(sinceMs);
+    return this.lock.read(async () => {
+      const out = await this.inner.callSlotsUsed(sinceMs);
+      for (const d of this.decisions.values())
+        if (d.call_team !== null && Date.parse(d.decided_at) >= sinceMs)
+          out.set(d.call_team, (out.get(d.call_team) ?? 0) + 1);
+      return out;
+    });
+  }
+
+  counts(): Promise<{ decisions: number; contacts: number }> {
+    this.assertOpen();
+    return this.lock.read(async () => {
+      const c = await this.inner.counts();
+      return { decisions: c.decisions + this.decisions.size, contacts: c.contacts + this.contacts.size };
+    });
+  }
+
+  async ping(): Promise<boolean> {
+    if (this.closed) return false;
+    return this.inner.ping();
+  }
+
+  async drain(): Promise<void> {
+    while (this.loading) await this.loading;
+    while (this.queue.length > 0 && this.queue[0]!.position !== null) {
+      this.loading = this.loadOnce().then(() => undefined);
+      try {
+        await this.loading;
+      } finally {
+        this.loading = null;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await Promise.allSettled([...this.inFlight]);
+    try {
+      await this.drain();
+    } catch (e) {
+      this.notice(
+        `write-ahead log: ${this.queue.length} logged operations not loaded into the ${this.inner.kind} store at close (they stay in the log and load at the next open): ${errorText(e)}`,
+      );
+    }
+    await this.log.close();
+    await this.inner.close();
+  }
+
+  /** Starts the loader after `loadDelayMs` unless it is running or due. */
+  scheduleLoad(delay = this.loadDelayMs): void {
+    if (this.timer || this.loading || this.closed) return;
+    if (this.queue.length === 0 || this.queue[0]!.position === null) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.loading = this.loadOnce()
+        .then(
+          () => this.scheduleLoadAfter(0),
+          (e: unknown) => {
+            this.notice(
+              `write-ahead log: loading into the ${this.inner.kind} store failed, retrying: ${errorText(e)}`,
+            );
+            this.scheduleLoadAfter(this.retryMs);
+          },
+        )
+        .finally(() => undefined);
+    }, delay);
+    this.timer.unref?.();
+  }
+
+  private scheduleLoadAfter(delay: number): void {
+    this.loading = null;
+    this.scheduleLoad(delay);
+  }
+
+  /** Loads the longest durable prefix of the queue (at most `loadBatch` operations) in one store transaction. */
+  private async loadOnce(): Promise<void> {
+    const batch: Entry[] = [];
+    for (const e of this.queue) {
+      if (e.position === null || batch.length >= this.loadBatch) break;
+      batch.push(e);
+    }
+    if (batch.length === 0) return;
+    const through = batch.at(-1)!.position!;
+    await this.lock.write(async () => {
+      await this.inner.loadWal(
+        batch.map((e) => e.op),
+        this.log.id,
+        through,
+      );
+      // Nothing but the loader removes from the head, and the batch is the head.
+      this.queue.splice(0, batch.length);
+      for (const e of batch) this.forget(e.op);
+    });
+    await this.retire();
+  }
+
+  /** Removes the segments that hold nothing the store still lacks. */
+  async retire(): Promise<void> {
+    const first = this.queue[0];
+    const keep = first ? (first.position?.segment ?? first.fromSegment) : this.log.activeSegment;
+    await this.log.retireBelow(keep);
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inFlight.add(p);
+    const done = () => this.inFlight.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  /** Logs an operation and queues it for the loader; resolves once it is durable. */
+  private async logOp(op: WalOp): Promise<void> {
+    const entry: Entry = { op, position: null, fromSegment: this.log.activeSegment };
+    const payload = Buffer.from(JSON.stringify(op));
+    // Queued in the same turn as the log call, so the queue is in log order.
+    this.queue.push(entry);
+    try {
+      entry.position = await this.log.append(payload);
+    } catch (e) {
+      this.queue.splice(this.queue.indexOf(entry), 1);
+      throw e;
+    }
+    // Visible to reads in the same turn it became durable, before any loader can pick it up.
+    if (op.t !== 'prune') this.remember(op);
+    this.scheduleLoad();
+  }
+
+  private async append(op: RowOp): Promise<void> {
+    const isDecision = op.t === 'decisions';
+    const what = isDecision ? 'decisions' : 'contacts';
+    const field = isDecision ? 'decision_id' : 'contact_id';
+    const prefix = isDecision ? 'd:' : 'c:';
+    const ids = op.rows.map((r) =>
+      isDecision ? (r as DecisionRecord).decision_id : (r as ContactRecord).contact_id,
+    );
+    const keys = ids.map((id) => prefix + id);
+    const aKey = op.answer ? `a:${answerId(op.answer.scope, op.answer.key)}` : null;
+    if (aKey) keys.push(aKey);
+    const refuse = (key: string): LedgerError =>
+      key === aKey
+        ? answerTaken(op.answer!, op.rows.length, what, null)
+        : duplicateInLedger(field, key.slice(2), op.rows.length, what, null);
+
+    let release!: () => void;
+    const settled = new Promise<void>((r) => {
+      release = r;
+    });
+    try {
+      // Claim every id and the key; an append in flight with any of them goes first, then this one looks again.
+      for (;;) {
+        const busy = keys.flatMap((k) => this.claims.get(k) ?? []);
+        if (busy.length === 0) break;
+        await Promise.all(busy);
+      }
+      const inMemory = keys.find((k) => this.heldInMemory(k));
+      if (inMemory) throw refuse(inMemory);
+      for (const k of keys) this.claims.set(k, settled);
+      try {
+        // Memory was looked at first: a record the loader moves meanwhile is in the store before it leaves memory.
+        const held = await this.inner.heldIds({
+          decisions: isDecision ? ids : [],
+          contacts: isDecision ? [] : ids,
+          answers: op.answer ? [answerId(op.answer.scope, op.answer.key)] : [],
+        });
+        const inStore = keys.find((k) => held.has(k));
+        if (inStore) throw refuse(inStore);
+        await this.logOp(op);
+      } finally {
+        for (const k of keys) if (this.claims.get(k) === settled) this.claims.delete(k);
+      }
+    } finally {
+      release();
+    }
+  }
+
+  private heldInMemory(key: string): boolean {
+    const id = key.slice(2);
+    if (key.startsWith('d:')) return this.decisions.has(id);
+    if (key.startsWith('c:')) return this.contacts.has(id);
+    return this.answers.has(id);
+  }
+
+  /** Makes a logged operation's records visible to reads. */
+  private remember(op: RowOp): void {
+    if (op.t === 'decisions') for (const d of op.rows) this.decisions.set(d.decision_id, d);
+    else
+      for (const c of op.rows) {
+        this.contacts.set(c.contact_id, c);
+        const list = this.contactsByAccount.get(c.account_id);
+        if (list) list.push(c);
+        else this.contactsByAccount.set(c.account_id, [c]);
+      }
+    if (op.answer) this.answers.set(answerId(op.answer.scope, op.answer.key), op.answer);
+  }
+
+  /** Drops a loaded operation's records from memory (the store has them now). */
+  private forget(op: WalOp): void {
+    if (op.t === 'prune') return;
+    if (op.t === 'decisions') for (const d of op.rows) this.decisions.delete(d.decision_id);
+    else
+      for (const c of op.rows) {
+        this.contacts.delete(c.contact_id);
+        const list = this.contactsByAccount.get(c.account_id);
+        if (!list) continue;
+        const rest = list.filter((x) => x !== c);
+        if (rest.length) this.contactsByAccount.set(c.account_id, rest);
+        else this.contactsByAccount.delete(c.account_id);
+      }
+    if (op.answer) {
+      const id = answerId(op.answer.scope, op.answer.key);
+      // Only this very answer: after a prune the key may hold a newer one.
+      if (this.answers.get(id) === op.answer) this.answers.delete(id);
+    }
+  }
+
+  private pruneMemory(beforeMs: number): number {
+    let n = 0;
+    for (const [id, a] of this.answers)
+      if (Date.parse(a.created_at) < beforeMs) {
+        this.answers.delete(id);
+        n++;
+      }
+    return n;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new LedgerError('closed', `the write-ahead ledger in ${this.log.dir} is closed`);
+  }
+}
+
+/**
+ * One audit page from a store page and the unloaded records: both sorted newest first (time, then id in byte
+ * order, as the stores sort), each limited to the query; the first `limit` of their merge.
+ */
+function pageMerge<T>(
+  stored: readonly T[],
+  key: (r: T) => { ms: number; id: string },
+  mine: readonly { rec: T; ms: number; id: string }[],
+  q: AuditQuery,
+): T[] {
+  if (mine.length === 0) return [...stored];
+  const desc = (a: { ms: number; id: string }, b: { ms: number; id: string }) =>
+    b.ms - a.ms || utf8Order(b.id, a.id);
+  const inRange = mine.filter(
+    (m) =>
+      (q.sinceMs === null || m.ms >= q.sinceMs) &&
+      (q.untilMs === null || m.ms < q.untilMs) &&
+      (q.before === null || desc(m, { ms: Math.floor(q.before.ms), id: q.before.id }) > 0),
+  );
+  const all = [...stored.map((rec) => ({ rec, ...key(rec) })), ...inRange];
+  all.sort(desc);
+  return all.slice(0, q.limit).map((m) => m.rec);
+}

@@ -1,0 +1,48 @@
+import type { ContactRecord, DecisionRecord, Ledger, StoredAnswer } from '../contract.ts';
+import type { WalPosition } from './log.ts';
+
+/** One logged operation, as the log holds it (JSON) and as the store loads it. */
+export type WalOp =
+  | { t: 'decisions'; rows: DecisionRecord[]; answer: StoredAnswer | null }
+  | { t: 'contacts'; rows: ContactRecord[]; answer: StoredAnswer | null }
+  /** `pruneAnswers(beforeMs)`: logged so a restart replays it in order (a pruned key may be used again). */
+  | { t: 'prune'; beforeMs: number };
+
+/** Ids asked about in one `heldIds` call. */
+export interface IdQuery {
+  decisions: readonly string[];
+  contacts: readonly string[];
+  /** `answerId(scope, key)` of stored answers. */
+  answers: readonly string[];
+}
+
+/**
+ * What a store needs beyond the Ledger contract to sit under the write-ahead log (DuckDB and PostgreSQL have it).
+ *
+ * Exactly-once loading: `loadWal` writes a batch of logged operations AND the position it loaded through in one
+ * transaction (table `wal_position`, one row per log id). After a crash between that commit and the retirement of
+ * the loaded segments, the reopened log skips every record at or before the stored position, so nothing is loaded
+ * twice; a crash before the commit leaves neither rows nor position, so the batch is loaded again whole.
+ */
+export interface WalStore extends Ledger {
+  /** The position of log `walId` loaded so far, or null when none of it was. */
+  walPosition(walId: string): Promise<WalPosition | null>;
+  /**
+   * In ONE transaction: each op in order (rows and answers inserted, a prune deleting answers created before its
+   * bound), then the log's loaded position set to `through`. All or nothing.
+   */
+  loadWal(ops: readonly WalOp[], walId: string, through: WalPosition): Promise<void>;
+  /** Which of these ids the store holds, as `d:<decision_id>`, `c:<contact_id>`, `a:<answer_id>`. */
+  heldIds(q: IdQuery): Promise<Set<string>>;
+}
+
+/** The DDL of the `wal_position` table, the same in both dialects. */
+export const WAL_POSITION_DDL =
+  'CREATE TABLE IF NOT EXISTS wal_position (wal_id VARCHAR(64) PRIMARY KEY, segment DOUBLE PRECISION NOT NULL, end_offset DOUBLE PRECISION NOT NULL)';
+
+/** Upserts a log's loaded position: `$1`/`?` wal_id, segment, end offset (placeholders per dialect). */
+export function walPositionUpsert(dialect: 'duckdb' | 'postgres'): string {
+  const p = dialect === 'duckdb' ? ['?', '?', '?'] : ['$1', '$2', '$3'];
+  return `INSERT INTO wal_position (wal_id, segment, end_offset) VALUES (${p.join(', ')})
+    ON CONFLICT (wal_id) DO UPDATE SET segment = excluded.segment, end_offset = excluded.end_offset`;
+}
