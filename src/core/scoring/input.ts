@@ -52,10 +52,23 @@ export function toArchive(input: ArchiveInput): AccountArchive {
   const account_id = input.account.account_id;
   return {
     account: input.account,
-    installments: input.installments.map((r) => ({ ...r, account_id })),
-    contacts: input.contacts.map((r) => ({ ...r, account_id })),
+    installments: input.installments.map((r) => withAccountId(r, account_id)),
+    contacts: input.contacts.map((r) => withAccountId(r, account_id)),
     ...(input.payments ? { payments: input.payments } : {}),
   };
+}
+
+/**
+ * The row with `account_id` set: the row itself when it already names the account, else a copy. The id goes first
+ * in the copy because V8 copies `{ account_id, ...r }` on its fast path, while `{ ...r, account_id }` (a key added
+ * after the spread) takes it off that path: ~1.7 µs a row, 30-50 µs for the example archive (bench/hot-path.ts).
+ */
+function withAccountId<R extends { account_id?: string | undefined }>(
+  r: R,
+  account_id: string,
+): R & { account_id: string } {
+  if (r.account_id === account_id) return r as R & { account_id: string };
+  return Object.hasOwn(r, 'account_id') ? { ...r, account_id } : { account_id, ...r };
 }
 
 /** An archive the service takes, or every reason it does not (paths relative to the archive). */

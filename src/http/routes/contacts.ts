@@ -4,7 +4,7 @@ import { stampReportedTimes } from '../../core/time/skew.ts';
 import type { ContactRecord } from '../../ledger/contract.ts';
 import { ledgerCall, type RouteContext } from '../context.ts';
 import { HttpError } from '../errors.ts';
-import { contactsRequestSchema } from '../schemas.ts';
+import { contactsRequestParser } from '../request-validation.ts';
 
 /**
  * `POST /v1/contacts`: records contact attempts, all or nothing — one invalid row refuses the whole request with
@@ -12,13 +12,13 @@ import { contactsRequestSchema } from '../schemas.ts';
  * contact ids (request order) once the append is durable.
  */
 export function contactRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const schema = contactsRequestSchema(ctx.limits.maxContacts);
+  const parseContacts = contactsRequestParser(ctx.limits.maxContacts);
   app.post('/v1/contacts', { config: { scope: 'contacts' } }, async (req, reply) => {
     if (req.body === undefined)
       throw new HttpError(400, 'invalid_request', 'a JSON body is required', [
         { path: '(root)', message: 'required: { "contacts": [...] }' },
       ]);
-    const parsed = schema.safeParse(req.body, { reportInput: true });
+    const parsed = parseContacts(req.body);
     if (!parsed.success) throw HttpError.invalid(fieldIssues(parsed.error));
     const rows = parsed.data.contacts;
     req.batchSize = rows.length;

@@ -4,7 +4,7 @@ import { RepayriskError } from '../../core/errors.ts';
 import { repeatedAccounts } from '../../core/policy/batch.ts';
 import type { FieldIssue } from '../../core/schema/issues.ts';
 import { describeValue, fieldIssues } from '../../core/schema/issues.ts';
-import { admitArchive, archiveSchema } from '../../core/scoring/input.ts';
+import { admitArchive } from '../../core/scoring/input.ts';
 import type { AccountArchive } from '../../core/scoring/score.ts';
 import type { LiveState } from '../../service/live-types.ts';
 import {
@@ -16,6 +16,7 @@ import {
 import { isJsonObject, ledgerCall, type RouteContext } from '../context.ts';
 import { HttpError } from '../errors.ts';
 import type { IdempotentRequest } from '../idempotency.ts';
+import { archiveParser } from '../request-validation.ts';
 import { scoreBatchSchema } from '../schemas.ts';
 
 const DAY_MS = 86_400_000;
@@ -47,6 +48,8 @@ type Decided = { scored: Map<number, ScoredAccount>; unscorable: Map<number, Fie
  */
 export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const envelope = scoreBatchSchema(z.unknown(), ctx.limits.maxBatch);
+  // Compiled from the published JSON Schema when the app is built, not on the first request.
+  const parseArchive = archiveParser();
 
   /**
    * Scores and decides the archives as one batch and records the decisions; returns the answer per input index.
@@ -152,7 +155,7 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
       ]);
 
     if (!(isJsonObject(body) && Object.hasOwn(body, 'accounts'))) {
-      const parsed = archiveSchema.safeParse(body, { reportInput: true });
+      const parsed = parseArchive(body);
       req.batchSize = 1;
       const admitted = parsed.success
         ? admitArchive(parsed.data, ctx.now())
@@ -180,7 +183,7 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
     req.batchSize = items.length;
     const valid: { index: number; archive: AccountArchive }[] = [];
     const invalid = new Map<number, FieldIssue[]>();
-    const parsed = items.map((item) => archiveSchema.safeParse(item, { reportInput: true }));
+    const parsed = items.map((item) => parseArchive(item));
     const repeats = repeatedAccounts(parsed.map((p) => (p.success ? p.data.account.account_id : null)));
     const now = ctx.now();
     parsed.forEach((p, index) => {

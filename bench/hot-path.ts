@@ -1,0 +1,20 @@
+// Bench: the score service's in-process floor, stage by stage — one account per call, one core, no HTTP, no
+// ledger, the committed champion and the default policy, the example request (docs/examples/score-request.json).
+//   npx tsx bench/hot-path.ts [--seconds 2] [--chain-only]
+// Prints µs per account for each stage (JSON.parse of the body, request validation, admitArchive, score-and-decide)
+// and accounts/s for the whole chain against the target (15,000 accounts/s per core). Profile with
+//   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/hot-path.ts --chain-only --seconds 5
+import { parseArgs } from 'node:util';
+import { measureFloor } from './hot-path-floor.ts';
+
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '2' }, 'chain-only': { type: 'boolean', default: false } },
+});
+const floor = await measureFloor(Number(values.seconds), values['chain-only']);
+console.log(`in-process floor (example account, one per call, one core), node ${process.version}`);
+for (const s of floor.stages)
+  console.log(`  ${s.label.padEnd(46)} ${s.us.toFixed(1).padStart(7)} µs/account`);
+console.log(
+  `  ${'whole chain (parse + validate + score-and-decide)'.padEnd(46)} ${floor.chainUs.toFixed(1).padStart(7)} µs/account  ` +
+    `${Math.round(floor.perSecond).toLocaleString('en-US')} accounts/s = ${(floor.perSecond / floor.target).toFixed(2)} × the target ${floor.target.toLocaleString('en-US')}/s`,
+);
