@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { LedgerError } from '../src/ledger/open.ts';
 import { HEADER_BYTES } from '../src/ledger/wal/frame.ts';
 import { nodeWalFs, type WalFs } from '../src/ledger/wal/fs.ts';
-import { WalLog as Log, type ScannedRecord, type WalLog } from '../src/ledger/wal/log.ts';
+import { WalLog as Log, type ScannedRecord } from '../src/ledger/wal/log.ts';
 import { tmpDir } from './helpers/tmp.ts';
 
 const root = tmpDir('repayrisk-wal-log-');
