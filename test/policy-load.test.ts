@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { RepayriskError } from '../src/core/errors.ts';
 import { GUARDRAILS } from '../src/core/policy/guardrails.ts';
 import { type Policy, PolicyError, parsePolicy, parsePolicyText } from '../src/core/policy/load.ts';
+import { builtinPacks } from '../src/core/policy/packs/catalog.ts';
 import { REASON_CODES } from '../src/core/policy/reasons.ts';
 import { LIMITS } from '../src/core/policy/schema.ts';
 import { DEFAULT_POLICY_PATH, readPolicyFile } from '../src/registry/policy-file.ts';
@@ -47,11 +48,16 @@ describe('policies/default.yaml', () => {
     expect((await readPolicyFile(DEFAULT_POLICY_PATH)).document).toEqual((await readPolicyFile()).document);
   });
 
-  it('sets every guardrail at its legal limit', async () => {
-    const g = (await readPolicyFile()).guardrails;
+  it('sets every guardrail at its legal limit: the us-reg-f pack it selects for every account', async () => {
+    const policy = await readPolicyFile();
+    const g = policy.guardrails;
+    const usRegF = builtinPacks().get('us-reg-f')!.rules;
+    expect(policy.packs.default).toBe('us-reg-f');
+    expect(policy.packs.regions.size).toBe(0);
+    expect(g.contact_hours).toEqual({ start: usRegF.contact_hours!.start, end: usRegF.contact_hours!.end });
     expect(g.contact_hours).toEqual({ start: '08:00', end: '21:00' });
-    expect(g.caps.call).toEqual({ attempts: LIMITS.callCapMaxAttempts, days: LIMITS.callCapMinDays });
-    expect(g.conversation_cooldown_days).toBe(LIMITS.conversationCooldownMinDays);
+    expect(g.caps.call).toEqual({ attempts: usRegF.call_attempts!.max, days: usRegF.call_attempts!.days });
+    expect(g.conversation_cooldown_days).toBe(usRegF.conversation_cooldown!.days);
     expect(g.legal.min_days_past_due).toBe(LIMITS.legalMinDaysPastDue);
     expect(g.legal.notice_min_age_days).toBe(LIMITS.legalNoticeMinAgeDays);
     expect(g.legal.min_overdue).toBe(500);

@@ -7,6 +7,7 @@ import { expectedValue } from './expected-value.ts';
 import { armOf } from './experiment.ts';
 import { type Constraints, constraintsFor, type GuardrailHit } from './guardrails.ts';
 import type { Policy } from './load.ts';
+import { floorsOf } from './packs/select.ts';
 import { type PlanOffer, sizePlan } from './plan-offer.ts';
 import type { ReasonCode } from './reasons.ts';
 import type { PolicyChannel, Rules, Segment } from './schema.ts';
@@ -32,7 +33,9 @@ export function decide(
   const segment = segmentOf(scores, rules);
   const out = new DecisionBuilder(account, context.now, segment, rules.mode, policy.version, arm);
 
-  const c = constraintsFor(account, context.contacts, context.now, policy.guardrails);
+  // The account's rule pack (by region) sets its legal floors; the policy's guardrails for that pack apply.
+  const floors = floorsOf(policy.packs, account);
+  const c = constraintsFor(account, context.contacts, context.now, floors.guardrails, floors.pack);
   // Suppression first: a deceased or bankrupt customer goes to specialist review whatever the arrears.
   if (c.suppressed.length) {
     out.fire(c.suppressed);

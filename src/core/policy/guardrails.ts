@@ -2,6 +2,8 @@ import type { Treatment } from '../schema/enums.ts';
 import type { AccountRow, ContactRow } from '../schema/tables.ts';
 import { dayOf, isoOf } from '../time/dates.ts';
 import { localClock, localToUtcMs } from '../time/timezone.ts';
+import { connectedCallCap } from './packs/floors.ts';
+import type { Pack } from './packs/schema.ts';
 import { type Guardrails, minuteOf, type PolicyChannel } from './schema.ts';
 
 /**
@@ -32,6 +34,10 @@ export const GUARDRAILS = [
   'cap_letter',
   'conversation_cooldown',
   'outside_contact_hours',
+  'cap_connected_calls',
+  'opt_out',
+  'third_party',
+  'capacity_hold',
 ] as const;
 export type GuardrailName = (typeof GUARDRAILS)[number];
 
@@ -59,6 +65,31 @@ const DAY_MS = 86_400_000;
 /** Outcomes that mean the customer was spoken to (they start the conversation cooldown). */
 const CONVERSATION = new Set(['right_party', 'promise_to_pay', 'refused', 'dispute']);
 const CAPPED: readonly (keyof Guardrails['caps'])[] = ['call', 'sms', 'email', 'app', 'letter'];
+/** Channels a customer can opt out of (12 CFR 1006.14(h)); legal process is not a medium they choose. */
+const OPT_OUT: ReadonlySet<string> = new Set(['call', 'sms', 'email', 'app', 'letter']);
+/**
+ * The channels that reach the same number or address as a contact on a channel: a third party who answered a
+ * call also gets that number's SMS; a visit and a letter go to one address.
+ */
+const SAME_POINT: Readonly<Record<string, readonly PolicyChannel[]>> = {
+  call: ['call', 'sms'],
+  sms: ['call', 'sms'],
+  email: ['email'],
+  app: ['app'],
+  letter: ['letter'],
+  visit: ['letter'],
+  legal: [],
+};
+
+/** Like `add`, but once per guardrail and key: one opt-out of a channel is enough to name. */
+function addOnce<K extends string>(
+  map: Partial<Record<K, GuardrailHit[]>>,
+  key: K,
+  name: GuardrailName,
+  detail: string,
+): void {
+  if (!map[key]?.some((h) => h.name === name)) add(map, key, name, detail);
+}
 
 function add<K extends string>(
   map: Partial<Record<K, GuardrailHit[]>>,
@@ -76,12 +107,15 @@ function add<K extends string>(
  * The constraints on `account` at instant `now` given its `contacts` (contacts after `now` are ignored).
  * Caps count attempts in the half-open window (now − days, now]. Dates (legal notice, promise) are compared
  * with the customer's local date of `now`. `account.timezone` must be an IANA zone (validated at the boundary).
+ * `g` are the guardrails of the account's rule pack `pack` (packs/select.ts `floorsOf`); without a pack only the
+ * policy's own guardrails and the rules every pack shares apply.
  */
 export function constraintsFor(
   account: AccountRow,
   contacts: readonly ContactRow[],
   now: number,
   g: Guardrails,
+  pack: Pack | null = null,
 ): Constraints {
   const c: Constraints = { suppressed: [], treatment: {}, channel: {}, earliestMs: now, outsideHours: null };
   if (account.deceased_flag) c.suppressed.push({ name: 'deceased', detail: 'customer reported deceased' });
@@ -89,6 +123,12 @@ export function constraintsFor(
   if (account.dispute_open) c.suppressed.push({ name: 'dispute_open', detail: 'the debt is disputed' });
   if (account.cease_and_desist)
     c.suppressed.push({ name: 'cease_and_desist', detail: 'written cease-and-desist request' });
+  const capacity = pack?.rules.capacity_hold;
+  if (capacity && account.vulnerable_flag)
+    c.suppressed.push({
+      name: 'capacity_hold',
+      detail: `a mental-capacity concern is flagged (vulnerable_flag): recovery suspended (${pack.pack}: ${capacity.source})`,
+    });
 
   const clock = localClock(account.timezone, now);
   legalPrerequisites(account, clock.day, g, c);
@@ -100,7 +140,7 @@ export function constraintsFor(
   }
   if (!account.email_valid) add(c.channel, 'email', 'email_invalid', 'no valid email address');
 
-  contactHistory(contacts, now, clock.day, account.timezone, g, c);
+  contactHistory(contacts, now, clock.day, account.timezone, g, c, pack);
 
   const start = minuteOf(g.contact_hours.start);
   const end = minuteOf(g.contact_hours.end);
@@ -153,8 +193,14 @@ function contactHistory(
   tz: string,
   g: Guardrails,
   c: Constraints,
+  pack: Pack | null,
 ): void {
   const counts = [0, 0, 0, 0, 0]; // attempts in each capped channel's window, CAPPED order
+  // Connected calls are counted in the customer's local day, whoever made them (the lender or an agency).
+  const connectedCap = pack ? connectedCallCap(g, pack) : g.connected_calls_per_day;
+  const dayStart = connectedCap === null ? 0 : localToUtcMs(tz, today, 0);
+  const thirdPartyBan = pack?.rules.third_party_ban;
+  let connected = 0;
   const cooldownFrom = now - g.conversation_cooldown_days * DAY_MS;
   let lastConversation = Number.NEGATIVE_INFINITY;
   let promiseUntil = Number.NEGATIVE_INFINITY;
@@ -163,7 +209,26 @@ function contactHistory(
     if (ts > now) continue;
     const k = CAPPED.indexOf(contact.channel as (typeof CAPPED)[number]);
     if (k >= 0 && ts > now - g.caps[CAPPED[k]!].days * DAY_MS) counts[k]!++;
-    if (CONVERSATION.has(contact.outcome) && ts > lastConversation) lastConversation = ts;
+    if (CONVERSATION.has(contact.outcome)) {
+      if (ts > lastConversation) lastConversation = ts;
+      if (connectedCap !== null && contact.channel === 'call' && ts >= dayStart) connected++;
+    }
+    // An opt-out holds from its instant on (the customer's request, 12 CFR 1006.14(h)), under every pack.
+    if (contact.outcome === 'opt_out' && OPT_OUT.has(contact.channel))
+      addOnce(
+        c.channel,
+        contact.channel as PolicyChannel,
+        'opt_out',
+        `the customer opted out of ${contact.channel} at ${contact.ts}`,
+      );
+    if (thirdPartyBan && contact.outcome === 'wrong_party')
+      for (const ch of SAME_POINT[contact.channel] ?? [])
+        addOnce(
+          c.channel,
+          ch,
+          'third_party',
+          `a ${contact.channel} contact at ${contact.ts} reached a third party: that number or address is not used again (${pack!.pack}: ${thirdPartyBan.source})`,
+        );
     if (contact.outcome === 'promise_to_pay') {
       // A promise without a date is held open for the grace period after it was made.
       const due = contact.promise_date === null ? localClock(tz, ts).day : dayOf(contact.promise_date);
@@ -180,6 +245,16 @@ function contactHistory(
         `${counts[k]} ${ch} attempt(s) in the last ${cap.days} days, at most ${cap.attempts}`,
       );
   });
+  if (connectedCap !== null && connected >= connectedCap)
+    add(
+      c.channel,
+      'call',
+      'cap_connected_calls',
+      `${connected} connected call(s) today (local day), at most ${connectedCap} by the lender and its agencies together` +
+        (pack?.rules.connected_calls_per_day
+          ? ` (${pack.pack}: ${pack.rules.connected_calls_per_day.source})`
+          : ''),
+    );
   if (lastConversation > cooldownFrom)
     add(
       c.channel,

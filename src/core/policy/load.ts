@@ -1,6 +1,10 @@
 import { parse as parseYaml } from 'yaml';
 import { RepayriskError } from '../errors.ts';
 import { type FieldIssue, fieldIssues, issueText } from '../schema/issues.ts';
+import { deepMerge, isPlainObject } from './merge.ts';
+import { builtinPacks } from './packs/catalog.ts';
+import type { Pack } from './packs/schema.ts';
+import { type PackSelection, resolvePacks } from './packs/select.ts';
 import {
   type CallTeam,
   type Guardrails,
@@ -19,8 +23,13 @@ export interface Policy {
   champion: Rules;
   challenger: Rules | null;
   experiment: { name: string; salt: string; challengerShare: number } | null;
-  /** Guardrails are shared by both arms: an experiment may not loosen them. */
+  /**
+   * The policy-wide guardrails, shared by both arms (an experiment may not loosen them). An account's own are its
+   * rule pack's (`packs`, see packs/select.ts `floorsOf`): these with the pack's section merged over them.
+   */
   guardrails: Guardrails;
+  /** Which rule pack holds each account's legal floors (by region), each pack in use with its guardrails. */
+  packs: PackSelection;
   /** Human-call capacity per day; null = unlimited. */
   capacity: { totalSlots: number } | { teams: readonly CallTeam[] } | null;
   /** The validated file with its defaults, as `GET /v1/policy` shows it. */
@@ -47,7 +56,11 @@ export class PolicyError extends RepayriskError {
  * Parses the text of a policy file (YAML; JSON is YAML too) and validates it.
  * @throws PolicyError listing every problem (syntax, unknown fields, out-of-range values, loosened guardrails).
  */
-export function parsePolicyText(text: string, source: string): Policy {
+export function parsePolicyText(
+  text: string,
+  source: string,
+  packs: ReadonlyMap<string, Pack> = builtinPacks(),
+): Policy {
   let raw: unknown;
   try {
     raw = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
@@ -56,19 +69,25 @@ export function parsePolicyText(text: string, source: string): Policy {
       { path: '(file)', message: `not valid YAML or JSON: ${(e as Error).message}` },
     ]);
   }
-  return parsePolicy(raw, source);
+  return parsePolicy(raw, source, packs);
 }
 
 /**
- * Validates a policy object and resolves its arms.
- * @throws PolicyError listing every problem found.
+ * Validates a policy object, resolves its arms and its rule packs.
+ * @param packs the rule packs a policy may select (default: those shipped in policies/packs/).
+ * @throws PolicyError listing every problem found, a guardrail looser than its pack's rule with the clause.
  */
-export function parsePolicy(raw: unknown, source: string): Policy {
+export function parsePolicy(
+  raw: unknown,
+  source: string,
+  packs: ReadonlyMap<string, Pack> = builtinPacks(),
+): Policy {
   const parsed = policySchema.safeParse(raw, { reportInput: true });
-  // The challenger is checked even when the rest fails, so one round lists every problem.
+  // The challenger and the packs are checked even when the rest fails, so one round lists every problem.
   const arm = challengerOf(raw);
-  const issues = [...(parsed.success ? [] : fieldIssues(parsed.error)), ...arm.issues];
-  if (!parsed.success || issues.length) throw new PolicyError(source, issues);
+  const packed = resolvePacks(raw, packs);
+  const issues = [...(parsed.success ? [] : fieldIssues(parsed.error)), ...arm.issues, ...packed.issues];
+  if (!parsed.success || issues.length || !packed.selection) throw new PolicyError(source, issues);
   const doc = parsed.data;
   const champion = rulesOf(doc);
   const challenger = arm.rules;
@@ -89,6 +108,7 @@ export function parsePolicy(raw: unknown, source: string): Policy {
     challenger,
     experiment,
     guardrails: doc.guardrails,
+    packs: packed.selection,
     capacity,
     document: doc,
   };
@@ -136,17 +156,5 @@ function rulesOf(doc: PolicyFile): Rules {
 function pick(o: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
-  return out;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Objects merge key by key; anything else (numbers, strings, lists) in `over` replaces what `base` had. */
-function deepMerge(base: unknown, over: unknown): unknown {
-  if (!isPlainObject(base) || !isPlainObject(over)) return over;
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
   return out;
 }

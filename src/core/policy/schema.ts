@@ -4,7 +4,8 @@ import { TREATMENTS, type Treatment } from '../schema/enums.ts';
 /**
  * The policy language (docs/policy.md). Every section has a default, so a file only states what it changes;
  * the defaults here and `policies/default.yaml` are the same policy (a test holds them together).
- * Guardrail parameters can be tightened but never loosened past the limits in `LIMITS`.
+ * Guardrail parameters can be tightened but never loosened: past the rule pack of the accounts they apply to
+ * (policies/packs/, checked in load.ts), or past the house floors of legal action in `LIMITS`.
  */
 
 /** Channels a policy can use to deliver a treatment. */
@@ -28,16 +29,11 @@ export const SEGMENTS = [
 ] as const;
 export type Segment = (typeof SEGMENTS)[number];
 
-/** The floors that protect borrowers: a policy may be stricter, never looser (DESIGN §6). */
+/**
+ * The house floors of legal action, in every jurisdiction: a policy may be stricter, never looser (DESIGN §6).
+ * The jurisdictions' own floors (contact hours, call caps, cooldowns …) are rule packs (`policies/packs/`).
+ */
 export const LIMITS = {
-  /** Earliest and latest local contact time, minutes after midnight (08:00 and 21:00). */
-  earliestContactMinute: 8 * 60,
-  latestContactMinute: 21 * 60,
-  /** At most this many call attempts in `callCapMinDays` days. */
-  callCapMaxAttempts: 7,
-  callCapMinDays: 7,
-  /** No call for at least this many days after a conversation with the customer. */
-  conversationCooldownMinDays: 7,
   /** Legal action needs at least this many days past due and a notice at least this old (days). */
   legalMinDaysPastDue: 90,
   legalNoticeMinAgeDays: 14,
@@ -245,46 +241,30 @@ export const guardrailsSchema = z
       .superRefine((raw, ctx) => {
         if (!TIME_RE.test(raw.start) || !TIME_RE.test(raw.end)) return;
         const [start, end] = [minuteOf(raw.start), minuteOf(raw.end)];
+        // The earliest and latest lawful hours are the account's rule pack's (packs/floors.ts).
         const issue = (path: 'start' | 'end', message: string) =>
           ctx.addIssue({ code: 'custom', path: [path], message, input: raw[path] });
-        if (start < LIMITS.earliestContactMinute) issue('start', 'expected 08:00 or later (the legal limit)');
-        if (end > LIMITS.latestContactMinute) issue('end', 'expected 21:00 or earlier (the legal limit)');
         if (start >= end) issue('end', `expected an end after the start (${raw.start})`);
       })
       .prefault({}),
     /** Contact caps per channel: at most `attempts` in any `days` days (0 attempts = never). */
     caps: z
       .strictObject({
-        call: cap
-          .superRefine((c, ctx) => {
-            if (c.attempts > LIMITS.callCapMaxAttempts)
-              ctx.addIssue({
-                code: 'custom',
-                path: ['attempts'],
-                message: 'expected at most 7 call attempts (the legal limit)',
-                input: c.attempts,
-              });
-            if (c.days < LIMITS.callCapMinDays)
-              ctx.addIssue({
-                code: 'custom',
-                path: ['days'],
-                message: 'expected a window of at least 7 days (the legal limit)',
-                input: c.days,
-              });
-          })
-          .default({ attempts: 7, days: 7 }),
+        // The legal caps are the account's rule pack's (packs/floors.ts): us-reg-f allows at most 7 in 7 days.
+        call: cap.default({ attempts: 7, days: 7 }),
         sms: cap.default({ attempts: 3, days: 7 }),
         email: cap.default({ attempts: 3, days: 7 }),
         app: cap.default({ attempts: 3, days: 7 }),
         letter: cap.default({ attempts: 2, days: 14 }),
       })
       .prefault({}),
-    /** No call for this many days after a conversation (right party, promise, refusal, dispute). */
-    conversation_cooldown_days: z
-      .number()
-      .int()
-      .min(LIMITS.conversationCooldownMinDays, { message: 'expected at least 7 days (the legal limit)' })
-      .default(7),
+    /** No call for this many days after a conversation (right party, promise, refusal, dispute); 0 = none. */
+    conversation_cooldown_days: z.number().int().min(0).max(365).default(7),
+    /**
+     * At most this many connected (right-party) calls in the customer's local day, by the lender and its
+     * agencies together; null = only the rule pack's cap, if it has one.
+     */
+    connected_calls_per_day: z.number().int().min(0).nullable().default(null),
     /** While a promise to pay is open (its date plus this many days not passed): no call, no legal. */
     promise_grace_days: z.number().int().min(0).max(60).default(3),
     legal: z
@@ -324,6 +304,20 @@ export const policySchema = z.strictObject({
   description: z.string().default(''),
   ...rulesShape,
   guardrails: guardrailsSchema,
+  /**
+   * Which rule pack (policies/packs/) holds each account's legal floors, chosen by its `region`; and per pack,
+   * guardrail values for that pack's accounts (merged over `guardrails`). Pack names are checked at load.
+   */
+  packs: z
+    .strictObject({
+      /** The pack of an account whose region is not listed. */
+      default: z.string().min(1).default('us-reg-f'),
+      /** Region code (the accounts' `region` column) → pack name. */
+      regions: z.record(z.string().min(1), z.string().min(1)).default({}),
+      /** Pack name → guardrail fields for that pack's accounts (same shape as `guardrails`, any subset). */
+      guardrails: z.record(z.string().min(1), z.record(z.string(), z.unknown())).default({}),
+    })
+    .prefault({}),
   /** Optional champion/challenger split by a stable hash of account_id. */
   experiment: z
     .strictObject({

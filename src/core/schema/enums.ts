@@ -17,6 +17,8 @@ export const CONTACT_OUTCOMES = [
   'refused',
   'dispute',
   'wrong_party',
+  // Last, so the codes of the others (features/history.ts) do not move.
+  'opt_out',
 ] as const;
 export type ContactOutcome = (typeof CONTACT_OUTCOMES)[number];
 

@@ -133,7 +133,10 @@ export const contacts = defineTable(
     account_id: col.id('Account identifier.'),
     ts: col.timestamp('When the attempt was made (UTC instant, with offset).'),
     channel: col.enum(CONTACT_CHANNELS, 'How the customer was contacted.'),
-    outcome: col.enum(CONTACT_OUTCOMES, 'What came of the attempt.'),
+    outcome: col.enum(
+      CONTACT_OUTCOMES,
+      'What came of the attempt. wrong_party: a third party answered (under packs that ban third-party contact, that number or address is not used again); opt_out: the customer asked not to be contacted on this channel (honoured from that instant).',
+    ),
     promise_amount: nullable(money('Amount promised, when the outcome is promise_to_pay.')),
     promise_date: nullable(
       col.date('Date by which the payment was promised, when the outcome is promise_to_pay.'),
