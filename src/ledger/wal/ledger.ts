@@ -173,6 +173,12 @@ class WalLedgerImpl implements WalLedger {
   private readonly claims = new Map<string, Promise<void>>();
   private queue: Entry[] = [];
   private readonly lock = new ReadWriteLock();
+  private checks: {
+    keys: readonly string[];
+    resolve: (held: Set<string>) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
+  private checking: Promise<void> | null = null;
   private readonly inFlight = new Set<Promise<unknown>>();
   private timer: NodeJS.Timeout | null = null;
   private loading: Promise<void> | null = null;
@@ -425,7 +431,11 @@ class WalLedgerImpl implements WalLedger {
       this.queue.splice(0, batch.length);
       for (const e of batch) this.forget(e.op);
     });
-    await this.retire();
+    // The batch is loaded whatever happens next: a segment that cannot be removed now is removed by a later
+    // load or the next open (its records are skipped there, the store holding their position).
+    await this.retire().catch((e: unknown) =>
+      this.notice(`write-ahead log: cannot remove loaded segments from ${this.log.dir}: ${errorText(e)}`),
+    );
   }
 
   /** Removes the segments that hold nothing the store still lacks. */
@@ -491,11 +501,7 @@ class WalLedgerImpl implements WalLedger {
       for (const k of keys) this.claims.set(k, settled);
       try {
         // Memory was looked at first: a record the loader moves meanwhile is in the store before it leaves memory.
-        const held = await this.inner.heldIds({
-          decisions: isDecision ? ids : [],
-          contacts: isDecision ? [] : ids,
-          answers: op.answer ? [answerId(op.answer.scope, op.answer.key)] : [],
-        });
+        const held = await this.storeHolds(keys);
         const inStore = keys.find((k) => held.has(k));
         if (inStore) throw refuse(inStore);
         await this.logOp(op);
@@ -505,6 +511,39 @@ class WalLedgerImpl implements WalLedger {
     } finally {
       release();
     }
+  }
+
+  /**
+   * Which of `keys` the store holds. Group read: checks that arrive while one store query runs wait for it and
+   * then share one query, so concurrent appends reach the log together and share its syncs (one query per
+   * append would feed the log one record at a time, and group commit would group nothing).
+   */
+  private storeHolds(keys: readonly string[]): Promise<Set<string>> {
+    return new Promise((resolve, reject) => {
+      this.checks.push({ keys, resolve, reject });
+      this.kickChecks();
+    });
+  }
+
+  private kickChecks(): void {
+    if (this.checking || this.checks.length === 0) return;
+    const group = this.checks.splice(0);
+    const all = group.flatMap((g) => g.keys);
+    const ids = (p: string) => all.filter((k) => k.startsWith(p)).map((k) => k.slice(2));
+    this.checking = this.inner
+      .heldIds({ decisions: ids('d:'), contacts: ids('c:'), answers: ids('a:') })
+      .then(
+        (held) => {
+          for (const g of group) g.resolve(held);
+        },
+        (e: unknown) => {
+          for (const g of group) g.reject(e);
+        },
+      )
+      .finally(() => {
+        this.checking = null;
+        this.kickChecks();
+      });
   }
 
   private heldInMemory(key: string): boolean {

@@ -1,0 +1,202 @@
+// The write-ahead ledger beyond the shared contract (test/ledger-contract.test.ts runs that): the loader loads
+// exactly once when a crash falls between its store commit and the removal of the loaded segments; an answer leaves
+// only after its record's sync; concurrent appends share syncs; a torn tail is cut and said at open.
+import { readdirSync, statSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ContactRecord } from '../src/ledger/contract.ts';
+import { openDuckDbLedger } from '../src/ledger/duckdb.ts';
+import { nodeWalFs, type WalFs } from '../src/ledger/wal/fs.ts';
+import { openWalLedger } from '../src/ledger/wal/ledger.ts';
+import { tmpDir } from './helpers/tmp.ts';
+
+const root = tmpDir('repayrisk-wal-ledger-');
+let seq = 0;
+const fresh = () => {
+  const n = ++seq;
+  return { db: join(root, `l-${n}.duckdb`), wal: join(root, `wal-${n}`) };
+};
+const T0 = Date.parse('2026-11-20T15:00:00.000Z');
+const segments = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.wal'))
+    .sort();
+
+function contact(id: string, account = 'A', ms = T0): ContactRecord {
+  return {
+    contact_id: id,
+    account_id: account,
+    ts: new Date(ms).toISOString(),
+    channel: 'call',
+    outcome: 'no_answer',
+    promise_amount: null,
+    promise_date: null,
+    agent_id: 'agent-7',
+    recorded_at: new Date(ms + 1000).toISOString(),
+    decision_id: null,
+    reported_ts: null,
+  };
+}
+
+describe('write-ahead ledger: loading', () => {
+  it('loads every logged record into the store once, even when the segments could not be removed after the load', async () => {
+    const { db, wal } = fresh();
+    // Removing segments fails: the process "dies" after the store commit and before the log is trimmed.
+    const stuck: WalFs = {
+      ...nodeWalFs,
+      unlink: async () => {
+        throw Object.assign(new Error('EIO'), { code: 'EIO' });
+      },
+    };
+    const notices: string[] = [];
+    const a = await openWalLedger(await openDuckDbLedger(db), wal, {
+      fs: stuck,
+      loadDelayMs: 3_600_000,
+      segmentBytes: 1, // a segment per append, so the first can be retired once loaded
+      onNotice: (m) => notices.push(m),
+    });
+    await a.appendContacts([contact('c-1'), contact('c-2', 'A', T0 + 1)]);
+    await a.appendContacts([contact('c-3', 'B')]);
+    await a.drain();
+    expect(notices).toEqual([
+      expect.stringMatching(/^write-ahead log: cannot remove loaded segments from .*: EIO$/),
+    ]);
+    expect(a.unloaded()).toBe(0); // in the store, with the log position
+    await a.close();
+    expect(segments(wal)).toHaveLength(2); // the loaded records are still in the log
+
+    const b = await openWalLedger(await openDuckDbLedger(db), wal, { loadDelayMs: 3_600_000 });
+    try {
+      expect(b.unloaded()).toBe(0); // skipped: the store says it loaded them
+      expect(await b.counts()).toEqual({ decisions: 0, contacts: 3 });
+      await b.appendContacts([contact('c-4')]);
+      await b.drain();
+      expect(await b.counts()).toEqual({ decisions: 0, contacts: 4 });
+    } finally {
+      await b.close();
+    }
+    const store = await openDuckDbLedger(db);
+    try {
+      expect(await store.counts()).toEqual({ decisions: 0, contacts: 4 });
+    } finally {
+      await store.close();
+    }
+    // Loaded and retired: only the segment the last session started remains.
+    expect(segments(wal)).toHaveLength(1);
+  });
+
+  it('reloads a batch whose store transaction did not commit, and serves its records from the log meanwhile', async () => {
+    const { db, wal } = fresh();
+    const inner = await openDuckDbLedger(db);
+    let failLoads = true;
+    const flaky = Object.assign(Object.create(inner) as typeof inner, {
+      loadWal: (...args: Parameters<typeof inner.loadWal>) =>
+        failLoads ? Promise.reject(new Error('store down')) : inner.loadWal(...args),
+    });
+    const notices: string[] = [];
+    const ledger = await openWalLedger(flaky, wal, {
+      loadDelayMs: 1,
+      retryMs: 20,
+      onNotice: (m) => notices.push(m),
+    });
+    try {
+      await ledger.appendContacts([contact('c-1')]);
+      await new Promise((r) => setTimeout(r, 60));
+      expect(notices.some((n) => /loading into the duckdb store failed, retrying: store down/.test(n))).toBe(
+        true,
+      );
+      expect(ledger.unloaded()).toBe(1);
+      expect((await ledger.contactsFor(['A'], T0)).get('A')).toHaveLength(1);
+      failLoads = false;
+      for (let i = 0; i < 100 && ledger.unloaded() > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(ledger.unloaded()).toBe(0);
+      expect(await inner.counts()).toEqual({ decisions: 0, contacts: 1 });
+    } finally {
+      await ledger.close();
+    }
+  });
+});
+
+describe('write-ahead ledger: durability of each answer', () => {
+  it('resolves an append only after the fdatasync covering its record, and groups concurrent appends', async () => {
+    const { db, wal } = fresh();
+    // Each write names the contacts it carries; each sync and each ack is an event in one ordered list.
+    const events: { e: 'write' | 'fdatasync' | 'ack'; ids: string[] }[] = [];
+    const traced: WalFs = {
+      ...nodeWalFs,
+      write: async (fd, buf, offset, length) => {
+        const ids = [
+          ...buf
+            .subarray(offset, offset + length)
+            .toString('latin1')
+            .matchAll(/"contact_id":"(c-\d+)"/g),
+        ];
+        events.push({ e: 'write', ids: ids.map((m) => m[1]!) });
+        return nodeWalFs.write(fd, buf, offset, length);
+      },
+      fdatasync: async (fd) => {
+        await nodeWalFs.fdatasync(fd);
+        events.push({ e: 'fdatasync', ids: [] });
+      },
+    };
+    const ledger = await openWalLedger(await openDuckDbLedger(db), wal, {
+      fs: traced,
+      loadDelayMs: 3_600_000,
+    });
+    try {
+      events.length = 0;
+      await Promise.all(
+        Array.from({ length: 64 }, (_, i) =>
+          ledger
+            .appendContacts([contact(`c-${i}`, `A-${i % 4}`)])
+            .then(() => events.push({ e: 'ack', ids: [`c-${i}`] })),
+        ),
+      );
+      // Each ack comes after the write that carried its record AND after a sync that ended after that write.
+      for (const [i, ev] of events.entries()) {
+        if (ev.e !== 'ack') continue;
+        const w = events.findIndex((x) => x.e === 'write' && x.ids.includes(ev.ids[0]!));
+        expect(w, ev.ids[0]).toBeGreaterThanOrEqual(0);
+        const sync = events.findIndex((x, j) => j > w && x.e === 'fdatasync');
+        expect(sync, ev.ids[0]).toBeGreaterThan(w);
+        expect(sync, ev.ids[0]).toBeLessThan(i);
+      }
+      const s = ledger.logStats();
+      expect(s.appends).toBe(64);
+      expect(s.syncs).toBeLessThan(16);
+      expect(events.filter((x) => x.e === 'fdatasync')).toHaveLength(s.syncs);
+      expect(events.filter((x) => x.e === 'ack')).toHaveLength(64);
+    } finally {
+      await ledger.close();
+    }
+  });
+
+  it('opens after a torn tail, says what it cut, and keeps every acknowledged record before it', async () => {
+    const { db, wal } = fresh();
+    const a = await openWalLedger(await openDuckDbLedger(db), wal, { loadDelayMs: 3_600_000 });
+    await a.appendContacts([contact('c-1')]);
+    await a.appendContacts([contact('c-2')]);
+    // Close the store without loading: the records live in the log only (as after a crash).
+    const file = join(wal, segments(wal).at(-1)!);
+    const size = statSync(file).size;
+    await (a as unknown as { log: { close(): Promise<void> } }).log.close();
+    await (a as unknown as { inner: { close(): Promise<void> } }).inner.close();
+    truncateSync(file, size - 3);
+    const notices: string[] = [];
+    const b = await openWalLedger(await openDuckDbLedger(db), wal, { onNotice: (m) => notices.push(m) });
+    try {
+      expect(b.cut).toMatchObject({ file, bytes: size - 3 - b.cut!.offset, reason: 'torn' });
+      expect(notices).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^write-ahead log: cut a damaged tail of \\d+ bytes from ${file} at byte \\d+ \\(torn: `,
+          ),
+        ),
+      ]);
+      expect((await b.contactsFor(['A'], T0)).get('A')).toHaveLength(1);
+      expect(await b.counts()).toEqual({ decisions: 0, contacts: 1 });
+    } finally {
+      await b.close();
+    }
+  });
+});
