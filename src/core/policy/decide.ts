@@ -9,7 +9,7 @@ import { type Constraints, constraintsFor, type GuardrailHit } from './guardrail
 import type { Policy } from './load.ts';
 import { floorsOf } from './packs/select.ts';
 import { type PlanOffer, sizePlan } from './plan-offer.ts';
-import type { ReasonCode } from './reasons.ts';
+import { type ReasonCode, ruleTexts, scoreText } from './reasons.ts';
 import type { PolicyChannel, Rules, Segment } from './schema.ts';
 import type { DecideContext, Decision, Expected, Scores } from './types.ts';
 
@@ -93,8 +93,7 @@ export function decide(
       );
       continue;
     }
-    if (choice.preferred)
-      out.say('PREFERRED_CHANNEL', `${choice.channel} is the customer's preferred channel`);
+    if (choice.preferred) out.say('PREFERRED_CHANNEL', ruleTexts(rules).preferred[choice.channel]);
     else
       out.say(
         'CHEAPEST_CHANNEL',
@@ -144,8 +143,7 @@ export function matrixOrder(rules: Rules, segment: Segment): readonly Treatment[
 
 function matrixPreference(rules: Rules, segment: Segment, scores: Scores, out: DecisionBuilder): Treatment[] {
   sayScores(out, scores, rules);
-  const cell = rules.matrix[segment];
-  out.say('MATRIX_CELL', `segment ${segment} → ${cell.join(', then ')}`);
+  out.say('MATRIX_CELL', ruleTexts(rules).matrixCell[segment]);
   return [...matrixOrder(rules, segment)];
 }
 
@@ -189,21 +187,18 @@ function valuePreference(
  * willingness of 0.5998 read "0.600 < 0.6".
  */
 export function scoreVersus(score: number, threshold: number): string {
-  const above = score >= threshold;
-  let digits = 3;
-  let text = score.toFixed(digits);
-  while (digits < 9 && Number(text) >= threshold !== above) text = score.toFixed(++digits);
-  return `${text} ${above ? '≥' : '<'} ${threshold}`;
+  return `${scoreText(score, threshold)} ${score >= threshold ? '≥' : '<'} ${threshold}`;
 }
 
+/** The scores against the thresholds, then the drivers; the fixed parts of the texts come from `ruleTexts`. */
 function sayScores(out: DecisionBuilder, scores: Scores, rules: Rules): void {
   const { willingness_high: wt, ability_high: at } = rules.segments;
-  const high = (s: number, t: number) => (s >= t ? 'HIGH' : 'LOW');
+  const texts = ruleTexts(rules);
   out.say(
-    `WILLINGNESS_${high(scores.willingness, wt)}` as const,
-    `willingness ${scoreVersus(scores.willingness, wt)}`,
+    scores.willingness >= wt ? 'WILLINGNESS_HIGH' : 'WILLINGNESS_LOW',
+    texts.willingness(scores.willingness),
   );
-  out.say(`ABILITY_${high(scores.ability, at)}` as const, `ability ${scoreVersus(scores.ability, at)}`);
+  out.say(scores.ability >= at ? 'ABILITY_HIGH' : 'ABILITY_LOW', texts.ability(scores.ability));
   for (const f of scores.drivers?.willingness?.slice(0, 3) ?? [])
     out.say('WILLINGNESS_DRIVER', `willingness score driven by ${f}`);
   for (const f of scores.drivers?.ability?.slice(0, 3) ?? [])

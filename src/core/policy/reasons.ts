@@ -1,3 +1,5 @@
+import { POLICY_CHANNELS, type PolicyChannel, type Rules, SEGMENTS, type Segment } from './schema.ts';
+
 /**
  * Every reason code a decision can carry, with what it means. Codes are stable (dashboards and audits key on
  * them); the sentence in `Decision.reasons` beside each gives the particulars.
@@ -31,3 +33,63 @@ export const REASON_CODES = {
   SCHEDULED: 'now is outside the contact hours; the contact is scheduled for the next allowed time',
 } as const;
 export type ReasonCode = keyof typeof REASON_CODES;
+
+/**
+ * The parts of the reason texts that depend only on the rule set (thresholds, matrix cells, channels), built once
+ * per rule set and reused by every decision: a decision then only prints its own numbers (scores, amounts) and
+ * joins. The texts are exactly those `decide` wrote when it built them per decision.
+ */
+export interface RuleTexts {
+  /** `willingness 0.666 ≥ 0.6`: the score printed by `scoreVersus` against `segments.willingness_high`. */
+  willingness: (score: number) => string;
+  /** `ability 0.060 < 0.5`, against `segments.ability_high`. */
+  ability: (score: number) => string;
+  /** `segment high_willingness_low_ability → plan_offer, then human_call` (MATRIX_CELL), per segment. */
+  matrixCell: Readonly<Record<Segment, string>>;
+  /** `app is the customer's preferred channel` (PREFERRED_CHANNEL), per channel. */
+  preferred: Readonly<Record<PolicyChannel, string>>;
+}
+
+const ruleTextCache = new WeakMap<Rules, RuleTexts>();
+
+/** The rule set's fixed reason texts (built on first use, then shared: rule sets are never edited in place). */
+export function ruleTexts(rules: Rules): RuleTexts {
+  let texts = ruleTextCache.get(rules);
+  if (!texts) {
+    const { willingness_high: wt, ability_high: at } = rules.segments;
+    texts = {
+      willingness: versus('willingness', wt),
+      ability: versus('ability', at),
+      matrixCell: Object.fromEntries(
+        SEGMENTS.map((s) => [s, `segment ${s} → ${rules.matrix[s].join(', then ')}`]),
+      ) as Record<Segment, string>,
+      preferred: Object.fromEntries(
+        POLICY_CHANNELS.map((c) => [c, `${c} is the customer's preferred channel`]),
+      ) as Record<PolicyChannel, string>,
+    };
+    ruleTextCache.set(rules, texts);
+  }
+  return texts;
+}
+
+/** `name score ≥ threshold` / `name score < threshold` with both comparison tails built once. */
+function versus(name: string, threshold: number): (score: number) => string {
+  const above = ` ≥ ${threshold}`;
+  const below = ` < ${threshold}`;
+  return (score) => `${name} ${scoreText(score, threshold)}${score >= threshold ? above : below}`;
+}
+
+/**
+ * `score` as a reader can check it against `threshold`: three decimals, or as many more (up to nine) as it takes
+ * for the printed score to fall on the side of the threshold the comparison says (a willingness of 0.5998 reads
+ * 0.600 only with "< 0.6" beside it, so it is printed 0.5998). Rounding to three decimals moves a score by at most
+ * 0.0005, so a score further than 0.001 from the threshold is printed with three without checking.
+ */
+export function scoreText(score: number, threshold: number): string {
+  let digits = 3;
+  let text = score.toFixed(digits);
+  if (Math.abs(score - threshold) > 0.001) return text;
+  const above = score >= threshold;
+  while (digits < 9 && Number(text) >= threshold !== above) text = score.toFixed(++digits);
+  return text;
+}
