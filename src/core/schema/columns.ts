@@ -100,14 +100,22 @@ function digits(s: string, at: number, n: number): number {
 
 /** True when `s` is an ISO 8601 timestamp with an explicit offset, naming a real instant. */
 export function isIsoTimestamp(s: string): boolean {
-  const m = TS_RE.exec(s);
-  if (!m) return false;
-  const hh = Number(m[4]);
-  const mi = Number(m[5]);
-  const ss = m[6] === undefined ? 0 : Number(m[6]);
+  if (!TS_RE.test(s)) return false;
+  // Read in place, as in isIsoDate: date and HH:MM sit at fixed places, seconds follow a ':' at 16, and the offset
+  // (`Z`, `+HH:MM` or `+HHMM`) ends the string.
+  const ss = s.charCodeAt(16) === 58 ? digits(s, 17, 2) : 0;
+  const n = s.length;
   // An offset is at most 23:59 (Date.parse refuses more, and no zone is that far from UTC).
-  const offsetOk = m[7] === 'Z' || (Number(m[8]) < 24 && Number(m[9]) < 60);
-  return validYmd(Number(m[1]), Number(m[2]), Number(m[3])) && hh < 24 && mi < 60 && ss < 60 && offsetOk;
+  const offsetOk =
+    s.charCodeAt(n - 1) === 90 ||
+    (digits(s, s.charCodeAt(n - 3) === 58 ? n - 5 : n - 4, 2) < 24 && digits(s, n - 2, 2) < 60);
+  return (
+    validYmd(digits(s, 0, 4), digits(s, 5, 2), digits(s, 8, 2)) &&
+    digits(s, 11, 2) < 24 &&
+    digits(s, 14, 2) < 60 &&
+    ss < 60 &&
+    offsetOk
+  );
 }
 
 /**
@@ -116,24 +124,13 @@ export function isIsoTimestamp(s: string): boolean {
  */
 export const DATE_YEARS = { min: 1900, max: 2199 } as const;
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function validYmd(y: number, mo: number, d: number): boolean {
   if (y < DATE_YEARS.min || y > DATE_YEARS.max) return false;
   if (mo < 1 || mo > 12 || d < 1) return false;
-  const dim = [
-    31,
-    (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28,
-    31,
-    30,
-    31,
-    30,
-    31,
-    31,
-    30,
-    31,
-    30,
-    31,
-  ];
-  return d <= (dim[mo - 1] ?? 0);
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  return d <= (mo === 2 && leap ? 29 : DAYS_IN_MONTH[mo - 1]!);
 }
 
 /** A parsed cell value. Dates and timestamps stay ISO strings (cheap to compare, exact to round-trip). */
