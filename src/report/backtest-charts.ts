@@ -252,7 +252,7 @@ export function netByMonthChart(
 }
 
 /**
- * PSI of the model's scores by month against the first month, one line per target, over the credit-risk bands
+ * PSI of the model's scores by month against its training scores, one line per target, over the credit-risk bands
  * (green below 0.1 stable, amber 0.1–0.25 watch, red above 0.25 act) with rules at 0.1 and 0.25.
  */
 export function psiByMonthChart(rows: readonly StabilityRow[]): TopLevelSpec {
@@ -269,7 +269,7 @@ export function psiByMonthChart(rows: readonly StabilityRow[]): TopLevelSpec {
   return {
     ...frame(
       'Score stability (PSI) by month',
-      'against the first month · < 0.1 stable, 0.1–0.25 watch, > 0.25 act',
+      'against the training scores · < 0.1 stable, 0.1–0.25 watch, > 0.25 act',
     ),
     layer: [
       {

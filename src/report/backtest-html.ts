@@ -94,8 +94,8 @@ function warnings(r: BacktestReport): string {
   for (const s of r.stability) {
     if (s.verdict === 'act') {
       items.push(
-        `<li>Model ${esc(r.model_version)}: the ${esc(s.target)} scores of ${esc(s.month)} moved from the first ` +
-          `month's (PSI ${three(s.psi)}, act).</li>`,
+        `<li>Model ${esc(r.model_version)}: the ${esc(s.target)} scores of ${esc(s.month)} moved from the ` +
+          `model's training scores (PSI ${three(s.psi)}, act).</li>`,
       );
     }
   }
@@ -378,8 +378,9 @@ export async function renderBacktestReport(r: BacktestReport): Promise<string> {
     ...groupSections,
     '<h2 id="stability">Model stability</h2>',
     '<p class="muted">Per snapshot month: AUC and KS of the model on the month\'s labelled snapshots (n/a with ' +
-      "too few of a class); PSI of the month's scores against the first month's: below 0.10 stable, " +
-      '0.10–0.25 watch, above 0.25 act.</p>',
+      "too few of a class); PSI of the month's scores against the model's training scores (the snapshots it " +
+      "was fitted on when this history is its training data, else this history's snapshots of its training " +
+      'months; n/a when it has none): below 0.10 stable, 0.10–0.25 watch, above 0.25 act.</p>',
     stabilityTable(r.stability),
     '<footer>Self-contained report written by repayrisk: charts are inline SVG rendered with vega-lite; nothing is ' +
       'loaded from the network.</footer>',

@@ -86,7 +86,14 @@ export async function backtestAction(o: BacktestCliOptions): Promise<void> {
         (p.overlap.warnings.length ? `  [${p.overlap.warnings.length} overlap warning(s)]` : ''),
     );
   const acting = report.stability.filter((r) => r.verdict === 'act').length;
-  if (acting) lines.push(`  model stability: ${acting} month(s) with PSI > 0.25 (act)`);
+  if (acting)
+    lines.push(
+      `  model stability: ${acting} month(s) with PSI > 0.25 against the model's training scores (act)`,
+    );
+  if (report.stability.some((r) => r.reference === 'none'))
+    lines.push(
+      "  model stability: PSI n/a, this history is not the model's training data and has too few snapshots of its training months",
+    );
   lines.push(`  wrote ${o.out}/backtest.json, backtest.html, decisions.csv and decisions.parquet`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }

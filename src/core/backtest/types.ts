@@ -80,6 +80,13 @@ export interface PolicyDifference {
   cure_rate: Record<Estimator, Estimate | null>;
 }
 
+/**
+ * What a month's PSI is measured against: `training`, the scores of the very snapshots the model was fitted on (the
+ * history is its training data, by fingerprint); `training-months`, the scores of this history's snapshots dated
+ * in the model's training period (before its out-of-time months); `none`, neither is available (PSI NaN, 'n/a').
+ */
+export type StabilityReference = 'training' | 'training-months' | 'none';
+
 /** Score stability of a model artifact over time (credit-risk PSI bands: < 0.1 stable, 0.1–0.25 watch, > 0.25 act). */
 export interface StabilityRow {
   month: string;
@@ -87,9 +94,11 @@ export interface StabilityRow {
   target: 'willingness' | 'ability';
   auc: number;
   ks: number;
-  /** PSI of the month's scores against the first month's. */
+  /** PSI of the month's scores against the model's training scores (see `reference`); NaN without a reference. */
   psi: number;
-  verdict: 'stable' | 'watch' | 'act';
+  verdict: 'stable' | 'watch' | 'act' | 'n/a';
+  /** What the PSI was measured against; absent in reports written before it was recorded (the first month). */
+  reference?: StabilityReference;
 }
 
 /** The whole backtest, as `backtest.json` holds it. */
