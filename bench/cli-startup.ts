@@ -40,7 +40,7 @@ interface Case {
   name: string;
   argv: string[];
   /** Whether the case prints repayrisk's help (checked, so a case never times something else). */
-  help?: true;
+  help?: boolean;
 }
 const HELP: string[][] = [['--help'], ['decide', '--help'], ['validate', '--help']];
 const cases: Case[] = [
