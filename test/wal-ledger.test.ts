@@ -117,6 +117,121 @@ describe('write-ahead ledger: loading', () => {
   });
 });
 
+describe('write-ahead ledger: contact windows and call slots in memory', () => {
+  it('answers from memory what the store plus every later append says, before and after loading', async () => {
+    const { db, wal } = fresh();
+    const inner = await openDuckDbLedger(db);
+    let storeReads = 0;
+    const counted = Object.assign(Object.create(inner) as typeof inner, {
+      contactsFor: (...a: Parameters<typeof inner.contactsFor>) => {
+        storeReads++;
+        return inner.contactsFor(...a);
+      },
+      callSlotsUsed: (...a: Parameters<typeof inner.callSlotsUsed>) => {
+        storeReads++;
+        return inner.callSlotsUsed(...a);
+      },
+    });
+    const ledger = await openWalLedger(counted, wal, { loadDelayMs: 3_600_000, cachedAccounts: 2 });
+    const decision = (id: string, ms: number, team: string | null) => ({
+      decision_id: id,
+      decided_at: new Date(ms).toISOString(),
+      account_id: 'A',
+      as_of_date: '2026-11-19',
+      model_version: 'm',
+      policy_version: 'p',
+      experiment_arm: null,
+      willingness: 0.5,
+      ability: 0.5,
+      expected_recovery: 1,
+      segment: 's',
+      treatment: 'human_call',
+      channel: 'call',
+      earliest_contact_at: null,
+      call_team: team,
+      offer: null,
+      reason_codes: [],
+      reasons: [],
+      guardrails: [],
+      shadow: null,
+      request_id: null,
+    });
+    const times = async (id: string, since: number) =>
+      ((await ledger.contactsFor([id], since)).get(id) ?? []).map((c) => Date.parse(c.ts) - T0);
+    try {
+      await ledger.appendContacts([contact('c-1', 'A', T0 + 10), contact('c-b', 'B', T0)]);
+      await ledger.appendDecisions([decision('d-1', T0, 'east')]);
+      await ledger.drain(); // these three are in the store now
+      await ledger.appendContacts([contact('c-2', 'A', T0 + 5)]); // in the log only
+      expect(await times('A', T0)).toEqual([5, 10]);
+      expect(await ledger.callSlotsUsed(T0)).toEqual(new Map([['east', 1]]));
+      const reads = storeReads;
+      // Appended after the windows were filled: counted in memory, no store read.
+      await ledger.appendContacts([contact('c-3', 'A', T0 + 7), contact('c-old', 'A', T0 - 5)]);
+      await ledger.appendDecisions([decision('d-2', T0 + 1, 'east'), decision('d-3', T0 - 1, 'west')]);
+      expect(await times('A', T0)).toEqual([5, 7, 10]);
+      expect(await times('A', T0 + 6)).toEqual([7, 10]);
+      expect(await ledger.callSlotsUsed(T0)).toEqual(new Map([['east', 2]]));
+      expect(storeReads).toBe(reads);
+      // Further back than the window: read again, the earlier contact included.
+      expect(await times('A', T0 - 10)).toEqual([-5, 5, 7, 10]);
+      expect(storeReads).toBe(reads + 1);
+      // Loading moves records to the store and changes nothing a read says.
+      await ledger.drain();
+      expect(await times('A', T0)).toEqual([5, 7, 10]);
+      expect(await ledger.callSlotsUsed(T0)).toEqual(new Map([['east', 2]]));
+      expect(await ledger.callSlotsUsed(T0 - 1)).toEqual(
+        new Map([
+          ['east', 2],
+          ['west', 1],
+        ]),
+      );
+      // Two accounts kept: reading B and C drops A's window; A is read from the store again, whole.
+      expect(await times('B', T0)).toEqual([0]);
+      expect(await times('C', T0)).toEqual([]);
+      const before = storeReads;
+      expect(await times('A', T0)).toEqual([5, 7, 10]);
+      expect(storeReads).toBe(before + 1);
+    } finally {
+      await ledger.close();
+    }
+  });
+});
+
+describe('write-ahead ledger: stored answers', () => {
+  it('never brings a pruned answer back into the store, whatever load batch its prune falls in', async () => {
+    const { db, wal } = fresh();
+    const answer = (key: string, createdMs: number, request: string) => ({
+      scope: 'dialer POST /v1/contacts',
+      key,
+      fingerprint: 'ab'.repeat(32),
+      request_id: request,
+      created_at: new Date(createdMs).toISOString(),
+      status: 201,
+      body: '{}',
+    });
+    const DAY = 86_400_000;
+    // One operation per load: the old answer is loaded in a batch of its own, before the prune's.
+    const a = await openWalLedger(await openDuckDbLedger(db), wal, { loadDelayMs: 3_600_000, loadBatch: 1 });
+    await a.appendContacts([contact('c-old')], answer('old', T0 - 2 * DAY, 'req-old'));
+    await a.appendContacts([contact('c-new', 'A', T0 + 1)], answer('new', T0, 'req-new'));
+    expect(await a.pruneAnswers(T0 - DAY)).toBe(1);
+    await a.appendContacts([contact('c-again', 'A', T0 + 2)], answer('old', T0, 'req-again'));
+    await a.drain();
+    expect((await a.getAnswer('dialer POST /v1/contacts', 'old'))?.request_id).toBe('req-again');
+    await a.close();
+    // The log replayed from the start says the same (its prune is replayed in order).
+    const store = await openDuckDbLedger(db);
+    try {
+      expect((await store.getAnswer('dialer POST /v1/contacts', 'old'))?.request_id).toBe('req-again');
+      expect((await store.getAnswer('dialer POST /v1/contacts', 'new'))?.request_id).toBe('req-new');
+      expect(await store.counts()).toEqual({ decisions: 0, contacts: 3 });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('write-ahead ledger: durability of each answer', () => {
   it('resolves an append only after the fdatasync covering its record, and groups concurrent appends', async () => {
     const { db, wal } = fresh();

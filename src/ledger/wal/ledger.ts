@@ -23,6 +23,7 @@ import {
   type WalPosition,
   type WalStats,
 } from './log.ts';
+import { ContactWindows, SlotCounts, type WindowItem, windowOrder } from './read-cache.ts';
 import type { WalOp, WalStore } from './store.ts';
 
 export interface WalLedgerOptions {
@@ -34,6 +35,14 @@ export interface WalLedgerOptions {
   loadBatch?: number;
   /** After a failed load, wait this long before trying again (default 1 s). */
   retryMs?: number;
+  /**
+   * Keep recent contact windows and call-slot counts in memory, kept current by this process's appends (default:
+   * on over DuckDB, whose file lock makes this process its only writer; off over PostgreSQL, which other
+   * instances may write to). Off, every such read merges the store with the unloaded records.
+   */
+  cacheReads?: boolean;
+  /** At most this many accounts' contact windows are kept (default 100,000; least recently read dropped). */
+  cachedAccounts?: number;
   /** Hears what the log says about itself: a cut tail at open, a failed load. Default: stderr. */
   onNotice?: (message: string) => void;
   fs?: WalFs;
@@ -186,6 +195,9 @@ class WalLedgerImpl implements WalLedger {
   private readonly loadDelayMs: number;
   private readonly loadBatch: number;
   private readonly retryMs: number;
+  /** Null when reads are not cached (see `cacheReads`). */
+  private readonly windows: ContactWindows | null;
+  private readonly slots: SlotCounts | null;
 
   constructor(
     private readonly inner: WalStore,
@@ -198,6 +210,9 @@ class WalLedgerImpl implements WalLedger {
     this.loadDelayMs = opts.loadDelayMs ?? 20;
     this.loadBatch = opts.loadBatch ?? 5000;
     this.retryMs = opts.retryMs ?? 1000;
+    const cache = opts.cacheReads ?? inner.kind === 'duckdb';
+    this.windows = cache ? new ContactWindows(opts.cachedAccounts ?? 100_000) : null;
+    this.slots = cache ? new SlotCounts() : null;
   }
 
   logStats(): WalStats {
@@ -300,46 +315,76 @@ class WalLedgerImpl implements WalLedger {
     });
   }
 
-  contactsFor(accountIds: readonly string[], sinceMs: number): Promise<Map<string, ContactRow[]>> {
+  async contactsFor(accountIds: readonly string[], sinceMs: number): Promise<Map<string, ContactRow[]>> {
     this.assertOpen();
     sinceIso(sinceMs);
-    if (accountIds.length === 0) return Promise.resolve(new Map());
+    const ids = [...new Set(accountIds)];
+    if (ids.length === 0) return new Map();
+    const windows = this.windows;
+    if (!windows) {
+      const items = await this.readWindows(ids, sinceMs);
+      const out = new Map<string, ContactRow[]>();
+      for (const [id, list] of items)
+        if (list.length)
+          out.set(
+            id,
+            list.map((it) => it.row),
+          );
+      return out;
+    }
+    const missing = windows.missing(ids, sinceMs);
+    if (missing.length) {
+      const filled = await this.readWindows(missing, sinceMs);
+      for (const id of missing) windows.fill(id, sinceMs, filled.get(id) ?? []);
+    }
+    const out = new Map<string, ContactRow[]>();
+    for (const id of ids) {
+      // A window dropped (or narrowed) while this read waited is read again, alone.
+      const rows =
+        windows.read(id, sinceMs) ?? (await this.readWindows([id], sinceMs)).get(id)?.map((it) => it.row);
+      if (rows?.length) out.set(id, rows);
+    }
+    return out;
+  }
+
+  /**
+   * The contacts of `ids` at or after `sinceMs` from the store and the unloaded records, in window order. The
+   * memory half is taken in the same turn the store's answer arrives, under the read lock: every contact
+   * acknowledged before that turn is in it, and every later one reaches a window through `remember`.
+   */
+  private readWindows(ids: readonly string[], sinceMs: number): Promise<Map<string, WindowItem[]>> {
     return this.lock.read(async () => {
-      const out = await this.inner.contactsFor(accountIds, sinceMs);
-      for (const id of new Set(accountIds)) {
-        const mine = (this.contactsByAccount.get(id) ?? []).filter((c) => Date.parse(c.ts) >= sinceMs);
-        if (mine.length === 0) continue;
-        const stored = (out.get(id) ?? []).map((row) => ({
+      const stored = await this.inner.contactsFor(ids, sinceMs);
+      const out = new Map<string, WindowItem[]>();
+      for (const id of ids) {
+        const items: WindowItem[] = (stored.get(id) ?? []).map((row) => ({
           row,
           ms: Date.parse(row.ts),
-          id: null as string | null,
+          id: null,
         }));
-        const merged = [
-          ...stored,
-          ...mine.map((c) => ({ row: asRow(c), ms: Date.parse(c.ts), id: c.contact_id })),
-        ];
-        // Time order; the stores break ties by contact_id, which their rows do not carry: a tie between a stored
-        // and an unloaded contact keeps the stored one first.
-        merged.sort(
-          (a, b) => a.ms - b.ms || (a.id === null ? -1 : b.id === null ? 1 : utf8Order(a.id, b.id)),
-        );
-        out.set(
-          id,
-          merged.map((m) => m.row),
-        );
+        for (const c of this.contactsByAccount.get(id) ?? []) {
+          const ms = Date.parse(c.ts);
+          if (ms >= sinceMs) items.push({ row: asRow(c), ms, id: c.contact_id });
+        }
+        items.sort(windowOrder);
+        out.set(id, items);
       }
       return out;
     });
   }
 
-  callSlotsUsed(sinceMs: number): Promise<Map<string, number>> {
+  async callSlotsUsed(sinceMs: number): Promise<Map<string, number>> {
     this.assertOpen();
     sinceIso(sinceMs);
+    const hit = this.slots?.get(sinceMs);
+    if (hit) return hit;
     return this.lock.read(async () => {
       const out = await this.inner.callSlotsUsed(sinceMs);
       for (const d of this.decisions.values())
         if (d.call_team !== null && Date.parse(d.decided_at) >= sinceMs)
           out.set(d.call_team, (out.get(d.call_team) ?? 0) + 1);
+      // Same turn as the memory count: every later decision is counted by `remember`.
+      this.slots?.set(sinceMs, new Map(out));
       return out;
     });
   }
@@ -414,18 +459,18 @@ class WalLedgerImpl implements WalLedger {
 
   /** Loads the longest durable prefix of the queue (at most `loadBatch` operations) in one store transaction. */
   private async loadOnce(): Promise<void> {
-    const batch: Entry[] = [];
-    for (const e of this.queue) {
-      if (e.position === null || batch.length >= this.loadBatch) break;
-      batch.push(e);
-    }
-    if (batch.length === 0) return;
-    const through = batch.at(-1)!.position!;
     await this.lock.write(async () => {
+      // Taken under the lock: a prune that held it first is in the queue now, and its answers are gone from memory.
+      const batch: Entry[] = [];
+      for (const e of this.queue) {
+        if (e.position === null || batch.length >= this.loadBatch) break;
+        batch.push(e);
+      }
+      if (batch.length === 0) return;
       await this.inner.loadWal(
-        batch.map((e) => e.op),
+        batch.map((e) => this.unpruned(e.op)),
         this.log.id,
-        through,
+        batch.at(-1)!.position!,
       );
       // Nothing but the loader removes from the head, and the batch is the head.
       this.queue.splice(0, batch.length);
@@ -436,6 +481,18 @@ class WalLedgerImpl implements WalLedger {
     await this.retire().catch((e: unknown) =>
       this.notice(`write-ahead log: cannot remove loaded segments from ${this.log.dir}: ${errorText(e)}`),
     );
+  }
+
+  /**
+   * The op as it should reach the store: without its answer when that answer was pruned before it was loaded (an
+   * unloaded answer stays the one memory holds for its key until it is loaded or pruned), so a pruned answer never
+   * comes back in the store, whatever batch its prune falls in.
+   */
+  private unpruned(op: WalOp): WalOp {
+    if (op.t === 'prune' || !op.answer) return op;
+    return this.answers.get(answerId(op.answer.scope, op.answer.key)) === op.answer
+      ? op
+      : { ...op, answer: null };
   }
 
   /** Removes the segments that hold nothing the store still lacks. */
@@ -555,13 +612,18 @@ class WalLedgerImpl implements WalLedger {
 
   /** Makes a logged operation's records visible to reads. */
   private remember(op: RowOp): void {
-    if (op.t === 'decisions') for (const d of op.rows) this.decisions.set(d.decision_id, d);
+    if (op.t === 'decisions')
+      for (const d of op.rows) {
+        this.decisions.set(d.decision_id, d);
+        this.slots?.add(d);
+      }
     else
       for (const c of op.rows) {
         this.contacts.set(c.contact_id, c);
         const list = this.contactsByAccount.get(c.account_id);
         if (list) list.push(c);
         else this.contactsByAccount.set(c.account_id, [c]);
+        this.windows?.add(c, asRow(c));
       }
     if (op.answer) this.answers.set(answerId(op.answer.scope, op.answer.key), op.answer);
   }
