@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { decide } from '../src/core/policy/decide.ts';
 import { GUARDRAILS } from '../src/core/policy/guardrails.ts';
 import { type Policy, parsePolicy } from '../src/core/policy/load.ts';
+import { builtinPacks } from '../src/core/policy/packs/catalog.ts';
+import type { Pack } from '../src/core/policy/packs/schema.ts';
+import { floorsOf } from '../src/core/policy/packs/select.ts';
 import { REASON_CODES } from '../src/core/policy/reasons.ts';
 import {
   CHANNELS_FOR,
@@ -45,6 +48,7 @@ const ZONES = [
   'Europe/London',
   'Asia/Kolkata',
   'Australia/Lord_Howe',
+  'Asia/Shanghai',
 ] as const;
 
 /** The local dates of 2026's DST transitions in the zones above (US, UK, Lord Howe). */
@@ -207,6 +211,92 @@ function violations(
   return out;
 }
 
+/** The channels that reach the number or address a `wrong_party` contact on `channel` reached (docs/policy.md). */
+const REACHES: Record<string, readonly string[]> = {
+  call: ['call', 'sms'],
+  sms: ['call', 'sms'],
+  email: ['email'],
+  app: ['app'],
+  letter: ['letter'],
+  visit: ['letter'],
+  legal: [],
+};
+
+/**
+ * Every rule of the account's rule pack (policies/packs/*.yaml, read as data) that `decision` breaks, whatever the
+ * policy's own guardrails say: the pack is the law, the policy may only be stricter. Written from the pack's rules
+ * and docs/policy.md, not from guardrails.ts; opt-outs are honoured under every pack.
+ */
+function packViolations(
+  account: AccountRow,
+  contacts: readonly ContactRow[],
+  now: number,
+  pack: Pack,
+  decision: Decision,
+): string[] {
+  const out: string[] = [];
+  const r = pack.rules;
+  const { treatment: t, channel: ch } = decision;
+  const tz = account.timezone;
+  const today = localClock(tz, now).day;
+  const past = contacts.map((c) => ({ ...c, at: Date.parse(c.ts) })).filter((c) => c.at <= now);
+  const name = (rule: string) => `${pack.pack} ${rule}`;
+  if (t === 'hold') return out;
+  if (r.capacity_hold && account.vulnerable_flag)
+    out.push(`${name('capacity_hold')}: ${t} for a vulnerable customer`);
+  if (r.dispute_hold && account.dispute_open) out.push(`${name('dispute_hold')}: ${t} with an open dispute`);
+  if (r.hardship_no_legal && account.hardship_flag && t === 'legal')
+    out.push(`${name('hardship_no_legal')}: legal`);
+  if (ch === null) return out;
+  // A customer opts out of a medium of communication; legal process is none (docs/policy.md).
+  const optedOut = ch !== 'legal' && past.find((c) => c.outcome === 'opt_out' && c.channel === ch);
+  if (optedOut) out.push(`opt_out: ${ch} after an opt-out of it at ${optedOut.ts}`);
+  if (r.third_party_ban) {
+    const third = past.find((c) => c.outcome === 'wrong_party' && REACHES[c.channel]!.includes(ch));
+    if (third)
+      out.push(
+        `${name('third_party_ban')}: ${ch} after a third party answered ${third.channel} at ${third.ts}`,
+      );
+  }
+  if (ch === 'call') {
+    const calls = past.filter((c) => c.channel === 'call');
+    if (r.call_attempts) {
+      const n = calls.filter((c) => c.at > now - r.call_attempts!.days * DAY).length;
+      if (n >= r.call_attempts.max)
+        out.push(`${name('call_attempts')}: a call after ${n} in ${r.call_attempts.days} days`);
+    }
+    const talks = past.filter((c) => CONVERSATION_OUTCOMES.includes(c.outcome));
+    if (r.conversation_cooldown) {
+      const talk = talks.find((c) => c.at > now - r.conversation_cooldown!.days * DAY);
+      if (talk) out.push(`${name('conversation_cooldown')}: a call after a conversation at ${talk.ts}`);
+    }
+    if (r.connected_calls_per_day) {
+      const n = talks.filter((c) => c.channel === 'call' && localClock(tz, c.at).day === today).length;
+      if (n >= r.connected_calls_per_day.max)
+        out.push(`${name('connected_calls_per_day')}: a call after ${n} connected today (local)`);
+    }
+  }
+  const iso = decision.earliest_contact_at;
+  const wall = iso === null ? null : readIso(iso);
+  if (r.contact_hours && wall) {
+    const [start, end] = [clockMinute(r.contact_hours.start), clockMinute(r.contact_hours.end)];
+    if (wall.minute < start || wall.minute >= end)
+      out.push(
+        `${name('contact_hours')}: contact at ${iso}, outside ${r.contact_hours.start}–${r.contact_hours.end}`,
+      );
+  }
+  return out;
+}
+
+/** The pack an account's region selects under a raw policy, read from the raw policy itself. */
+function packOfRaw(
+  raw: { packs?: { default?: string; regions?: Record<string, string> } },
+  region: string,
+): Pack {
+  const name = raw.packs?.regions?.[region] ?? raw.packs?.default ?? 'us-reg-f';
+  return builtinPacks().get(name)!;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Generators. A scenario is a plain description; `build` turns it into decide's inputs, resolving the parts
 // that depend on one another (local dates around now, contact hours of the policy) after generation.
@@ -302,6 +392,36 @@ const guardrailsArb = fc.record(
   { requiredKeys: [] },
 );
 
+const PACK_NAMES = ['us-reg-f', 'cn-2025', 'uk-conc'] as const;
+const REGIONS = ['IL', 'CN-31', 'GB-LND'] as const;
+/** cn-2025's own section: anything within the pack (08:00–22:00, no cooldown floor, at most 3 connected calls). */
+const cnSectionArb = fc.record(
+  {
+    contact_hours: fc
+      .uniqueArray(fc.integer({ min: 8 * 60, max: 22 * 60 }), { minLength: 2, maxLength: 2 })
+      .map(([a, b]) => ({ start: clockText(Math.min(a!, b!)), end: clockText(Math.max(a!, b!)) })),
+    conversation_cooldown_days: fc.integer({ min: 0, max: 14 }),
+    connected_calls_per_day: fc.option(fc.integer({ min: 0, max: 3 }), { nil: null }),
+    // cn-2025 caps connected calls, not attempts: any attempt cap is within the pack.
+    caps: fc.record({ call: capArb(1, 50) }, { requiredKeys: [] }),
+  },
+  { requiredKeys: [] },
+);
+const packsArb = fc.record(
+  {
+    default: fc.constantFrom(...PACK_NAMES),
+    regions: fc.record(
+      Object.fromEntries(REGIONS.map((r) => [r, fc.constantFrom(...PACK_NAMES)])) as Record<
+        (typeof REGIONS)[number],
+        fc.Arbitrary<(typeof PACK_NAMES)[number]>
+      >,
+      { requiredKeys: [] },
+    ),
+    guardrails: fc.record({ 'cn-2025': cnSectionArb }, { requiredKeys: [] }),
+  },
+  { requiredKeys: [] },
+);
+
 const experimentArb = fc.record(
   {
     name: fc.string({ minLength: 1, maxLength: 12 }),
@@ -328,6 +448,7 @@ const rawPolicyArb = (withExperiment: 'maybe' | 'always') =>
       treatments: treatmentsArb,
       response: fc.record({ partial_recovery: probability }, { requiredKeys: [] }),
       guardrails: guardrailsArb,
+      packs: packsArb,
       experiment: experimentArb,
     },
     { requiredKeys: withExperiment === 'always' ? ['version', 'experiment'] : ['version'] },
@@ -335,6 +456,7 @@ const rawPolicyArb = (withExperiment: 'maybe' | 'always') =>
 
 const accountArb = fc.record({
   account_id: fc.stringMatching(/^A[0-9]{1,6}$/),
+  region: fc.constantFrom(...REGIONS),
   product: fc.constantFrom(...PRODUCTS),
   term_months: fc.integer({ min: 6, max: 72 }),
   months_on_book: fc.integer({ min: 0, max: 80 }),
@@ -438,6 +560,8 @@ interface Inputs {
   now: number;
   contacts: ContactRow[];
   callCapacityExhausted: boolean;
+  /** The account's rule pack, as the raw policy selects it by region. */
+  pack: Pack;
 }
 
 /** The concrete inputs of a scenario; `wholeSeconds` floors now to a second (the ISO output's resolution). */
@@ -445,8 +569,9 @@ function build(s: Scenario, wholeSeconds = true): Inputs {
   const policy = parsePolicy(s.policy, 'property-test');
   const a = s.account;
   const tz = a.timezone;
-  const start = clockMinute(policy.guardrails.contact_hours.start);
-  const end = clockMinute(policy.guardrails.contact_hours.end);
+  const hours = floorsOf(policy.packs, { region: a.region }).guardrails.contact_hours;
+  const start = clockMinute(hours.start);
+  const end = clockMinute(hours.end);
   let now: number;
   if (s.now.kind === 'any') now = s.now.ms;
   else if (s.now.kind === 'dst') now = s.now.day * DAY + s.now.ms;
@@ -456,6 +581,7 @@ function build(s: Scenario, wholeSeconds = true): Inputs {
   const loan = a.product !== 'card';
   const account = makeAccount({
     account_id: a.account_id,
+    region: a.region,
     product: a.product,
     principal: loan ? a.amount_overdue + a.balance_extra : null,
     credit_limit: loan ? null : a.amount_overdue + a.balance_extra + 1000,
@@ -495,8 +621,19 @@ function build(s: Scenario, wholeSeconds = true): Inputs {
   });
   const scores: Scores = { willingness: s.scores.willingness, ability: s.scores.ability };
   if (s.scores.byTreatment) scores.byTreatment = s.scores.byTreatment;
-  return { policy, account, scores, now, contacts, callCapacityExhausted: s.callCapacityExhausted };
+  return {
+    policy,
+    account,
+    scores,
+    now,
+    contacts,
+    callCapacityExhausted: s.callCapacityExhausted,
+    pack: packOfRaw(s.policy, a.region),
+  };
 }
+
+/** The guardrails the policy gives the account's pack (the policy-wide ones with the pack's section merged). */
+const accountGuardrails = (i: Inputs): Guardrails => floorsOf(i.policy.packs, i.account).guardrails;
 
 function run(i: Inputs): Decision {
   return decide(
@@ -567,6 +704,59 @@ describe('the oracle', () => {
 
 // ---------------------------------------------------------------------------------------------------------
 
+describe('the pack oracle', () => {
+  // A lawful decision for a Shanghai account under cn-2025, then one bent pack rule at a time.
+  const policy = parsePolicy(
+    {
+      version: 'pack-oracle',
+      packs: {
+        regions: { 'CN-31': 'cn-2025', 'GB-LND': 'uk-conc' },
+        guardrails: { 'cn-2025': { contact_hours: { end: '22:00' }, conversation_cooldown_days: 0 } },
+      },
+    },
+    'pack-oracle',
+  );
+  const packs = builtinPacks();
+  const now = Date.parse('2026-11-25T10:00:00+08:00');
+  const account = makeAccount({
+    region: 'CN-31',
+    timezone: 'Asia/Shanghai',
+    preferred_channel: 'call',
+    days_past_due: 30,
+  });
+  const lawful = decide(account, { willingness: 0.1, ability: 0.9 }, { now, contacts: [] }, policy);
+  const cn = packs.get('cn-2025')!;
+  const at = (local: string) => `2026-11-25T${local}:00+08:00`;
+  const talk = (local: string) => makeContact({ ts: at(local), outcome: 'right_party' });
+
+  it('accepts a lawful decision', () => {
+    expect([lawful.treatment, lawful.channel]).toEqual(['human_call', 'call']);
+    expect(packViolations(account, [], now, cn, lawful)).toEqual([]);
+    expect(packViolations(account, [talk('08:10'), talk('09:10')], now, cn, lawful)).toEqual([]);
+  });
+
+  it.each([
+    ['cn-2025 connected_calls_per_day', cn, {}, [talk('08:10'), talk('09:10'), talk('09:50')], {}],
+    ['cn-2025 contact_hours', cn, {}, [], { earliest_contact_at: '2026-11-25T22:00:00+08:00' }],
+    [
+      'cn-2025 third_party_ban',
+      cn,
+      {},
+      [makeContact({ ts: at('09:00'), channel: 'sms', outcome: 'wrong_party' })],
+      {},
+    ],
+    ['opt_out', cn, {}, [makeContact({ ts: at('09:59'), outcome: 'opt_out' })], {}],
+    ['uk-conc capacity_hold', packs.get('uk-conc')!, { vulnerable_flag: true }, [], {}],
+    ['us-reg-f conversation_cooldown', packs.get('us-reg-f')!, {}, [talk('08:10')], {}],
+  ] as const)('names a decision that breaks the rule: %s', (rule, pack, accountChange, contacts, change) => {
+    const broken = packViolations({ ...account, ...accountChange }, contacts, now, pack, {
+      ...lawful,
+      ...change,
+    });
+    expect(broken.join('\n')).toContain(rule);
+  });
+});
+
 describe('decide: properties over random accounts, histories, instants and valid policies', () => {
   it('(1) no decision breaks a guardrail of DESIGN §6, and every treatment and channel is reached', () => {
     const seen = new Set<string>();
@@ -578,10 +768,11 @@ describe('decide: properties over random accounts, histories, instants and valid
         if (d.channel) seen.add(`channel:${d.channel}`);
         if (d.treatment !== 'hold')
           seen.add(d.earliest_contact_at === isoInZone(i.account.timezone, i.now) ? 'now' : 'later');
-        const broken = violations(i.account, i.contacts, i.now, i.policy.guardrails, d, {
+        const broken = violations(i.account, i.contacts, i.now, accountGuardrails(i), d, {
           rules: armRules(i.policy, d),
           callCapacityExhausted: i.callCapacityExhausted,
         });
+        broken.push(...packViolations(i.account, i.contacts, i.now, i.pack, d));
         expect(broken, `decision ${JSON.stringify(d)}`).toEqual([]);
       }),
       { seed: 20260601, numRuns: 8000 },
@@ -700,7 +891,7 @@ describe('decide: properties over random accounts, histories, instants and valid
     fc.assert(
       fc.property(scenarioArb(), ready, fc.constantFrom(...CONTACT_CHANNELS), (s, r, channel) => {
         const i = build(s);
-        const g = i.policy.guardrails;
+        const g = accountGuardrails(i);
         i.account = {
           ...i.account,
           days_past_due: Math.max(i.account.days_past_due, 200),
@@ -724,10 +915,109 @@ describe('decide: properties over random accounts, histories, instants and valid
           rules: armRules(i.policy, d),
           callCapacityExhausted: i.callCapacityExhausted,
         });
+        broken.push(...packViolations(i.account, i.contacts, i.now, i.pack, d));
         expect(broken, `decision ${JSON.stringify(d)}`).toEqual([]);
       }),
       { seed: 20260608, numRuns: 2000 },
     );
+  });
+
+  it("(9) no decision breaks its account's rule pack (connected calls today, hours, opt-outs, third parties, holds)", () => {
+    // Property (1) meets connected calls of the same local day, opt-outs and third parties only now and then, so
+    // here every scenario adds a few contacts of the last hours and days, calls made by the lender or an agency.
+    const recent = fc.record({
+      minutesAgo: fc.oneof(
+        { weight: 3, arbitrary: fc.integer({ min: 0, max: 16 * 60 }) },
+        { weight: 1, arbitrary: fc.integer({ min: 0, max: 9 * 24 * 60 }) },
+      ),
+      channel: fc.oneof(
+        { weight: 3, arbitrary: fc.constant('call' as const) },
+        { weight: 2, arbitrary: fc.constantFrom(...CONTACT_CHANNELS) },
+      ),
+      outcome: fc.constantFrom(
+        'right_party',
+        'right_party',
+        'no_answer',
+        'opt_out',
+        'wrong_party',
+        'refused',
+      ),
+      agency: fc.boolean(),
+    });
+    /** Half the time cn-2025 accounts get the pack's own floors (no cooldown), so its connected-call cap binds. */
+    const cnFloors = (raw: Scenario['policy']): Scenario['policy'] => ({
+      ...raw,
+      packs: {
+        ...raw.packs,
+        regions: { ...raw.packs?.regions, 'CN-31': 'cn-2025' },
+        guardrails: {
+          'cn-2025': {
+            ...raw.packs?.guardrails?.['cn-2025'],
+            conversation_cooldown_days: 0,
+            // cn-2025 has no cap on attempts, only on connected calls: let that one bind.
+            caps: { call: { attempts: 50, days: 1 } },
+          },
+        },
+      },
+    });
+    /**
+     * A scenario where a call is what the strategy wants: cn-2025's own floors, a reluctant but able customer
+     * whose cell is a human call, reachable by phone, with only the recent contacts as history.
+     */
+    const callReady = (s: Scenario): Scenario => {
+      const raw = cnFloors(s.policy);
+      return {
+        ...s,
+        policy: {
+          ...raw,
+          mode: 'matrix',
+          matrix: { ...raw.matrix, low_willingness_high_ability: 'human_call' },
+        },
+        account: { ...s.account, phone_valid: true, do_not_call: false, preferred_channel: 'call' },
+        scores: { willingness: 0.1, ability: 0.9 },
+        contacts: [],
+        callCapacityExhausted: false,
+      };
+    };
+    const fired = new Set<string>();
+    const packs = new Set<string>();
+    fc.assert(
+      fc.property(scenarioArb(), fc.array(recent, { maxLength: 8 }), fc.boolean(), (s, extra, cn) => {
+        // With the pack's own floors, the history is the recent contacts alone (an older promise or many old
+        // calls would rule calls out before the connected-call cap could).
+        const i = build(cn ? callReady(s) : s);
+        for (const c of extra)
+          i.contacts.push(
+            makeContact({
+              account_id: i.account.account_id,
+              ts: new Date(i.now - c.minutesAgo * 60_000).toISOString(),
+              channel: c.channel,
+              outcome: c.outcome,
+              agent_id: c.channel === 'call' ? (c.agency ? 'agency-2' : 'lender-1') : null,
+            }),
+          );
+        const d = run(i);
+        for (const g of d.guardrails) fired.add(g);
+        packs.add(i.pack.pack);
+        const broken = violations(i.account, i.contacts, i.now, accountGuardrails(i), d, {
+          rules: armRules(i.policy, d),
+          callCapacityExhausted: i.callCapacityExhausted,
+        });
+        broken.push(...packViolations(i.account, i.contacts, i.now, i.pack, d));
+        expect(broken, `pack ${i.pack.pack}, decision ${JSON.stringify(d)}`).toEqual([]);
+      }),
+      { seed: 20260609, numRuns: 3000 },
+    );
+    // The scenarios must reach every pack and make every pack guardrail fire, or the property says little.
+    expect([...packs].sort()).toEqual(['cn-2025', 'uk-conc', 'us-reg-f']);
+    for (const g of [
+      'cap_connected_calls',
+      'opt_out',
+      'third_party',
+      'capacity_hold',
+      'outside_contact_hours',
+    ])
+      expect(fired, `never fired: ${g}`).toContain(g);
   });
 });
 
