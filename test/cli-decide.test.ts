@@ -110,7 +110,7 @@ describe('repayrisk decide', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain('segments.willingness_high');
     expect(r.err).toContain(
-      'guardrails.conversation_cooldown_days: expected at least 7 days (the legal limit) (got 2)',
+      'guardrails.conversation_cooldown_days: expected at least 7 days (the floor of rule pack us-reg-f, 12 CFR 1006.14(b)(2)(i)(B)) (got 2)',
     );
     expect(r.out).toBe('');
     const now = repayrisk(['decide', '--in', 'docs/examples/decide.jsonl', '--now', '2026-11-25 15:00']);
