@@ -44,8 +44,8 @@ function traced(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr, modules };
 }
 
-/** The heavy dependencies a help text must not pay for, found in a list of module URLs. */
-const HEAVY = /\/node_modules\/(@duckdb|@tensorflow|vega|vega-lite|fastify|@fastify|pg|pino)\//;
+/** The dependencies a help text must not pay for (the heavy four, and the parsers zod and yaml), in module URLs. */
+const HEAVY = /\/node_modules\/(@duckdb|@tensorflow|vega|vega-lite|fastify|@fastify|pg|pino|zod|yaml)\//;
 const heavyIn = (modules: string[]) =>
   [...new Set(modules.map((m) => HEAVY.exec(m)?.[1]).filter((m) => m !== undefined))].sort();
 

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { isIsoTimestamp } from '../core/schema/columns.ts';
+import { isIsoTimestamp } from '../core/schema/iso-text.ts';
 
 /** Commander parser for an integer option within bounds; the error names what was expected and what came. */
 export function intOption(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {

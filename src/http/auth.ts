@@ -4,13 +4,9 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { RepayriskError } from '../core/errors.ts';
 import { type FieldIssue, fieldIssues, issueText } from '../core/schema/issues.ts';
+import { SCOPES, type Scope } from './scopes.ts';
 
-/**
- * What a key may do: `score` (score, read decisions and account audit trails), `contacts` (record contacts),
- * `admin` (reload, metrics), `audit` (read decisions and contacts per account, nothing else).
- */
-export const SCOPES = ['score', 'contacts', 'admin', 'audit'] as const;
-export type Scope = (typeof SCOPES)[number];
+export { SCOPES, type Scope };
 
 /** A rate limit: at most `max` requests per `timeWindowMs` milliseconds. */
 export const rateLimitSchema = z.strictObject({

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { SCOPES } from '../../http/auth.ts';
+import { SCOPES } from '../../http/scopes.ts';
 import type { CreateOptions } from '../actions/keys.ts';
 import { listOption } from '../options.ts';
 

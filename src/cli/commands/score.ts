@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { isIsoDate } from '../../core/schema/columns.ts';
+import { isIsoDate } from '../../core/schema/iso-text.ts';
 import type { ScoreOptions } from '../actions/score.ts';
 import { instantOption, intOption, listOption } from '../options.ts';
 import { naOption } from '../table-options.ts';

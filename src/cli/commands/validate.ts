@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { TABLES, type TableName } from '../../core/schema/tables.ts';
+import { TABLE_NAMES } from '../../core/schema/table-names.ts';
+import type { TableName } from '../../core/schema/tables.ts';
 import type { ValidateOptions } from '../actions/validate.ts';
 import { choiceOption } from '../options.ts';
-
-const NAMES = Object.keys(TABLES) as TableName[];
 
 /** Declares `repayrisk validate`; its implementation (DuckDB, the file checks) loads only when it runs. */
 export function registerValidate(program: Command): void {
@@ -15,6 +14,10 @@ export function registerValidate(program: Command): void {
     )
     .option('--history <dir>', 'check every table file found in a history folder')
     .option('--file <path>', 'check one CSV or Parquet file (with --table)')
-    .option('--table <name>', `table the file holds: ${NAMES.join('|')}`, choiceOption('--table', NAMES))
+    .option(
+      '--table <name>',
+      `table the file holds: ${TABLE_NAMES.join('|')}`,
+      choiceOption<TableName>('--table', TABLE_NAMES),
+    )
     .action(async (o: ValidateOptions) => (await import('../actions/validate.ts')).validateAction(o));
 }

@@ -1,5 +1,9 @@
 import { z } from 'zod';
 import { identifier } from './ids.ts';
+import { DATE_YEARS, isIsoDate, isIsoTimestamp } from './iso-text.ts';
+
+// In a module of their own so the CLI can check dates in its options without loading zod.
+export { DATE_YEARS, isIsoDate, isIsoTimestamp };
 
 /**
  * The kinds of column a data-contract table can have. Each kind has one cell parser (for files, where every
@@ -78,60 +82,8 @@ function rangeText(min?: number, max?: number): string {
   return '';
 }
 
-const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const TS_RE =
-  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-](\d{2}):?(\d{2}))$/;
 const INT_RE = /^-?\d+$/;
 const NUM_RE = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-
-/** True when `s` is a real calendar date in YYYY-MM-DD form (2024-02-30 is not). */
-export function isIsoDate(s: string): boolean {
-  // The digits are read in place (the pattern holds ASCII digits there): every API archive checks dozens of dates.
-  if (!DATE_RE.test(s)) return false;
-  return validYmd(digits(s, 0, 4), digits(s, 5, 2), digits(s, 8, 2));
-}
-
-/** The number written by the `n` ASCII digits of `s` from `at`. */
-function digits(s: string, at: number, n: number): number {
-  let v = 0;
-  for (let i = at; i < at + n; i++) v = v * 10 + s.charCodeAt(i) - 48;
-  return v;
-}
-
-/** True when `s` is an ISO 8601 timestamp with an explicit offset, naming a real instant. */
-export function isIsoTimestamp(s: string): boolean {
-  if (!TS_RE.test(s)) return false;
-  // Read in place, as in isIsoDate: date and HH:MM sit at fixed places, seconds follow a ':' at 16, and the offset
-  // (`Z`, `+HH:MM` or `+HHMM`) ends the string.
-  const ss = s.charCodeAt(16) === 58 ? digits(s, 17, 2) : 0;
-  const n = s.length;
-  // An offset is at most 23:59 (Date.parse refuses more, and no zone is that far from UTC).
-  const offsetOk =
-    s.charCodeAt(n - 1) === 90 ||
-    (digits(s, s.charCodeAt(n - 3) === 58 ? n - 5 : n - 4, 2) < 24 && digits(s, n - 2, 2) < 60);
-  return (
-    validYmd(digits(s, 0, 4), digits(s, 5, 2), digits(s, 8, 2)) &&
-    digits(s, 11, 2) < 24 &&
-    digits(s, 14, 2) < 60 &&
-    ss < 60 &&
-    offsetOk
-  );
-}
-
-/**
- * The years a contract date may fall in. Outside them a date is a data error (a missing century, a placeholder
- * like 0001-01-01 or 9999-12-31), and JavaScript's Date reads years 0-99 as 1900-1999.
- */
-export const DATE_YEARS = { min: 1900, max: 2199 } as const;
-
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-function validYmd(y: number, mo: number, d: number): boolean {
-  if (y < DATE_YEARS.min || y > DATE_YEARS.max) return false;
-  if (mo < 1 || mo > 12 || d < 1) return false;
-  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-  return d <= (mo === 2 && leap ? 29 : DAYS_IN_MONTH[mo - 1]!);
-}
 
 /** A parsed cell value. Dates and timestamps stay ISO strings (cheap to compare, exact to round-trip). */
 export type CellValue = string | number | boolean | null;

@@ -9,6 +9,7 @@ import {
   PRODUCTS,
   TREATMENTS,
 } from './enums.ts';
+import type { TABLE_NAMES } from './table-names.ts';
 
 /** Money is bounded so arithmetic on it stays finite (a trillion is beyond any consumer-credit amount). */
 const money = (description: string) => col.number(description, { min: 0, max: 1e12, unit: 'currency' });
@@ -217,7 +218,15 @@ export const truth = defineTable(
   },
 );
 
-export const TABLES = { accounts, installments, payments, contacts, treatments, outcomes, truth } as const;
+export const TABLES = {
+  accounts,
+  installments,
+  payments,
+  contacts,
+  treatments,
+  outcomes,
+  truth,
+} as const satisfies Record<(typeof TABLE_NAMES)[number], unknown>;
 export type TableName = keyof typeof TABLES;
 
 export type AccountRow = z.infer<typeof accounts.schema>;
