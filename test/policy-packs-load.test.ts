@@ -5,7 +5,7 @@ import { type Policy, PolicyError, parsePolicy } from '../src/core/policy/load.t
 import { BUILTIN_PACK_FILES } from '../src/core/policy/packs/builtin.ts';
 import { builtinPacks } from '../src/core/policy/packs/catalog.ts';
 import { PackError, parsePackText } from '../src/core/policy/packs/schema.ts';
-import { floorsOf } from '../src/core/policy/packs/select.ts';
+import { floorsOf, longestContactWindowDays } from '../src/core/policy/packs/select.ts';
 import { readPackFiles } from '../src/registry/pack-files.ts';
 import { readPolicyFile } from '../src/registry/policy-file.ts';
 
@@ -165,6 +165,21 @@ describe('a policy selects a pack per account by region', () => {
       expect(f.pack.pack).toBe('us-reg-f');
       expect(f.guardrails).toEqual(p.guardrails);
     }
+  });
+
+  it('the longest contact window covers every selected pack (a pack section may count further back)', () => {
+    expect(longestContactWindowDays(policy.packs)).toBe(14); // the policy-wide letter cap: 2 in 14 days
+    const longer = parsePolicy(
+      {
+        version: 'v',
+        packs: {
+          regions: { SH: 'cn-2025' },
+          guardrails: { 'cn-2025': { caps: { sms: { attempts: 3, days: 30 } } } },
+        },
+      },
+      'p.yaml',
+    );
+    expect(longestContactWindowDays(longer.packs)).toBe(30);
   });
 
   it('an unknown pack name is refused where it is written, with the known names', () => {

@@ -118,3 +118,14 @@ function stated(raw: Record<string, unknown>, field: string): boolean {
   }
   return true;
 }
+
+/**
+ * The longest window, in days, any selected pack's guardrails count contacts over (conversation cooldown, channel
+ * caps): how far back a caller must read an account's contacts so no pack's caps undercount.
+ */
+export function longestContactWindowDays(selection: PackSelection): number {
+  let days = 0;
+  for (const { guardrails: g } of selection.byName.values())
+    days = Math.max(days, g.conversation_cooldown_days, ...Object.values(g.caps).map((c) => c.days));
+  return days;
+}
