@@ -52,7 +52,9 @@ export const accounts = defineTable(
     ),
     income_verified: flag('True when the declared income was checked against documents.'),
     employment_status: col.enum(EMPLOYMENT_STATUSES, 'Employment status as last known.'),
-    region: col.id('Region (state) code of the customer address.'),
+    region: col.id(
+      'Region (state) code of the customer address; the policy maps it to the rule pack of the account (docs/policy.md).',
+    ),
     timezone: col.id('IANA time zone of the customer (e.g. America/Chicago); contact hours are local to it.'),
     preferred_channel: col.enum(PREFERRED_CHANNELS, 'Channel the customer asked to be contacted on.'),
     phone_valid: flag('True when the phone number on file is known to reach the customer.'),
@@ -62,7 +64,9 @@ export const accounts = defineTable(
     dispute_open: flag('Customer disputes the debt and the dispute is not resolved: no collection.'),
     bankruptcy_flag: flag('Customer is in bankruptcy or insolvency proceedings: no collection.'),
     deceased_flag: flag('Customer is reported deceased: no collection (estate handling).'),
-    vulnerable_flag: flag('Customer is known to be vulnerable (health, age, capacity): never legal action.'),
+    vulnerable_flag: flag(
+      'Customer is known to be vulnerable (health, age, capacity): never legal action; under the uk-conc rule pack also a mental-capacity concern, so recovery is suspended.',
+    ),
     cease_and_desist: flag('Customer sent a written cease-and-desist request: no collection contact.'),
     complaint_open: flag('Customer has an open complaint about the lender: no legal action.'),
     legal_notice_date: nullable(
