@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { ContactRecord } from '../src/ledger/contract.ts';
 import { openDuckDbLedger } from '../src/ledger/duckdb.ts';
 import { nodeWalFs, type WalFs } from '../src/ledger/wal/fs.ts';
+import { IdFilter } from '../src/ledger/wal/id-filter.ts';
 import { openWalLedger } from '../src/ledger/wal/ledger.ts';
 import { tmpDir } from './helpers/tmp.ts';
 
@@ -192,6 +193,33 @@ describe('write-ahead ledger: contact windows and call slots in memory', () => {
       const before = storeReads;
       expect(await times('A', T0)).toEqual([5, 7, 10]);
       expect(storeReads).toBe(before + 1);
+    } finally {
+      await ledger.close();
+    }
+  });
+});
+
+describe('write-ahead ledger: id filter', () => {
+  it('never says "certainly not" of a key it was given, and rarely "maybe" of one it was not', () => {
+    const f = new IdFilter(100_000);
+    for (let i = 0; i < 100_000; i++) f.add(`c:${i}-\u00e9-${i * 7}`);
+    for (let i = 0; i < 100_000; i++) expect(f.mayHold(`c:${i}-\u00e9-${i * 7}`)).toBe(true);
+    let maybe = 0;
+    for (let i = 0; i < 100_000; i++) if (f.mayHold(`d:${i}-\u00e9-${i * 7}`)) maybe++;
+    expect(maybe / 100_000).toBeLessThan(0.03);
+  });
+
+  it('refuses an id the store held before the log was opened (the filter is filled from the store)', async () => {
+    const { db, wal } = fresh();
+    const store = await openDuckDbLedger(db);
+    await store.appendContacts([contact('c-before')]);
+    await store.close();
+    const ledger = await openWalLedger(await openDuckDbLedger(db), wal);
+    try {
+      await expect(ledger.appendContacts([contact('c-new'), contact('c-before')])).rejects.toThrow(
+        /contact_id "c-before" is already in the ledger/,
+      );
+      expect(await ledger.counts()).toEqual({ decisions: 0, contacts: 1 });
     } finally {
       await ledger.close();
     }

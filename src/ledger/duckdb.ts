@@ -605,6 +605,33 @@ class DuckDbLedger implements WalStore {
     return new Set(rows.map((r) => r.k as string));
   }
 
+  /** Streams the ids chunk by chunk (DuckDB's 2,048-row vectors), so a large ledger never sits in memory whole. */
+  forEachHeldKey(onKeys: (keys: readonly string[]) => void): Promise<void> {
+    this.assertOpen();
+    return this.reads.run(async () => {
+      try {
+        const result = await this.reader.stream(
+          `SELECT 'd:' || decision_id FROM decisions UNION ALL SELECT 'c:' || contact_id FROM contacts
+           UNION ALL SELECT 'a:' || answer_id FROM idempotency_keys`,
+        );
+        for (
+          let chunk = await result.fetchChunk();
+          chunk && chunk.rowCount > 0;
+          chunk = await result.fetchChunk()
+        )
+          onKeys(chunk.getColumnValues(0) as string[]);
+      } catch (e) {
+        throw new LedgerError(
+          'unavailable',
+          `cannot read the ids in the DuckDB ledger at ${this.path}: ${errorText(e)}`,
+          {
+            cause: e,
+          },
+        );
+      }
+    });
+  }
+
   /** One INSERT of `records` (nothing when empty) through the table's prepared statement. */
   private async insertRows(
     table: string,

@@ -14,6 +14,7 @@ import {
   sinceIso,
 } from '../schema-sql.ts';
 import type { WalFs } from './fs.ts';
+import { IdFilter } from './id-filter.ts';
 import { ReadWriteLock } from './lock.ts';
 import {
   comparePositions,
@@ -36,11 +37,13 @@ export interface WalLedgerOptions {
   /** After a failed load, wait this long before trying again (default 1 s). */
   retryMs?: number;
   /**
-   * Keep recent contact windows and call-slot counts in memory, kept current by this process's appends (default:
-   * on over DuckDB, whose file lock makes this process its only writer; off over PostgreSQL, which other
-   * instances may write to). Off, every such read merges the store with the unloaded records.
+   * This process is the store's only writer (default: true over DuckDB, whose file lock makes it so; false over
+   * PostgreSQL, which other instances may write to). Then recent contact windows and call-slot counts are kept in
+   * memory, current with every append, and an id filter built from the store at open spares most appends the
+   * store query that checks their ids. Off, every such read merges the store with the unloaded records, and every
+   * append asks the store.
    */
-  cacheReads?: boolean;
+  soleWriter?: boolean;
   /** At most this many accounts' contact windows are kept (default 100,000; least recently read dropped). */
   cachedAccounts?: number;
   /** Hears what the log says about itself: a cut tail at open, a failed load. Default: stderr. */
@@ -153,6 +156,12 @@ export async function openWalLedger(
     throw e;
   }
   const ledger = new WalLedgerImpl(inner, log, cut, opts, notice);
+  try {
+    await ledger.buildFilter();
+  } catch (e) {
+    await log.close();
+    throw e;
+  }
   for (const r of scanned) {
     if (loaded && comparePositions(r.position, loaded) <= 0) continue;
     let op: WalOp;
@@ -195,7 +204,9 @@ class WalLedgerImpl implements WalLedger {
   private readonly loadDelayMs: number;
   private readonly loadBatch: number;
   private readonly retryMs: number;
-  /** Null when reads are not cached (see `cacheReads`). */
+  /** Every key the store holds, maybe more (only when this process is the store's only writer). */
+  private filter: IdFilter | null = null;
+  /** Null unless this process is the store's only writer (see `soleWriter`). */
   private readonly windows: ContactWindows | null;
   private readonly slots: SlotCounts | null;
 
@@ -210,7 +221,7 @@ class WalLedgerImpl implements WalLedger {
     this.loadDelayMs = opts.loadDelayMs ?? 20;
     this.loadBatch = opts.loadBatch ?? 5000;
     this.retryMs = opts.retryMs ?? 1000;
-    const cache = opts.cacheReads ?? inner.kind === 'duckdb';
+    const cache = opts.soleWriter ?? inner.kind === 'duckdb';
     this.windows = cache ? new ContactWindows(opts.cachedAccounts ?? 100_000) : null;
     this.slots = cache ? new SlotCounts() : null;
   }
@@ -221,6 +232,20 @@ class WalLedgerImpl implements WalLedger {
 
   unloaded(): number {
     return this.queue.length;
+  }
+
+  /**
+   * Fills the id filter from the store (only when this process is its only writer and it can list its ids),
+   * before the log's unloaded records are replayed (they reach it through `remember`).
+   */
+  async buildFilter(): Promise<void> {
+    if (!this.windows || !this.inner.forEachHeldKey) return;
+    const c = await this.inner.counts();
+    const filter = new IdFilter(2 * (c.decisions + c.contacts) + 100_000);
+    await this.inner.forEachHeldKey((keys) => {
+      for (const k of keys) filter.add(k);
+    });
+    this.filter = filter;
   }
 
   /** Puts a logged, not yet loaded operation back in memory and in the load queue (open). */
@@ -558,7 +583,10 @@ class WalLedgerImpl implements WalLedger {
       for (const k of keys) this.claims.set(k, settled);
       try {
         // Memory was looked at first: a record the loader moves meanwhile is in the store before it leaves memory.
-        const held = await this.storeHolds(keys);
+        // The store is asked only about keys the filter cannot rule out (with no filter, about all of them).
+        const filter = this.filter;
+        const ask = filter ? keys.filter((k) => filter.mayHold(k)) : keys;
+        const held = ask.length ? await this.storeHolds(ask) : new Set<string>();
         const inStore = keys.find((k) => held.has(k));
         if (inStore) throw refuse(inStore);
         await this.logOp(op);
@@ -616,6 +644,7 @@ class WalLedgerImpl implements WalLedger {
       for (const d of op.rows) {
         this.decisions.set(d.decision_id, d);
         this.slots?.add(d);
+        this.filter?.add(`d:${d.decision_id}`);
       }
     else
       for (const c of op.rows) {
@@ -624,8 +653,13 @@ class WalLedgerImpl implements WalLedger {
         if (list) list.push(c);
         else this.contactsByAccount.set(c.account_id, [c]);
         this.windows?.add(c, asRow(c));
+        this.filter?.add(`c:${c.contact_id}`);
       }
-    if (op.answer) this.answers.set(answerId(op.answer.scope, op.answer.key), op.answer);
+    if (op.answer) {
+      const id = answerId(op.answer.scope, op.answer.key);
+      this.answers.set(id, op.answer);
+      this.filter?.add(`a:${id}`);
+    }
   }
 
   /** Drops a loaded operation's records from memory (the store has them now). */

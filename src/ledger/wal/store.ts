@@ -34,6 +34,11 @@ export interface WalStore extends Ledger {
   loadWal(ops: readonly WalOp[], walId: string, through: WalPosition): Promise<void>;
   /** Which of these ids the store holds, as `d:<decision_id>`, `c:<contact_id>`, `a:<answer_id>`. */
   heldIds(q: IdQuery): Promise<Set<string>>;
+  /**
+   * Every id the store holds, in those prefixed forms, handed over a chunk at a time (for the log's id filter, see
+   * id-filter.ts). Optional: without it every append asks `heldIds`.
+   */
+  forEachHeldKey?(onKeys: (keys: readonly string[]) => void): Promise<void>;
 }
 
 /** The DDL of the `wal_position` table, the same in both dialects. */
