@@ -5,8 +5,11 @@
 // and accounts/s for the whole chain against the target (15,000 accounts/s per core). Profile with
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/hot-path.ts --chain-only --seconds 5
 import { parseArgs } from 'node:util';
+import { widenYoungGeneration } from '../src/cli/heap-tuning.ts';
 import { measureFloor } from './hot-path-floor.ts';
 
+// The young generation the `repayrisk` command runs with (src/cli/heap-tuning.ts).
+widenYoungGeneration();
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '2' }, 'chain-only': { type: 'boolean', default: false } },
 });

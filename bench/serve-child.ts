@@ -3,11 +3,14 @@
 // Prints `port <n>` when listening.
 import { join } from 'node:path';
 import Fastify from 'fastify';
+import { widenYoungGeneration } from '../src/cli/heap-tuning.ts';
 import { createApp } from '../src/http/app.ts';
 import { openLedger } from '../src/ledger/open.ts';
 import { DEFAULT_POLICY_PATH } from '../src/registry/policy-file.ts';
 import { LiveModels, loadLiveState } from '../src/service/live.ts';
 
+// The young generation `repayrisk serve` runs with (src/cli/heap-tuning.ts).
+widenYoungGeneration();
 const [mode, dir, sha] = process.argv.slice(2);
 if (mode === 'bare') {
   const app = Fastify({ bodyLimit: 20 * 1024 * 1024 });
