@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
 import { archiveSchema } from '../src/core/scoring/input.ts';
 import {
   compileRequestCheck,
@@ -203,6 +204,13 @@ describe('the compiled request check', () => {
       { seed: SEED, numRuns: 2000 },
     );
     expect(Math.min(taken.yes, taken.no)).toBeGreaterThan(200);
+  });
+
+  it('refuses to compile a zod schema whose effects it cannot reproduce, instead of skipping them', () => {
+    const trimmed = z.strictObject({ name: z.string().transform((s) => s.trim()) });
+    expect(() => compileRequestCheck(trimmed, { type: 'object' })).toThrow(/pipe/);
+    const loose = z.object({ a: z.number() }).catchall(z.string().refine((s) => s.length > 1));
+    expect(() => compileRequestCheck(loose, { type: 'object' })).toThrow(/catchall/);
   });
 
   it('answers a refused body with zod issues, and a taken one without running zod', () => {

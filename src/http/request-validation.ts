@@ -52,7 +52,9 @@ const internals = (s: z.ZodType) => s as unknown as ZodInternals;
  */
 function predicateOf(c: ZodCheckInternals): (value: unknown) => boolean {
   const { type, fn, when } = c._zod.def;
-  if (type === 'custom' && typeof fn === 'function' && when === undefined)
+  // A check that runs only `when` something holds would need zod's own runner: none of the request schemas has one.
+  if (when !== undefined) throw new Error('request validation: no compiled walk for a check with `when`');
+  if (type === 'custom' && typeof fn === 'function')
     return (value) => {
       const r = fn(value);
       return !(r instanceof Promise) && Boolean(r);
@@ -138,7 +140,11 @@ function innerWalk(schema: z.ZodType, def: ZodInternals['_zod']['def']): Walk | 
 
 function objectWalk(shape: Record<string, z.ZodType>, catchall: z.ZodType | undefined): Walk | null {
   const keys = Object.keys(shape);
-  // z.object strips unknown keys; z.strictObject refuses them (the JSON Schema's additionalProperties: false does).
+  // z.object strips unknown keys; z.strictObject refuses them (the JSON Schema's additionalProperties: false does);
+  // z.looseObject keeps them as they are. A catchall with checks of its own is not walked: refused at build time.
+  const rest = catchall && internals(catchall)._zod.def.type;
+  if (rest !== undefined && rest !== 'never' && rest !== 'unknown')
+    throw new Error(`request validation: no compiled walk for an object with a ${rest} catchall`);
   const strips = catchall === undefined;
   const active = keys.flatMap((k) => {
     const w = walkOf(shape[k]!);
