@@ -98,6 +98,26 @@ describe('write-ahead log: records', () => {
     expect(other.log.id).not.toBe(a.log.id);
   });
 
+  it('refuses a directory another live process holds, and takes over one whose owner is gone', async () => {
+    const dir = freshDir();
+    await session(dir, ['1']);
+    writeFileSync(join(dir, 'LOCK'), `${process.ppid}\n`); // a live process that is not this one
+    const err = await openLog(dir).then(
+      () => null,
+      (e: unknown) => e as LedgerError,
+    );
+    expect(err?.code).toBe('unavailable');
+    expect(err?.message).toBe(
+      `the write-ahead log in ${dir} is in use by process ${process.ppid} (its LOCK file); one process owns a log`,
+    );
+    writeFileSync(join(dir, 'LOCK'), '2147483646\n'); // no such process: a crashed owner
+    const { log, records } = await openLog(dir);
+    expect(readFileSync(join(dir, 'LOCK'), 'utf8')).toBe(`${process.pid}\n`);
+    await log.close();
+    expect(existsSync(join(dir, 'LOCK'))).toBe(false);
+    expect(records.map(text)).toEqual(['1']);
+  });
+
   it('retires the segments below a number, never the active one', async () => {
     const dir = freshDir();
     await session(dir, ['1']);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LedgerError } from '../schema-sql.ts';
 import { encodeFrame, readFrame } from './frame.ts';
@@ -118,6 +119,7 @@ export class WalLog {
     } catch (e) {
       fail('create', e);
     }
+    takeLock(dir);
     const id = await readOrCreateId(fs, dir).catch((e: unknown) => fail('identify', e));
     const names = await fs.readdir(dir).catch((e: unknown) => fail('list', e));
     const segments = names
@@ -202,6 +204,7 @@ export class WalLog {
     this.closed = true;
     while (this.flushing) await this.flushing;
     await this.fs.close(this.fd).catch(() => undefined);
+    rmSync(join(this.dir, 'LOCK'), { force: true });
   }
 
   private poisoned(): LedgerError {
@@ -261,6 +264,35 @@ export class WalLog {
     this.size = 0;
     await this.fs.close(old).catch(() => undefined);
   }
+}
+
+/**
+ * Claims the directory for this process: `LOCK` holds the owner's pid. A lock left by a process that is gone (a
+ * crash) is taken over; one held by a live other process refuses the open, since two writers would interleave
+ * their segments. (A pid reused by an unrelated process after a crash reads as live: remove `LOCK` by hand.)
+ */
+function takeLock(dir: string): void {
+  const file = join(dir, 'LOCK');
+  let owner: number | null = null;
+  try {
+    owner = Number(readFileSync(file, 'utf8').trim()) || null;
+  } catch {
+    owner = null;
+  }
+  if (owner !== null && owner !== process.pid) {
+    let alive = true;
+    try {
+      process.kill(owner, 0);
+    } catch (e) {
+      alive = (e as { code?: string }).code === 'EPERM';
+    }
+    if (alive)
+      throw new LedgerError(
+        'unavailable',
+        `the write-ahead log in ${dir} is in use by process ${owner} (its LOCK file); one process owns a log`,
+      );
+  }
+  writeFileSync(file, `${process.pid}\n`);
 }
 
 /** Creates an empty segment file and makes its directory entry durable before any record in it is acknowledged. */
