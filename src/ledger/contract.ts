@@ -4,8 +4,8 @@ import type { ContactRow } from '../core/schema/tables.ts';
 /**
  * The ledger (DESIGN §2, §7): every decision and every recorded contact, appended durably before the API answers.
  * Data minimisation: account ids, scores, decisions and contact metadata only — never names, phone numbers,
- * addresses or income. Two implementations share this contract and one contract test: a DuckDB file (default)
- * and PostgreSQL (when DATABASE_URL is set).
+ * addresses or income. The implementations share this contract and one contract test: a DuckDB file (default),
+ * PostgreSQL (when DATABASE_URL is set), and a write-ahead log in front of either (src/ledger/wal/, docs/ledger.md).
  */
 
 /** One decision as recorded: enough for an auditor to replay it (inputs' scores, versions, reasons, guardrails). */
