@@ -3,18 +3,21 @@
 //     against a baseline log that does one write + fdatasync per append (the same frames, the same file system);
 //  B. the ledger: appendContacts/s through the WAL over DuckDB against the DuckDB ledger alone (whose own COMMIT
 //     groups concurrent appends too), same writers;
-//  C. the score path's reads: contactsFor + callSlotsUsed per account, WAL (windows in memory) against DuckDB.
+//  C. the score path's reads: contactsFor + callSlotsUsed per account, WAL (windows in memory) against DuckDB;
+//  D. POST /v1/score in process (app.inject, 50 at a time, 20 accounts), every decision durable, over each ledger.
 // Figures on a shared machine are noisy; the ratios, measured side by side, are what to read.
 //   npx tsx bench/wal.ts [seconds per case, default 1.5]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createApp } from '../src/http/app.ts';
 import type { ContactRecord, Ledger } from '../src/ledger/contract.ts';
 import { openDuckDbLedger } from '../src/ledger/duckdb.ts';
 import { encodeFrame } from '../src/ledger/wal/frame.ts';
 import { nodeWalFs } from '../src/ledger/wal/fs.ts';
 import { openWalLedger } from '../src/ledger/wal/ledger.ts';
 import { WalLog } from '../src/ledger/wal/log.ts';
+import { bearer, committedState, FakeLive, PLAIN, scoreBody, testKeys } from '../test/helpers/service.ts';
 
 const SECONDS = Number(process.argv[2] ?? 1.5);
 const WRITERS = [1, 16, 64];
@@ -162,6 +165,34 @@ const wR = await reads(walR);
 await walR.close();
 console.table([
   { 'duckdb: reads/s': fmt(dR), 'wal+duckdb: reads/s': fmt(wR), ratio: `${(wR / dR).toFixed(1)}x` },
+]);
+
+console.log('D. POST /v1/score in process (app.inject), 50 at a time, every decision durable');
+const state = await committedState();
+async function scoring(ledger: Ledger): Promise<number> {
+  const app = await createApp({
+    live: new FakeLive(state),
+    ledger,
+    keys: testKeys({ max: 1e9, timeWindowMs: 60_000 }),
+  });
+  const bodies = Array.from({ length: 20 }, (_, i) => JSON.stringify(scoreBody({ account_id: `S${i}` })));
+  const headers = { ...bearer(PLAIN.all), 'content-type': 'application/json' };
+  let bad = 0;
+  const r = await closedLoop(50, async (k) => {
+    const res = await app.inject({ method: 'POST', url: '/v1/score', headers, payload: bodies[k % 20]! });
+    if (res.statusCode !== 200) bad++;
+  });
+  await app.close();
+  await ledger.close();
+  if (bad) throw new Error(`${bad} score requests failed`);
+  return r.perS;
+}
+const sD = await scoring(await openDuckDbLedger(join(dir, `duck-${++seq}.duckdb`)));
+const sW = await scoring(
+  await openWalLedger(await openDuckDbLedger(join(dir, `duck-${++seq}.duckdb`)), join(dir, `wal-${seq}`)),
+);
+console.table([
+  { 'duckdb: requests/s': fmt(sD), 'wal+duckdb: requests/s': fmt(sW), ratio: `${(sW / sD).toFixed(1)}x` },
 ]);
 
 rmSync(dir, { recursive: true, force: true });
