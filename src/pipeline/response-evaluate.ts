@@ -11,6 +11,7 @@ import { segmentOf } from '../core/policy/decide.ts';
 import { responseOf } from '../core/policy/expected-value.ts';
 import { constraintsFor } from '../core/policy/guardrails.ts';
 import type { Policy } from '../core/policy/load.ts';
+import { floorsOf } from '../core/policy/packs/select.ts';
 import type { Rules } from '../core/policy/schema.ts';
 import type { Scores } from '../core/policy/types.ts';
 import { TREATMENTS, type Treatment } from '../core/schema/enums.ts';
@@ -206,13 +207,17 @@ export async function evaluateResponse(o: EvaluateResponseOptions): Promise<Resp
   }
 
   const minShare = o.spearmanMinShare ?? 0.05;
-  const lawful = (i: number, t: Treatment) =>
-    !constraintsFor(
+  // Each account's own rule pack (by region) and the policy's guardrails for it, as decide() applies them.
+  const lawful = (i: number, t: Treatment) => {
+    const floors = floorsOf(learnedPolicy.packs, data.accounts[i]!);
+    return !constraintsFor(
       data.accounts[i]!,
       data.contacts[i]!,
       decisionMs(data.accounts[i]!.as_of_date),
-      learnedPolicy.guardrails,
+      floors.guardrails,
+      floors.pack,
     ).treatment[t];
+  };
   const holdIndex = T_INDEX.get('hold')!;
   const ranks: RankRow[] = [];
   for (const t of TREATMENTS) {
