@@ -190,8 +190,15 @@ export class WalLog {
     for (const name of names) {
       const m = SEGMENT_RE.exec(name);
       if (m && Number(m[1]) < limit) {
-        await this.fs.unlink(join(this.dir, name));
-        n++;
+        // Gone already: another retirement (a load and a drain at once) removed it first.
+        const gone = await this.fs.unlink(join(this.dir, name)).then(
+          () => false,
+          (e: unknown) => {
+            if ((e as { code?: string }).code === 'ENOENT') return true;
+            throw e;
+          },
+        );
+        if (!gone) n++;
       }
     }
     if (n > 0) await this.fs.syncDir(this.dir);
