@@ -1,4 +1,5 @@
 import { RepayriskError } from '../errors.ts';
+import { brokenPromiseFollowUp, followUpFirst } from '../promises/follow-up.ts';
 import { TREATMENTS, type Treatment } from '../schema/enums.ts';
 import type { AccountRow } from '../schema/tables.ts';
 import { isoInZone, isTimeZone } from '../time/timezone.ts';
@@ -50,10 +51,23 @@ export function decide(
     return out.hold('hold', expectedValue('hold', segment, scores, account.amount_overdue, 0, rules));
   }
 
-  const ranked =
+  let ranked =
     rules.mode === 'matrix'
       ? matrixPreference(rules, segment, scores, out)
       : valuePreference(account, rules, segment, scores, c, out);
+  // A promise broken lately is followed up first; the guardrails below still decide what is lawful.
+  const followUp = brokenPromiseFollowUp(
+    account,
+    context.contacts,
+    context.payments,
+    context.now,
+    rules.promises,
+    floors.guardrails.promise_grace_days,
+  );
+  if (followUp) {
+    out.say('BROKEN_PROMISE_FOLLOW_UP', followUp.reason);
+    ranked = followUpFirst(ranked, followUp.treatments);
+  }
   const first = ranked[0] ?? 'hold';
   for (let i = 0; i < ranked.length; i++) {
     const t = ranked[i]!;

@@ -149,6 +149,7 @@ function rulesOf(doc: PolicyFile): Rules {
     channels: doc.channels,
     treatments: doc.treatments,
     plan: doc.plan,
+    promises: doc.promises,
     response: doc.response,
   };
 }

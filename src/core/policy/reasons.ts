@@ -19,6 +19,8 @@ export const REASON_CODES = {
     'expected-value mode: the treatment with the largest expected net recovery, and the runner-up',
   RESPONSE_OUTSIDE_SUPPORT:
     'expected-value mode: the fitted response of these treatments lies outside the logged support for such accounts, so their lift tables were used',
+  BROKEN_PROMISE_FOLLOW_UP:
+    'a promise to pay broke within the policy’s promises.broken_promise_follow_up_days: its follow-up treatments are tried first',
   FALLBACK: 'a treatment was blocked by a guardrail or had no lawful channel; the next one is tried',
   HARDSHIP_PLAN: 'legal was blocked for a vulnerable or hardship customer, so a plan offer is tried next',
   CAPACITY_SPILL: 'no human-call slot was left today; the next-best treatment is tried',

@@ -216,6 +216,22 @@ export const rulesShape = {
       min_payment: money.default(20),
     })
     .prefault({}),
+  /** Promises to pay (core/promises/match.ts): what the strategy does after one is broken. */
+  promises: z
+    .strictObject({
+      /**
+       * For this many days from the day a promise broke (its date plus `guardrails.promise_grace_days` passed with
+       * the promised amount not paid), the decision follows up with `follow_up`, unless the customer has been
+       * reached since or another promise is open; 0 = no follow-up. Needs the account's payments.
+       */
+      broken_promise_follow_up_days: z.number().int().min(0).max(60).default(7),
+      /** The follow-up, in order of preference (the first lawful one wins): a human call, or a reminder. */
+      follow_up: z
+        .array(z.enum(['human_call', 'gentle_nudge', 'plan_offer']))
+        .min(1)
+        .default(['human_call', 'gentle_nudge']),
+    })
+    .prefault({}),
   response: z
     .strictObject({
       /** Mean share of the overdue amount recovered when a payment does not cover it. */

@@ -1,5 +1,5 @@
 import type { Treatment } from '../schema/enums.ts';
-import type { ContactRow } from '../schema/tables.ts';
+import type { ContactRow, PaymentRow } from '../schema/tables.ts';
 import type { PlanOffer } from './plan-offer.ts';
 import type { ReasonCode } from './reasons.ts';
 import type { PolicyChannel, Segment } from './schema.ts';
@@ -30,6 +30,11 @@ export interface DecideContext {
   now: number;
   /** The account's contact history (any order; rows after `now` are ignored). */
   contacts: readonly ContactRow[];
+  /**
+   * The account's payments (any order; those dated on or after the local day of `now` are ignored). With them a
+   * broken promise to pay is followed up (the policy's `promises` section); without them it cannot be known broken.
+   */
+  payments?: readonly PaymentRow[];
   /** Set when today's human-call slots are spent, so a call spills to the next-best treatment. */
   callCapacityExhausted?: boolean;
 }
