@@ -263,16 +263,18 @@ export function archiveParser(): ArchiveParse {
   return archiveParse;
 }
 
-const contactsParses = new Map<number, (body: unknown) => RequestParse<unknown>>();
+type ContactsParse = (body: unknown) => RequestParse<z.output<ReturnType<typeof contactsRequestSchema>>>;
+const contactsParses = new Map<number, ContactsParse>();
 
 /** `POST /v1/contacts` with at most `maxContacts` rows, compiled once per limit. */
-export function contactsRequestParser(maxContacts: number) {
-  const schema = contactsRequestSchema(maxContacts);
-  type Parse = (body: unknown) => RequestParse<z.output<typeof schema>>;
-  let parse = contactsParses.get(maxContacts) as Parse | undefined;
+export function contactsRequestParser(maxContacts: number): ContactsParse {
+  let parse = contactsParses.get(maxContacts);
   if (!parse) {
-    parse = compileRequestSchema(schema, publishedRequestSchemas(maxContacts).contacts);
-    contactsParses.set(maxContacts, parse as (body: unknown) => RequestParse<unknown>);
+    parse = compileRequestSchema(
+      contactsRequestSchema(maxContacts),
+      publishedRequestSchemas(maxContacts).contacts,
+    );
+    contactsParses.set(maxContacts, parse);
   }
   return parse;
 }
