@@ -138,8 +138,8 @@ function summary(attempts: readonly Attempt[]) {
 }
 
 /** The contacts of `accounts` in the ledger file (open it only once no server holds it): rows per `ts`, and all. */
-async function ledgerRows(path: string, accounts: readonly string[]) {
-  const ledger = await openLedger({ path });
+async function ledgerRows(path: string, accounts: readonly string[], walDir?: string) {
+  const ledger = await openLedger({ path, ...(walDir ? { walDir } : {}) });
   try {
     const byTs = new Map<string, number>();
     for (const rows of (await ledger.contactsFor(accounts, 0)).values())
@@ -155,94 +155,106 @@ const duplicates = (byTs: Map<string, number>) => [...byTs].filter(([, n]) => n 
 afterEach(killServes);
 
 describe('repayrisk serve: the ledger when the process ends mid-stream', () => {
-  it('SIGKILL during a stream of contact writes loses no acknowledged contact, and a restart recovers', async () => {
-    const dir = tmpDir('repayrisk-durability-');
-    const ledgerPath = join(dir, 'ledger.duckdb');
-    const keys = writeKeysFile(dir);
-    const agent = new Agent({ keepAlive: true });
-    const t0 = Date.now();
-    try {
-      const first = await startServe({ ledger: ledgerPath, keys: keys.path });
-      const stream = contactStream(first.url, keys.key, agent, { untilNetworkError: false });
-      await stream.reached;
-      stream.stop();
-      const inFlight = stream.markInFlight();
-      first.child.kill('SIGKILL');
-      const killedAt = Date.now() - t0;
-      await stream.done;
-      expect(await first.exited, 'the first server ends by SIGKILL').toEqual({
-        code: null,
-        signal: 'SIGKILL',
-      });
+  // `serve --wal DIR` (docs/ledger.md): the log is the durability point, and the DuckDB file may hold none of an
+  // acknowledged contact when the process dies.
+  it.each([
+    ['the DuckDB ledger', false],
+    ['a write-ahead log (--wal)', true],
+  ])(
+    'SIGKILL during a stream of contact writes to %s loses no acknowledged contact, and a restart recovers',
+    async (_, wal) => {
+      const dir = tmpDir('repayrisk-durability-');
+      const ledgerPath = join(dir, 'ledger.duckdb');
+      const walDir = wal ? join(dir, 'wal') : undefined;
+      const args = walDir ? ['--no-watch', '--wal', walDir] : undefined;
+      const keys = writeKeysFile(dir);
+      const agent = new Agent({ keepAlive: true });
+      const t0 = Date.now();
+      try {
+        const first = await startServe({ ledger: ledgerPath, keys: keys.path, ...(args ? { args } : {}) });
+        const stream = contactStream(first.url, keys.key, agent, { untilNetworkError: false });
+        await stream.reached;
+        stream.stop();
+        const inFlight = stream.markInFlight();
+        first.child.kill('SIGKILL');
+        const killedAt = Date.now() - t0;
+        await stream.done;
+        expect(await first.exited, 'the first server ends by SIGKILL').toEqual({
+          code: null,
+          signal: 'SIGKILL',
+        });
 
-      const s = summary(stream.attempts);
-      const lateAcks = s.acked.filter((a) => a.inFlightAtSignal);
-      expect(
-        s.http.map((a) => a.status),
-        `non-201 answers before the kill: ${JSON.stringify(s.codes)}`,
-      ).toEqual([]);
-      expect(s.pending).toEqual([]);
-      expect(s.badBodies, '201 bodies not matching their request').toEqual([]);
-      expect(
-        s.network.filter((a) => !a.inFlightAtSignal).map((a) => a.error),
-        'requests that got no answer before the kill',
-      ).toEqual([]);
-      expect(s.acked.length - lateAcks.length, 'requests acknowledged before the kill').toBeGreaterThan(0);
-      expect(inFlight, 'requests in flight when SIGKILL was sent (the kill is mid-stream)').toBeGreaterThan(
-        0,
-      );
-      expect(lateAcks.length + s.network.length).toBe(inFlight);
+        const s = summary(stream.attempts);
+        const lateAcks = s.acked.filter((a) => a.inFlightAtSignal);
+        expect(
+          s.http.map((a) => a.status),
+          `non-201 answers before the kill: ${JSON.stringify(s.codes)}`,
+        ).toEqual([]);
+        expect(s.pending).toEqual([]);
+        expect(s.badBodies, '201 bodies not matching their request').toEqual([]);
+        expect(
+          s.network.filter((a) => !a.inFlightAtSignal).map((a) => a.error),
+          'requests that got no answer before the kill',
+        ).toEqual([]);
+        expect(s.acked.length - lateAcks.length, 'requests acknowledged before the kill').toBeGreaterThan(0);
+        expect(inFlight, 'requests in flight when SIGKILL was sent (the kill is mid-stream)').toBeGreaterThan(
+          0,
+        );
+        expect(lateAcks.length + s.network.length).toBe(inFlight);
 
-      // The restart replays the WAL: it must come up ready, take a write, and stop gracefully.
-      const second = await startServe({ ledger: ledgerPath, keys: keys.path });
-      const probeTs = '2026-11-19T00:00:00.000Z';
-      const probe = await postJson(
-        `${second.url}/v1/contacts`,
-        { contacts: [contact('probe', probeTs)] },
-        { key: keys.key, agent: new Agent({ keepAlive: false }) },
-      );
-      expect(probe.status, `a write after the restart: ${probe.text}`).toBe(201);
-      expect(await stopServe(second, 'SIGTERM'), `graceful stop; output:\n${second.output()}`).toEqual({
-        code: 0,
-        signal: null,
-      });
+        // The restart replays the WAL: it must come up ready, take a write, and stop gracefully.
+        const second = await startServe({ ledger: ledgerPath, keys: keys.path, ...(args ? { args } : {}) });
+        if (walDir)
+          expect(second.streams().stderr, 'the banner names the log').toContain(`write-ahead log ${walDir}`);
+        const probeTs = '2026-11-19T00:00:00.000Z';
+        const probe = await postJson(
+          `${second.url}/v1/contacts`,
+          { contacts: [contact('probe', probeTs)] },
+          { key: keys.key, agent: new Agent({ keepAlive: false }) },
+        );
+        expect(probe.status, `a write after the restart: ${probe.text}`).toBe(201);
+        expect(await stopServe(second, 'SIGTERM'), `graceful stop; output:\n${second.output()}`).toEqual({
+          code: 0,
+          signal: null,
+        });
 
-      const found = await ledgerRows(ledgerPath, [...ACCOUNTS, 'probe']);
-      const ackedTs = s.acked.flatMap((a) => a.ts);
-      const sent = new Set([...stream.attempts.flatMap((a) => a.ts), probeTs]);
-      // A request is one transaction: one that went unanswered landed whole or not at all.
-      const landed = (a: Attempt) => a.ts.filter((t) => found.byTs.has(t)).length;
-      const torn = s.network.filter((a) => landed(a) !== 0 && landed(a) !== a.ts.length);
-      const rowsRead = [...found.byTs.values()].reduce((x, y) => x + y, 0);
+        const found = await ledgerRows(ledgerPath, [...ACCOUNTS, 'probe'], walDir);
+        const ackedTs = s.acked.flatMap((a) => a.ts);
+        const sent = new Set([...stream.attempts.flatMap((a) => a.ts), probeTs]);
+        // A request is one transaction: one that went unanswered landed whole or not at all.
+        const landed = (a: Attempt) => a.ts.filter((t) => found.byTs.has(t)).length;
+        const torn = s.network.filter((a) => landed(a) !== 0 && landed(a) !== a.ts.length);
+        const rowsRead = [...found.byTs.values()].reduce((x, y) => x + y, 0);
 
-      console.info(
-        `[serve-durability] SIGKILL: ${s.acked.length} requests / ${ackedTs.length} contacts acknowledged ` +
-          `(${lateAcks.length} of them answered after the kill); ${inFlight} requests in flight at the kill, ` +
-          `${s.network.length} unanswered (${s.network.filter((a) => landed(a) > 0).length} of those landed); ` +
-          `${found.total} rows in the ledger after the restart (1 probe); kill at ${killedAt} ms, ` +
-          `total ${Date.now() - t0} ms`,
-      );
+        console.info(
+          `[serve-durability] SIGKILL${walDir ? ' (--wal)' : ''}: ${s.acked.length} requests / ${ackedTs.length} contacts acknowledged ` +
+            `(${lateAcks.length} of them answered after the kill); ${inFlight} requests in flight at the kill, ` +
+            `${s.network.length} unanswered (${s.network.filter((a) => landed(a) > 0).length} of those landed); ` +
+            `${found.total} rows in the ledger after the restart (1 probe); kill at ${killedAt} ms, ` +
+            `total ${Date.now() - t0} ms`,
+        );
 
-      expect(
-        ackedTs.filter((t) => !found.byTs.has(t)),
-        'acknowledged contacts missing after SIGKILL and restart',
-      ).toEqual([]);
-      expect(duplicates(found.byTs), 'contacts recorded twice').toEqual([]);
-      expect(
-        [...found.byTs.keys()].filter((t) => !sent.has(t)),
-        'rows nobody sent',
-      ).toEqual([]);
-      expect(
-        torn.map((a) => a.ts),
-        'unanswered requests that landed in part',
-      ).toEqual([]);
-      expect(found.byTs.get(probeTs), 'the contact written after the restart').toBe(1);
-      expect(found.total, 'ledger rows = rows read back (none outside the stream)').toBe(rowsRead);
-      expect(found.total).toBeGreaterThanOrEqual(ackedTs.length + 1);
-    } finally {
-      agent.destroy();
-    }
-  });
+        expect(
+          ackedTs.filter((t) => !found.byTs.has(t)),
+          'acknowledged contacts missing after SIGKILL and restart',
+        ).toEqual([]);
+        expect(duplicates(found.byTs), 'contacts recorded twice').toEqual([]);
+        expect(
+          [...found.byTs.keys()].filter((t) => !sent.has(t)),
+          'rows nobody sent',
+        ).toEqual([]);
+        expect(
+          torn.map((a) => a.ts),
+          'unanswered requests that landed in part',
+        ).toEqual([]);
+        expect(found.byTs.get(probeTs), 'the contact written after the restart').toBe(1);
+        expect(found.total, 'ledger rows = rows read back (none outside the stream)').toBe(rowsRead);
+        expect(found.total).toBeGreaterThanOrEqual(ackedTs.length + 1);
+      } finally {
+        agent.destroy();
+      }
+    },
+  );
 
   it('SIGTERM during a stream of contact writes acknowledges exactly what it wrote and exits 0', async () => {
     const dir = tmpDir('repayrisk-durability-');

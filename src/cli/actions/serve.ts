@@ -17,6 +17,8 @@ export interface ServeOptions {
   models?: string;
   policy?: string;
   ledger: string;
+  /** Write-ahead log directory: decisions and contacts are durable once synced there (docs/ledger.md). */
+  wal?: string;
   keys?: string;
   watch: boolean;
   drainTimeout: number;
@@ -96,7 +98,11 @@ export async function serveAction(o: ServeOptions): Promise<void> {
   const databaseUrl = process.env.DATABASE_URL;
   let ledger: Awaited<ReturnType<typeof openLedger>>;
   try {
-    ledger = await openLedger(databaseUrl ? { databaseUrl } : { path: o.ledger });
+    ledger = await openLedger({
+      ...(databaseUrl ? { databaseUrl } : { path: o.ledger }),
+      // The log's notices (a torn tail cut at open, …) go to stderr, for the operator.
+      ...(o.wal ? { walDir: o.wal } : {}),
+    });
   } catch (e) {
     live.close();
     throw e instanceof RepayriskError ? e : new RepayriskError('io', (e as Error).message);
@@ -161,7 +167,7 @@ export async function serveAction(o: ServeOptions): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
   const state = live.current();
-  const where = databaseUrl ? 'PostgreSQL (DATABASE_URL)' : o.ledger;
+  const where = `${databaseUrl ? 'PostgreSQL (DATABASE_URL)' : o.ledger}${o.wal ? `, write-ahead log ${o.wal}` : ''}`;
   const key = oneTime ?? '<your API key>';
   // For the person at the terminal, on stderr: stdout carries the JSON log lines, which a log shipper keeps, and
   // the one-time key must never land there.

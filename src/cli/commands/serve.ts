@@ -28,6 +28,10 @@ export function registerServe(program: Command): void {
       'policy file, relative to the working directory (default: ./policies/default.yaml, else the package’s)',
     )
     .option('--ledger <file>', 'DuckDB ledger file (ignored when DATABASE_URL is set)', 'var/ledger.duckdb')
+    .option(
+      '--wal <dir>',
+      'write-ahead log directory: decisions and contacts are durable once synced to the log (group commit) and loaded into the ledger in the background (docs/ledger.md)',
+    )
     .option('--keys <file>', 'API keys (YAML/JSON: id, sha256, scopes); default $REPAYRISK_API_KEYS_FILE')
     .option('--no-watch', 'do not reload when CHAMPION, CHALLENGER or the policy file change')
     .option(
