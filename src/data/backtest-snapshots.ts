@@ -1,6 +1,12 @@
 import { FEATURE_COUNT } from '../core/features/builder.ts';
 import type { Treatment } from '../core/schema/enums.ts';
-import { type AccountRow, type ContactRow, TABLES, type TruthRow } from '../core/schema/tables.ts';
+import {
+  type AccountRow,
+  type ContactRow,
+  type PaymentRow,
+  TABLES,
+  type TruthRow,
+} from '../core/schema/tables.ts';
 import { HistoryStore, type StoreOptions } from './history-store.ts';
 
 /** One delinquent snapshot as a backtest replays it. */
@@ -8,6 +14,12 @@ export interface ReplaySnapshot {
   account: AccountRow;
   /** The account's contacts before the decision instant (they feed the caps and cooldowns). */
   contacts: ContactRow[];
+  /** Its contacts from the decision instant to the next snapshot's in the replay (where its promises are made). */
+  later: ContactRow[];
+  /** The account's payments the store read (up to the day before its last snapshot); null without a payments table. */
+  payments: PaymentRow[] | null;
+  /** The account's last snapshot in the replay: payments and promises are known up to its decision instant. */
+  lastAsOfDate: string;
   /** What the historical policy did, and the probability it gave that choice; null when not logged. */
   logged: { treatment: Treatment; propensity: number } | null;
   /** Amount paid within 30 days; NaN without an outcome row. */
@@ -60,12 +72,19 @@ export async function* replaySnapshots(
         // Contacts are sorted by time: those before the decision instant are a prefix.
         let before = 0;
         while (before < contacts.length && contactMs[before]! < at) before++;
+        const next = g.snapshots[i + 1];
+        const nextAt = next ? decisionMs(next.as_of_date as string) : Number.POSITIVE_INFINITY;
+        let until = before;
+        while (until < contacts.length && contactMs[until]! < nextAt) until++;
         const l = g.dated.treatments?.[i];
         const o = g.dated.outcomes?.[i];
         const t = g.dated.truth?.[i];
         snapshots.push({
           account,
           contacts: contacts.slice(0, before),
+          later: contacts.slice(before, until),
+          payments: g.payments,
+          lastAsOfDate: g.snapshots[g.snapshots.length - 1]!.as_of_date as string,
           logged: l ? { treatment: l.treatment as Treatment, propensity: l.propensity as number } : null,
           paid30: o ? (o.paid_30d as number) : Number.NaN,
           truth: t ? ({ account_id: g.accountId, ...t } as unknown as TruthRow) : null,

@@ -7,7 +7,7 @@ import { buildFeatures, type SnapshotLike } from '../core/features/builder.ts';
 import { ARCHIVE_LOOKBACK } from '../core/features/definitions.ts';
 import { applyPaymentsFrom } from '../core/features/payments.ts';
 import type { CellValue, ColumnSpec } from '../core/schema/columns.ts';
-import { TABLES, type TableName } from '../core/schema/tables.ts';
+import { type PaymentRow, TABLES, type TableName } from '../core/schema/tables.ts';
 import { dayOf, isoOf } from '../core/time/dates.ts';
 import { dayNumberSql, invalidCellSql, typedCellSql } from './cell-sql.ts';
 import { checkTableFile } from './check-table.ts';
@@ -64,6 +64,11 @@ export interface AccountGroup {
   dated: Partial<Record<DatedTable, (Record<string, CellValue> | null)[]>>;
   /** With `contactRows`: every contact of the account, sorted by time, as contract rows. */
   contacts: Record<string, CellValue>[] | null;
+  /**
+   * With `contactRows` and a payments table: the account's payments the store read (from the instalment lookback
+   * before its first snapshot to the day before its last), by date, as contract rows; else null.
+   */
+  payments: PaymentRow[] | null;
   /**
    * Writes the features of snapshot `i` into `out[offset ..]`: `buildFeatures` on `historyAsOf(i)`.
    */
@@ -426,6 +431,10 @@ export class HistoryStore {
           snapshots,
           dated: datedRows,
           contacts: contactRows,
+          payments:
+            hasPayments && spec.contactRows
+              ? Array.from(days, (d, j) => ({ account_id: ids[k]!, paid_at: isoOf(d), amount: amounts[j]! }))
+              : null,
           historyAsOf(i) {
             if (hasPayments) {
               const asOf = dayOf(snapshots[i]!.as_of_date as string);

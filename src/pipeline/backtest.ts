@@ -1,10 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { PromiseTally, snapshotPromises } from '../core/backtest/promises.ts';
 import { PolicyReplay, type ReplayInput } from '../core/backtest/replay.ts';
 import { bootstrap, summarisePolicy } from '../core/backtest/summarise.ts';
 import type { BacktestReport, StabilityRow } from '../core/backtest/types.ts';
 import { FEATURE_COUNT } from '../core/features/builder.ts';
 import { matrix } from '../core/models/contract.ts';
+import { segmentOf } from '../core/policy/decide.ts';
+import { floorsOf } from '../core/policy/packs/select.ts';
 import { predictCalibrated } from '../core/training/fit-target.ts';
 import { replaySnapshots } from '../data/backtest-snapshots.ts';
 import { readPointer } from '../registry/artifact.ts';
@@ -65,6 +68,8 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestReport> {
   let hasLogged = false;
   const keys: DecisionKey[] = [];
   let loggedEntries = 0;
+  const promises = new PromiseTally();
+  let hasPayments = false;
   for await (const chunk of replaySnapshots(o.history, decisionMs)) {
     const x = matrix(chunk.features, chunk.snapshots.length, FEATURE_COUNT);
     const w = predictCalibrated(model.willingness, x);
@@ -77,6 +82,20 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestReport> {
       paid30: s.paid30,
       truth: s.truth,
     }));
+    chunk.snapshots.forEach((s, i) => {
+      if (!s.payments) return;
+      hasPayments = true;
+      const found = snapshotPromises({
+        contacts: s.contacts,
+        later: s.later,
+        payments: s.payments,
+        decisionMs: decisionMs(s.account.as_of_date),
+        knownUntilMs: decisionMs(s.lastAsOfDate),
+        timezone: s.account.timezone,
+        graceDays: floorsOf(champion.packs, s.account).guardrails.promise_grace_days,
+      });
+      promises.add(segmentOf(inputs[i]!.scores, champion.champion), s.logged?.treatment ?? null, found);
+    });
     for (const s of chunk.snapshots) {
       keys.push({
         account_id: s.account.account_id,
@@ -131,6 +150,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestReport> {
     policies,
     difference: paired.difference,
     stability: o.stability ? await o.stability(modelDir, o.history) : [],
+    promises: hasPayments ? promises.summary() : null,
   };
   if (o.out) {
     mkdirSync(o.out, { recursive: true });

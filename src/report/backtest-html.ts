@@ -12,6 +12,7 @@ import {
   type Estimator,
   type GroupFigures,
   type PolicyBacktest,
+  type PromiseRate,
   type StabilityRow,
 } from '../core/backtest/types.ts';
 import { TREATMENTS } from '../core/schema/enums.ts';
@@ -240,6 +241,38 @@ function groupTable(groups: readonly GroupFigures[], est: readonly Estimator[], 
   return table(head, rows, numeric);
 }
 
+function promiseTable(rows: readonly PromiseRate[], keyTitle: string): string {
+  const body = rows.map(
+    (r) =>
+      `<tr>${td(esc(r.key))}${td(integer(r.promises), true)}${td(integer(r.kept), true)}` +
+      `${td(integer(r.broken), true)}${td(integer(r.open), true)}${td(pct(r.kept_rate), true)}</tr>`,
+  );
+  return table([esc(keyTitle), 'Promises', 'Kept', 'Broken', 'Open', 'Kept rate'], body, [
+    false,
+    true,
+    true,
+    true,
+    true,
+    true,
+  ]);
+}
+
+/** Promise-kept rates of the history, or why there are none. */
+function promiseSection(r: BacktestReport): string {
+  const p = r.promises;
+  if (!p)
+    return '<p class="muted">No payments table in this history: promises to pay cannot be matched to payments.</p>';
+  return (
+    `<p class="muted">What happened under the logged treatments: the promises to pay made in the ${p.window_days} ` +
+    "days after each snapshot's decision (until the account's next snapshot), matched to payments oldest promise " +
+    'first; kept rate = kept / (kept + broken), promises still open at the end of the history left out. Segments ' +
+    "by the champion's thresholds.</p>" +
+    `<h4>Overall</h4>${promiseTable([p.overall], '')}` +
+    `<h4>By segment</h4>${promiseTable(p.by_segment, 'Segment')}` +
+    `<h4>By logged treatment</h4>${promiseTable(p.by_treatment, 'Treatment')}`
+  );
+}
+
 function stabilityTable(rows: readonly StabilityRow[]): string {
   const body = rows.map((r) => {
     const verdict = `<span class="badge ${esc(r.verdict)}">${esc(r.verdict)}</span>`;
@@ -376,6 +409,8 @@ export async function renderBacktestReport(r: BacktestReport): Promise<string> {
     await chartGrid(charts(r, est)),
     '<h2 id="groups">By segment and by delinquency bucket</h2>',
     ...groupSections,
+    '<h2 id="promises">Promises to pay</h2>',
+    promiseSection(r),
     '<h2 id="stability">Model stability</h2>',
     '<p class="muted">Per snapshot month: AUC and KS of the model on the month\'s labelled snapshots (n/a with ' +
       "too few of a class); PSI of the month's scores against the model's training scores (the snapshots it " +

@@ -101,6 +101,32 @@ export interface StabilityRow {
   reference?: StabilityReference;
 }
 
+/** Promises to pay of a group of snapshots, matched to payments (core/promises/match.ts). */
+export interface PromiseRate {
+  /** 'all', a segment name, or a treatment. */
+  key: string;
+  /** Promises made in the group's snapshot windows. */
+  promises: number;
+  kept: number;
+  broken: number;
+  /** Not settled by the end of the history (left out of the rate). */
+  open: number;
+  /** kept / (kept + broken); null when none was settled. */
+  kept_rate: number | null;
+}
+
+/**
+ * Promise-kept rates of the history (what happened under the logged treatments): each snapshot's promises are those
+ * made in the `window_days` after its decision (until the next snapshot's), by the snapshot's segment (the champion's
+ * thresholds) and by its logged treatment.
+ */
+export interface PromiseRates {
+  window_days: number;
+  overall: PromiseRate;
+  by_segment: PromiseRate[];
+  by_treatment: PromiseRate[];
+}
+
 /** The whole backtest, as `backtest.json` holds it. */
 export interface BacktestReport {
   history: string;
@@ -118,4 +144,6 @@ export interface BacktestReport {
   /** Present when a challenger was given. */
   difference: PolicyDifference | null;
   stability: StabilityRow[];
+  /** Promise-kept rates; null when the history has no payments table (absent in reports written before them). */
+  promises?: PromiseRates | null;
 }
