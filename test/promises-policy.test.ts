@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { PolicyReplay } from '../src/core/backtest/replay.ts';
 import { decide } from '../src/core/policy/decide.ts';
 import { type Policy, parsePolicy } from '../src/core/policy/load.ts';
 import type { Decision, Scores } from '../src/core/policy/types.ts';
+import { TREATMENTS } from '../src/core/schema/enums.ts';
 import type { AccountRow, ContactRow, PaymentRow } from '../src/core/schema/tables.ts';
 import { makeAccount } from './helpers/account.ts';
 
@@ -144,5 +146,31 @@ describe('broken-promise follow-up', () => {
     expect(() => parsePolicy({ version: 'p', promises: { follow_up: ['legal'] } }, 'test')).toThrow(
       /promises\.follow_up/,
     );
+  });
+});
+
+describe('the backtest replays the follow-up', () => {
+  const replay = (payments: PaymentRow[] | undefined) => {
+    const r = new PolicyReplay(DEFAULT, DEFAULT.champion, () => NOW);
+    r.add([
+      {
+        account: makeAccount({ as_of_date: '2026-11-25' }),
+        contacts: [BROKEN],
+        ...(payments ? { payments } : {}),
+        scores: HH,
+        logged: null,
+        paid30: Number.NaN,
+        truth: null,
+      },
+    ]);
+    r.finish();
+    return TREATMENTS[r.tape.treatment[0]!];
+  };
+
+  it('with the account’s payments a broken promise is called; a payment dated the decision day is not known yet', () => {
+    expect(replay([])).toBe('human_call');
+    expect(replay([pay('2026-11-25', 200)])).toBe('human_call');
+    expect(replay([pay('2026-11-16', 200)])).toBe('gentle_nudge');
+    expect(replay(undefined)).toBe('gentle_nudge');
   });
 });

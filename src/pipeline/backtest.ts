@@ -77,6 +77,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestReport> {
     const inputs: ReplayInput[] = chunk.snapshots.map((s, i) => ({
       account: s.account,
       contacts: s.contacts,
+      ...(s.payments ? { payments: s.payments } : {}),
       scores: { willingness: w[i]!, ability: a[i]! },
       logged: s.logged,
       paid30: s.paid30,

@@ -6,7 +6,7 @@ import type { Policy } from '../policy/load.ts';
 import { POLICY_CHANNELS, type PolicyChannel, type Rules, SEGMENTS } from '../policy/schema.ts';
 import type { Decision, Scores } from '../policy/types.ts';
 import { TREATMENTS, type Treatment } from '../schema/enums.ts';
-import type { AccountRow, ContactRow, TruthRow } from '../schema/tables.ts';
+import type { AccountRow, ContactRow, PaymentRow, TruthRow } from '../schema/tables.ts';
 import { bucketOfDays } from './buckets.ts';
 import { NO_CHANNEL, Tape } from './tape.ts';
 
@@ -14,6 +14,11 @@ import { NO_CHANNEL, Tape } from './tape.ts';
 export interface ReplayInput {
   account: AccountRow;
   contacts: readonly ContactRow[];
+  /**
+   * The account's payments, when the history has them: the decision follows up a broken promise with them (the
+   * matcher ignores those dated on or after the decision's day, so later ones do not leak in).
+   */
+  payments?: readonly PaymentRow[];
   scores: Scores;
   logged: { treatment: Treatment; propensity: number } | null;
   /** Paid within 30 days; NaN without an outcome. */
@@ -70,14 +75,19 @@ export class PolicyReplay {
         continue;
       }
       const now = this.decisionMs(input.account.as_of_date);
-      const d = decide(input.account, input.scores, { now, contacts: input.contacts }, this.policy);
+      const context = {
+        now,
+        contacts: input.contacts,
+        ...(input.payments ? { payments: input.payments } : {}),
+      };
+      const d = decide(input.account, input.scores, context, this.policy);
       for (const g of d.guardrails) this.guardrailHits.set(g, (this.guardrailHits.get(g) ?? 0) + 1);
       const index = this.record(input, d.treatment, d.expected.cost, false, d.channel, d.expected.recovery);
       if (d.treatment === 'human_call' && this.policy.capacity) {
         const spill = decide(
           input.account,
           input.scores,
-          { now, contacts: input.contacts, callCapacityExhausted: true },
+          { ...context, callCapacityExhausted: true },
           this.policy,
         );
         this.calls.push({
