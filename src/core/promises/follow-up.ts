@@ -30,8 +30,10 @@ export function brokenPromiseFollowUp(
   rules: Rules['promises'],
   graceDays: number,
 ): FollowUp | null {
+  // Without payments (the score API today) nothing more is read: the hot path pays one comparison.
+  if (!payments) return null;
   const days = rules.broken_promise_follow_up_days;
-  if (!payments || days === 0) return null;
+  if (days === 0) return null;
   const matched = matchPromises(contacts, payments, { graceDays, now, timezone: account.timezone });
   let broken: (typeof matched)[number] | null = null;
   for (const p of matched) {
