@@ -41,7 +41,14 @@ import {
   sinceIso,
 } from './schema-sql.ts';
 import type { WalPosition } from './wal/log.ts';
-import { type IdQuery, WAL_POSITION_DDL, type WalOp, type WalStore, walPositionUpsert } from './wal/store.ts';
+import {
+  type IdQuery,
+  replayOps,
+  WAL_POSITION_DDL,
+  type WalOp,
+  type WalStore,
+  walPositionUpsert,
+} from './wal/store.ts';
 
 type Column = (typeof DECISION_COLUMNS)[number];
 
@@ -560,27 +567,14 @@ class DuckDbLedger implements WalStore {
     return this.writes.run(async () => {
       try {
         await this.writer.run('BEGIN TRANSACTION');
-        let run: Exclude<WalOp, { t: 'prune' }>[] = [];
-        const insertRun = async () => {
-          const decisions = run.flatMap((o) => (o.t === 'decisions' ? o.rows : []));
-          const contacts = run.flatMap((o) => (o.t === 'contacts' ? o.rows : []));
-          const answers = run.flatMap((o) => (o.answer ? [answerRow(o.answer)] : []));
-          await this.insertRows('decisions', DECISION_COLUMNS, decisions);
-          await this.insertRows('contacts', CONTACT_COLUMNS, contacts);
-          await this.insertRows('idempotency_keys', ANSWER_COLUMNS, answers);
-          run = [];
-        };
-        for (const op of ops) {
-          if (op.t !== 'prune') {
-            run.push(op);
-            continue;
-          }
-          await insertRun();
-          await this.writer.run('DELETE FROM idempotency_keys WHERE created_at < ?::TIMESTAMPTZ', [
-            sinceIso(op.beforeMs),
-          ]);
-        }
-        await insertRun();
+        await replayOps(
+          ops,
+          (table, cols, rows) => this.insertRows(table, cols, rows),
+          (beforeMs) =>
+            this.writer
+              .run('DELETE FROM idempotency_keys WHERE created_at < ?::TIMESTAMPTZ', [sinceIso(beforeMs)])
+              .then(() => undefined),
+        );
         await this.writer.run(walPositionUpsert('duckdb'), [walId, through.segment, through.end]);
         await this.writer.run('COMMIT');
       } catch (e) {

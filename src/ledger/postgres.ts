@@ -30,7 +30,14 @@ import {
   sqlType,
 } from './schema-sql.ts';
 import type { WalPosition } from './wal/log.ts';
-import { type IdQuery, WAL_POSITION_DDL, type WalOp, type WalStore, walPositionUpsert } from './wal/store.ts';
+import {
+  type IdQuery,
+  replayOps,
+  WAL_POSITION_DDL,
+  type WalOp,
+  type WalStore,
+  walPositionUpsert,
+} from './wal/store.ts';
 
 type Column = (typeof DECISION_COLUMNS)[number];
 
@@ -285,36 +292,11 @@ class PostgresLedger implements WalStore {
     let broken: unknown;
     try {
       await client.query('BEGIN; SET LOCAL synchronous_commit TO on');
-      let run: Exclude<WalOp, { t: 'prune' }>[] = [];
-      const insertRun = async () => {
-        await insert(
-          'decisions',
-          DECISION_COLUMNS,
-          run.flatMap((o) => (o.t === 'decisions' ? o.rows : [])),
-        );
-        await insert(
-          'contacts',
-          CONTACT_COLUMNS,
-          run.flatMap((o) => (o.t === 'contacts' ? o.rows : [])),
-        );
-        await insert(
-          'idempotency_keys',
-          ANSWER_COLUMNS,
-          run.flatMap((o) => (o.answer ? [answerRow(o.answer)] : [])),
-        );
-        run = [];
-      };
-      for (const op of ops) {
-        if (op.t !== 'prune') {
-          run.push(op);
-          continue;
-        }
-        await insertRun();
+      await replayOps(ops, insert, async (beforeMs) => {
         await client.query('DELETE FROM idempotency_keys WHERE created_at < $1::timestamptz', [
-          sinceIso(op.beforeMs),
+          sinceIso(beforeMs),
         ]);
-      }
-      await insertRun();
+      });
       await client.query(walPositionUpsert('postgres'), [walId, through.segment, through.end]);
       await client.query('COMMIT');
     } catch (e) {

@@ -44,7 +44,8 @@ export class LedgerError extends Error {
  */
 type ColumnType = 'text' | 'double' | 'instant' | 'date' | 'json' | 'text_instant';
 
-interface Column {
+/** One ledger column: its name, how it is stored, and whether it may be null. */
+export interface Column {
   name: string;
   type: ColumnType;
   nullable: boolean;

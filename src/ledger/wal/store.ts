@@ -1,4 +1,5 @@
 import type { ContactRecord, DecisionRecord, Ledger, StoredAnswer } from '../contract.ts';
+import { ANSWER_COLUMNS, answerRow, CONTACT_COLUMNS, type Column, DECISION_COLUMNS } from '../schema-sql.ts';
 import type { WalPosition } from './log.ts';
 
 /** One logged operation, as the log holds it (JSON) and as the store loads it. */
@@ -50,4 +51,44 @@ export function walPositionUpsert(dialect: 'duckdb' | 'postgres'): string {
   const p = dialect === 'duckdb' ? ['?', '?', '?'] : ['$1', '$2', '$3'];
   return `INSERT INTO wal_position (wal_id, segment, end_offset) VALUES (${p.join(', ')})
     ON CONFLICT (wal_id) DO UPDATE SET segment = excluded.segment, end_offset = excluded.end_offset`;
+}
+
+/**
+ * Replays logged operations in log order inside a store's load transaction: the rows between two prunes go in as
+ * one insert per table, and each prune deletes only the answers stored before it (a key pruned and then used again
+ * keeps its new answer). The store supplies the insert and the delete in its own dialect.
+ */
+export async function replayOps(
+  ops: readonly WalOp[],
+  insert: (table: string, cols: readonly Column[], rows: readonly object[]) => Promise<void>,
+  prune: (beforeMs: number) => Promise<void>,
+): Promise<void> {
+  let run: Exclude<WalOp, { t: 'prune' }>[] = [];
+  const insertRun = async () => {
+    await insert(
+      'decisions',
+      DECISION_COLUMNS,
+      run.flatMap((o) => (o.t === 'decisions' ? o.rows : [])),
+    );
+    await insert(
+      'contacts',
+      CONTACT_COLUMNS,
+      run.flatMap((o) => (o.t === 'contacts' ? o.rows : [])),
+    );
+    await insert(
+      'idempotency_keys',
+      ANSWER_COLUMNS,
+      run.flatMap((o) => (o.answer ? [answerRow(o.answer)] : [])),
+    );
+    run = [];
+  };
+  for (const op of ops) {
+    if (op.t !== 'prune') {
+      run.push(op);
+      continue;
+    }
+    await insertRun();
+    await prune(op.beforeMs);
+  }
+  await insertRun();
 }
