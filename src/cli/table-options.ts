@@ -17,6 +17,18 @@ export function naOption(value: string): string[] {
   return parts;
 }
 
+/** The feature-table options `train --table` and `evaluate --table` share, as commander parses them. */
+export interface TableOptionValues {
+  table?: string;
+  target?: string;
+  positive?: string;
+  id?: string;
+  categorical?: string[];
+  columns?: string[];
+  na?: string[];
+  maxCategories?: number;
+}
+
 /** The `--na` help text, naming the default markers. */
 export const NA_HELP = `cell texts read as missing besides empty cells, replacing the default ${DEFAULT_NA_MARKERS.join(',')}; '' for empty cells only`;
 

@@ -5,17 +5,10 @@ import { datasetFor, evaluateArtifact } from '../../pipeline/evaluate-artifact.t
 import { crossValidateTable } from '../../pipeline/table.ts';
 import { loadArtifact } from '../../registry/artifact.ts';
 import { progress } from '../progress.ts';
+import type { TableOptionValues } from '../table-options.ts';
 
 /** What `repayrisk evaluate` was given, parsed by commander. */
-export interface EvaluateOptions {
-  table?: string;
-  target?: string;
-  positive?: string;
-  id?: string;
-  categorical?: string[];
-  columns?: string[];
-  na?: string[];
-  maxCategories?: number;
+export interface EvaluateOptions extends TableOptionValues {
   cv: number;
   kind: string;
   seed: number;

@@ -5,25 +5,18 @@ import type { TrainResponseResult } from '../../pipeline/response-train.ts';
 import { trainTable } from '../../pipeline/table.ts';
 import { trainSnapshots } from '../../pipeline/train-snapshots.ts';
 import { progress } from '../progress.ts';
+import type { TableOptionValues } from '../table-options.ts';
 
 /** How probabilities are calibrated after fitting. */
 export type Calibration = 'platt' | 'isotonic' | 'auto';
 
 /** What `repayrisk train` was given, parsed by commander. */
-export interface TrainOpts {
+export interface TrainOpts extends TableOptionValues {
   history?: string;
   response?: boolean;
   responseBags: number;
   responseWeighting: 'ipw' | 'none';
   allowAboveOracle?: boolean;
-  table?: string;
-  target?: string;
-  positive?: string;
-  id?: string;
-  categorical?: string[];
-  columns?: string[];
-  na?: string[];
-  maxCategories?: number;
   kind: string;
   seed: number;
   ootMonths: number;
