@@ -120,8 +120,8 @@ function violations(
   const today = local.day;
   const past = contacts.map((c) => ({ ...c, at: Date.parse(c.ts) })).filter((c) => c.at <= now);
 
-  // Shape: hold has no channel and no time; a contact has both.
-  if (t === 'hold') {
+  // Shape: hold (and a human review) has no channel and no time; a contact has both.
+  if (t === 'hold' || t === 'human_review') {
     if (ch !== null) out.push(`hold with channel ${ch}`);
     if (decision.earliest_contact_at !== null) out.push('hold with an earliest_contact_at');
     return out;
@@ -856,7 +856,7 @@ describe('decide: properties over random accounts, histories, instants and valid
       fc.property(scenarioArb(), (s) => {
         const i = build(s);
         const d = run(i);
-        if (d.treatment === 'hold' || d.channel === null) return;
+        if (d.treatment === 'hold' || d.treatment === 'human_review' || d.channel === null) return;
         const rules = armRules(i.policy, d);
         const { recovery, cost, net } = d.expected;
         expect(net).toBe(recovery - cost);

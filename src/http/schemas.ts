@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { POLICY_CHANNELS, SEGMENTS } from '../core/policy/schema.ts';
-import { TREATMENTS } from '../core/schema/enums.ts';
+import { DECISION_TREATMENTS } from '../core/schema/enums.ts';
 import { identifier } from '../core/schema/ids.ts';
 import { contacts } from '../core/schema/tables.ts';
 import type { DecisionRecord } from '../ledger/contract.ts';
@@ -85,7 +85,7 @@ export const scoredAccountSchema = z.strictObject({
     expected_recovery: z.number(),
   }),
   segment: z.enum(SEGMENTS),
-  treatment: z.enum(TREATMENTS),
+  treatment: z.enum(DECISION_TREATMENTS),
   channel: z.enum(POLICY_CHANNELS).nullable(),
   earliest_contact_at: z.string().nullable(),
   offer: planOfferSchema.nullable(),

@@ -8,7 +8,7 @@ import { SNAPSHOT_FEATURES } from '../core/features/schema.ts';
 import { policySlots } from '../core/policy/batch.ts';
 import type { CallSlots } from '../core/policy/capacity.ts';
 import type { ColumnKind, ColumnSpec, TableSpec } from '../core/schema/columns.ts';
-import { TREATMENTS, type Treatment } from '../core/schema/enums.ts';
+import { DECISION_TREATMENTS, type DecisionTreatment } from '../core/schema/enums.ts';
 import { fieldIssues } from '../core/schema/issues.ts';
 import type { AccountRow } from '../core/schema/tables.ts';
 import { admitArchive, archiveSchema } from '../core/scoring/input.ts';
@@ -61,7 +61,7 @@ export const BOOK_OUTPUT: TableSpec = {
     column('ability', num, false, 'P(payments within 30 days cover the overdue | pays).'),
     column('expected_recovery', num, false, 'Expected recovery of the chosen treatment (currency).'),
     column('segment', text, false, 'Willingness × ability cell.'),
-    column('treatment', { type: 'enum', values: TREATMENTS }, false, 'What to do today.'),
+    column('treatment', { type: 'enum', values: DECISION_TREATMENTS }, false, 'What to do today.'),
     column('channel', text, true, 'Channel to use; empty for hold.'),
     column('earliest_contact_at', ts, true, 'First lawful contact instant; empty for hold.'),
     column('offer_monthly_payment', num, true, 'Plan offers: monthly payment (currency).'),
@@ -184,7 +184,7 @@ export interface BookSummary {
   skipped: number;
   /** Lines (accounts input) or snapshots (history input) that could not be scored. */
   invalid: number;
-  treatments: Record<Treatment, number>;
+  treatments: Record<DecisionTreatment, number>;
   /** Human-call candidates that competed for the day's slots; null when calls were unlimited. */
   callCandidates: number | null;
   /** Of them, those that got a slot. */
@@ -257,7 +257,7 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
   const chunkSize = run.chunkSize ?? BOOK_CHUNK;
   const stagingPath = `${run.out}.staging-${process.pid}.csv`;
   const tmpPath = `${run.out}.tmp-${process.pid}`;
-  const treatments = Object.fromEntries(TREATMENTS.map((t) => [t, 0])) as Record<Treatment, number>;
+  const treatments = Object.fromEntries(DECISION_TREATMENTS.map((t) => [t, 0])) as Record<DecisionTreatment, number>;
   let scored = 0;
   let invalid = 0;
   let read = 0;

@@ -1,6 +1,6 @@
 import { assignCallSlots, policySlots } from '../policy/batch.ts';
 import { channelsByCost } from '../policy/channel.ts';
-import { decide, segmentOf } from '../policy/decide.ts';
+import { automatedTreatment, decide, segmentOf } from '../policy/decide.ts';
 import { responseOf } from '../policy/expected-value.ts';
 import type { Policy } from '../policy/load.ts';
 import { POLICY_CHANNELS, type PolicyChannel, type Rules, SEGMENTS } from '../policy/schema.ts';
@@ -82,7 +82,7 @@ export class PolicyReplay {
       };
       const d = decide(input.account, input.scores, context, this.policy);
       for (const g of d.guardrails) this.guardrailHits.set(g, (this.guardrailHits.get(g) ?? 0) + 1);
-      const index = this.record(input, d.treatment, d.expected.cost, false, d.channel, d.expected.recovery);
+      const index = this.record(input, automatedTreatment(d.treatment), d.expected.cost, false, d.channel, d.expected.recovery);
       if (d.treatment === 'human_call' && this.policy.capacity) {
         const spill = decide(
           input.account,
@@ -119,7 +119,7 @@ export class PolicyReplay {
           this.write(
             c.index,
             c.input,
-            c.spill.treatment,
+            automatedTreatment(c.spill.treatment),
             c.spill.expected.cost,
             false,
             c.spill.channel,

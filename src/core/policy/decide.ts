@@ -1,6 +1,6 @@
 import { RepayriskError } from '../errors.ts';
 import { brokenPromiseFollowUp, followUpFirst } from '../promises/follow-up.ts';
-import { TREATMENTS, type Treatment } from '../schema/enums.ts';
+import { type DecisionTreatment, TREATMENTS, type Treatment } from '../schema/enums.ts';
 import type { AccountRow } from '../schema/tables.ts';
 import { isoInZone, isTimeZone } from '../time/timezone.ts';
 import { channelsByCost, chooseChannel } from './channel.ts';
@@ -42,6 +42,22 @@ export function decide(
     out.fire(c.suppressed);
     out.say('SUPPRESSED', `no collection contact, route to specialist review: ${details(c.suppressed)}`);
     return out.hold('hold', expectedValue('hold', segment, scores, account.amount_overdue, 0, rules));
+  }
+  // A person, not automation, decides for a customer who asked for one: the scores and the strategy's suggestion
+  // are handed over, and nothing is contacted or escalated automatically.
+  if (context.humanReview) {
+    const suggestion =
+      rules.mode === 'matrix'
+        ? matrixPreference(rules, segment, scores, out)
+        : valuePreference(account, rules, segment, scores, c, out);
+    out.say(
+      'HUMAN_REVIEW_REQUESTED',
+      `human decision requested at ${context.humanReview.requested_at}: no automated treatment (the strategy would try ${suggestion[0] ?? 'hold'})`,
+    );
+    return out.humanReview(
+      suggestion[0] ?? 'hold',
+      expectedValue('hold', segment, scores, account.amount_overdue, 0, rules),
+    );
   }
   if (account.days_past_due < rules.min_days_past_due) {
     out.say(
@@ -120,6 +136,16 @@ export function decide(
     return out.contact(first, t, choice.channel, c, offer, expected, account.timezone);
   }
   return out.hold(first, expectedValue('hold', segment, scores, account.amount_overdue, 0, rules));
+}
+
+/**
+ * The treatment of a decision made without a review request (backtests and book scoring never pass one).
+ * @throws RepayriskError (refused) for `human_review`: a caller that can meet one must handle it itself.
+ */
+export function automatedTreatment(t: DecisionTreatment): Treatment {
+  if (t === 'human_review')
+    throw new RepayriskError('refused', 'a human_review decision where no review request can exist');
+  return t;
 }
 
 /** The matrix cell of the scores: each score is high at or above its threshold. */
@@ -289,6 +315,10 @@ class DecisionBuilder {
     return this.build(first, 'hold', null, null, null, expected);
   }
 
+  humanReview(suggestion: Treatment, expected: Expected): Decision {
+    return this.build(suggestion, 'human_review', null, null, null, expected);
+  }
+
   contact(
     first: Treatment,
     t: Treatment,
@@ -307,7 +337,7 @@ class DecisionBuilder {
 
   private build(
     first: Treatment,
-    treatment: Treatment,
+    treatment: DecisionTreatment,
     channel: PolicyChannel | null,
     earliest: string | null,
     offer: PlanOffer | null,

@@ -7,6 +7,8 @@ import { POLICY_CHANNELS, type PolicyChannel, type Rules, SEGMENTS, type Segment
 export const REASON_CODES = {
   NOT_DELINQUENT: 'fewer days past due than the policy’s min_days_past_due: hold',
   SUPPRESSED: 'a suppression guardrail holds all collection contact; route to specialist review',
+  HUMAN_REVIEW_REQUESTED:
+    'the customer asked for a human decision: no automated treatment, the case goes to a person with the scores and the strategy’s suggestion',
   WILLINGNESS_HIGH: 'the willingness score is at or above segments.willingness_high',
   WILLINGNESS_LOW: 'the willingness score is below segments.willingness_high',
   ABILITY_HIGH: 'the ability score is at or above segments.ability_high',

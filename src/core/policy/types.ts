@@ -1,4 +1,4 @@
-import type { Treatment } from '../schema/enums.ts';
+import type { DecisionTreatment, Treatment } from '../schema/enums.ts';
 import type { ContactRow, PaymentRow } from '../schema/tables.ts';
 import type { PlanOffer } from './plan-offer.ts';
 import type { ReasonCode } from './reasons.ts';
@@ -35,6 +35,11 @@ export interface DecideContext {
    * broken promise to pay is followed up (the policy's `promises` section); without them it cannot be known broken.
    */
   payments?: readonly PaymentRow[];
+  /**
+   * Set while the customer's request for a human decision stands (the ledger's review requests): the decision is
+   * `human_review`, never an automated treatment. `requested_at` is ISO 8601.
+   */
+  humanReview?: { requested_at: string };
   /** Set when today's human-call slots are spent, so a call spills to the next-best treatment. */
   callCapacityExhausted?: boolean;
 }
@@ -54,14 +59,18 @@ export interface Decision {
   account_id: string;
   /** The decision instant, ISO 8601 UTC. */
   decided_at: string;
-  treatment: Treatment;
+  /** The treatment, or `human_review` when the customer asked for a person to decide. */
+  treatment: DecisionTreatment;
   /** Channel to use; null for hold. */
   channel: PolicyChannel | null;
   /** First instant the contact may happen, ISO 8601 with the customer's local offset; null for hold. */
   earliest_contact_at: string | null;
   segment: Segment;
   mode: 'matrix' | 'expected_value';
-  /** What the strategy chose before guardrails and capacity; differs from `treatment` after a fallback. */
+  /**
+   * What the strategy chose before guardrails and capacity; differs from `treatment` after a fallback. Under
+   * `human_review` it is the strategy's suggestion for the reviewer.
+   */
   first_choice: Treatment;
   /** Plan terms when the treatment is plan_offer, else null. */
   offer: PlanOffer | null;

@@ -28,3 +28,11 @@ export type EmploymentStatus = (typeof EMPLOYMENT_STATUSES)[number];
 /** What a policy can do with a delinquent account on a day. `hold` = no collection contact. */
 export const TREATMENTS = ['hold', 'gentle_nudge', 'plan_offer', 'human_call', 'legal'] as const;
 export type Treatment = (typeof TREATMENTS)[number];
+
+/**
+ * What a decision can tell the caller to do: a treatment, or `human_review` — the customer asked that a person,
+ * not automation, decide (PIPL art. 24, GDPR art. 22): no automated contact, the case goes to a human with the
+ * scores and the strategy's suggestion. Not a treatment: it has no cost, response or channel of its own.
+ */
+export const DECISION_TREATMENTS = [...TREATMENTS, 'human_review'] as const;
+export type DecisionTreatment = (typeof DECISION_TREATMENTS)[number];
