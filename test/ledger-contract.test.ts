@@ -10,6 +10,7 @@ import type {
   ContactRecord,
   DecisionRecord,
   Ledger,
+  ReviewEventRecord,
   StoredAnswer,
 } from '../src/ledger/contract.ts';
 import { openDuckDbLedger } from '../src/ledger/duckdb.ts';
@@ -55,6 +56,8 @@ function decision(id: string, over: Partial<DecisionRecord> = {}): DecisionRecor
       capacity: Math.PI * 30,
       capacity_basis: 'declared_income',
       affordable: true,
+      forbearance: null,
+      debt_advice_referral: false,
     },
     reason_codes: ['DPD_30_59', 'INCOME_LOW'],
     reasons: ['30–59 days past due', 'declared income below the median: "low"'],
@@ -65,6 +68,34 @@ function decision(id: string, over: Partial<DecisionRecord> = {}): DecisionRecor
       ability: 0.9999999999999999,
     },
     request_id: 'req-1',
+    drivers: {
+      willingness: ['days_past_due (-0.84)', 'broken_promises_90d (-0.31)', 'months_on_book (+0.12)'],
+      ability: ['dti (-1.05)'],
+    },
+    rule_pack: 'cn-2025',
+    rule_pack_version: '2025.1',
+    ...over,
+  };
+}
+
+/** A review event of account `account` at `tsMs`: a request unless `over` says otherwise. */
+function review(
+  id: string,
+  account: string,
+  tsMs: number,
+  over: Partial<ReviewEventRecord> = {},
+): ReviewEventRecord {
+  return {
+    event_id: id,
+    account_id: account,
+    kind: 'requested',
+    ts: iso(tsMs),
+    reported_ts: null,
+    recorded_at: iso(tsMs + 1000),
+    channel: 'web',
+    case_ref: 'CASE-1',
+    agent_id: null,
+    outcome: null,
     ...over,
   };
 }
@@ -166,6 +197,9 @@ function ledgerContract(name: string, fresh: FreshStore, kind = name): void {
           guardrails: [],
           shadow: null,
           request_id: null,
+          drivers: null,
+          rule_pack: null,
+          rule_pack_version: null,
           willingness: 0,
           ability: 1,
           expected_recovery: -0.000001,
@@ -679,6 +713,105 @@ function ledgerContract(name: string, fresh: FreshStore, kind = name): void {
       }
     });
 
+    it('round-trips review events exactly, oldest first per account (ties by id), leaving out accounts without', async () => {
+      await setup();
+      try {
+        const asked = review('r-2', 'A', T0, { reported_ts: '2026-11-20T15:02:00+00:00' });
+        const again = review('r-1', 'A', T0, { channel: 'call', case_ref: null });
+        const resolved = review('r-3', 'A', T0 + HOUR, {
+          kind: 'resolved',
+          channel: null,
+          agent_id: 'agent-7',
+          outcome: 'changed',
+        });
+        const other = review('r-b', 'B', T0 - HOUR, { channel: null, case_ref: null });
+        await ledger.appendReviewEvents([resolved, asked]);
+        await ledger.appendReviewEvents([other, again]);
+        const got = await ledger.reviewEvents(['A', 'B', 'C', 'A']);
+        expect([...got.keys()].sort()).toEqual(['A', 'B']);
+        expect(got.get('A')).toStrictEqual([again, asked, resolved]);
+        expect(got.get('B')).toStrictEqual([other]);
+        expect(await ledger.reviewEvents([])).toEqual(new Map());
+        // Review events are not decisions or contacts.
+        expect(await ledger.counts()).toEqual({ decisions: 0, contacts: 0 });
+      } finally {
+        await teardown();
+      }
+    });
+
+    it('refuses a duplicate event_id, and review events that could not come back as they went in, writing nothing', async () => {
+      await setup();
+      try {
+        await ledger.appendReviewEvents([review('r-1', 'A', T0)]);
+        await expectLedgerError(
+          ledger.appendReviewEvents([review('r-new', 'A', T0 + 1), review('r-1', 'A', T0 + 2)]),
+          'duplicate_id',
+          /event_id "r-1" is already in the ledger: the batch of 2 review events was not written/,
+        );
+        await expectLedgerError(
+          ledger.appendReviewEvents([review('r-x', 'A', T0), review('r-x', 'A', T0)]),
+          'duplicate_id',
+          /event_id "r-x" appears twice in the batch/,
+        );
+        const bad: [Partial<ReviewEventRecord>, RegExp][] = [
+          [
+            { kind: 'resolved' },
+            /review event "r-bad": outcome must be one of upheld, changed, withdrawn on a resolution; got null/,
+          ],
+          [{ outcome: 'upheld' }, /outcome must be null on a request; got "upheld"/],
+          [
+            { channel: 'fax' as never },
+            /channel must be null or one of call, sms, email, app, web, letter, visit; got "fax"/,
+          ],
+          [{ kind: 'appealed' as never }, /kind must be one of requested, resolved; got "appealed"/],
+          [
+            { ts: '2026-11-20T15:00:00+01:00' },
+            /ts must be an ISO 8601 UTC instant as Date.toISOString\(\) writes it/,
+          ],
+          [{ case_ref: '' }, /case_ref must be null or a non-empty string/],
+        ];
+        for (const [over, message] of bad)
+          await expectLedgerError(
+            ledger.appendReviewEvents([review('r-ok', 'A', T0), review('r-bad', 'A', T0, over)]),
+            'invalid_record',
+            message,
+          );
+        expect((await ledger.reviewEvents(['A'])).get('A')?.map((r) => r.event_id)).toEqual(['r-1']);
+      } finally {
+        await teardown();
+      }
+    });
+
+    it('stores an answer with review events in one append; a taken key writes none of them', async () => {
+      await setup();
+      try {
+        const a = answer('rv-1', { scope: 'dialer POST /v1/accounts/:id/human-review' });
+        await ledger.appendReviewEvents([review('r-1', 'A', T0)], a);
+        expect(await ledger.getAnswer(a.scope, 'rv-1')).toStrictEqual(a);
+        await expectLedgerError(
+          ledger.appendReviewEvents([review('r-2', 'A', T0 + 1)], { ...a, request_id: 'req-2' }),
+          'idempotency_key_taken',
+          /idempotency key "rv-1" .* the batch of 1 review events was not written/,
+        );
+        expect((await ledger.reviewEvents(['A'])).get('A')?.map((r) => r.event_id)).toEqual(['r-1']);
+      } finally {
+        await teardown();
+      }
+    });
+
+    it('keeps review events across close and reopen', async () => {
+      await setup();
+      const r = review('r-keep', 'A', T0, { kind: 'resolved', outcome: 'withdrawn', agent_id: 'agent-1' });
+      await ledger.appendReviewEvents([r]);
+      await ledger.close();
+      ledger = await open();
+      try {
+        expect(await ledger.reviewEvents(['A'])).toStrictEqual(new Map([['A', [r]]]));
+      } finally {
+        await teardown();
+      }
+    });
+
     it('answers ping and counts on an empty store and says which store it is', async () => {
       await setup();
       try {
@@ -743,17 +876,27 @@ describe('duckdb ledger', () => {
     const path = join(dir, 'v1.duckdb');
     const old = await openDuckDbLedger(path);
     await old.appendContacts([contact('c-v1', 'A', T0)]);
+    await old.appendDecisions([decision('d-v1')]);
     await old.close();
     const raw = await DuckDBInstance.create(path);
     const conn = await raw.connect();
     await conn.run('DROP TABLE idempotency_keys');
     await conn.run('ALTER TABLE contacts DROP COLUMN reported_ts');
+    await conn.run('DROP TABLE review_events');
+    for (const c of ['drivers', 'rule_pack', 'rule_pack_version'])
+      await conn.run(`ALTER TABLE decisions DROP COLUMN ${c}`);
     await conn.run('DELETE FROM schema_version WHERE version > 1');
     conn.closeSync();
     raw.closeSync();
     const ledger = await openDuckDbLedger(path);
     try {
-      expect(await ledger.counts()).toEqual({ decisions: 0, contacts: 1 });
+      expect(await ledger.counts()).toEqual({ decisions: 1, contacts: 1 });
+      // Recorded before the ledger kept drivers and rule packs: they read back as null.
+      expect(await ledger.getDecision('d-v1')).toStrictEqual(
+        decision('d-v1', { drivers: null, rule_pack: null, rule_pack_version: null }),
+      );
+      await ledger.appendReviewEvents([review('r-v3', 'A', T0)]);
+      expect((await ledger.reviewEvents(['A'])).get('A')?.map((r) => r.event_id)).toEqual(['r-v3']);
       await ledger.appendContacts([contact('c-v2', 'A', T0 + 1, { reported_ts: iso(T0 + 2) })], answer('K'));
       const history = await ledger.contactHistory({
         accountId: 'A',

@@ -121,9 +121,13 @@ describe('write-ahead ledger across SIGKILL', () => {
             ),
           )
         ).flat();
+        const reviews = [
+          ...(await ledger.reviewEvents(Array.from({ length: WRITERS }, (_, w) => `acc-w${w}`))).values(),
+        ].flat();
         const ids = [
           ...contacts.map((c) => `c ${c.contact_id}`),
           ...decisions.map((d) => `d ${d.decision_id}`),
+          ...reviews.map((r) => `r ${r.event_id}`),
         ];
         // Exactly once: no id twice, and counts agree with what the reads list.
         expect(new Set(ids).size).toBe(ids.length);
@@ -138,6 +142,13 @@ describe('write-ahead ledger across SIGKILL', () => {
             (await ledger.getAnswer('crash POST /v1/contacts', `k-${c.contact_id.slice(2)}`))?.body,
           ).toBe(JSON.stringify({ contact_ids: [c.contact_id] }));
         expect(await ledger.callSlotsUsed(T0)).toEqual(new Map([['east', decisions.length]]));
+        // Review requests (a record type of their own) came back with their stored answers too.
+        expect(reviews.length).toBeGreaterThan(0);
+        for (const r of reviews.filter((_, i) => i % 10 === 0))
+          expect(
+            (await ledger.getAnswer('crash POST /v1/accounts/:id/human-review', `k-${r.event_id.slice(2)}`))
+              ?.body,
+          ).toBe(JSON.stringify({ event_id: r.event_id }));
         total = ids.length;
         if (round === 1) expect(replayed).toBeGreaterThan(0); // nothing had been loaded: all from the log
         notes.push(
@@ -150,7 +161,11 @@ describe('write-ahead ledger across SIGKILL', () => {
       const store = await openDuckDbLedger(db);
       try {
         const c = await store.counts();
-        expect(c.decisions + c.contacts).toBe(total);
+        const reviews = [
+          ...(await store.reviewEvents(Array.from({ length: WRITERS }, (_, w) => `acc-w${w}`))).values(),
+        ].flat();
+        expect(new Set(reviews.map((r) => r.event_id)).size).toBe(reviews.length);
+        expect(c.decisions + c.contacts + reviews.length).toBe(total);
         for (const a of acked.filter((_, i) => i % 10 === 0).filter((a) => a.startsWith('d ')))
           expect((await store.getDecision(a.slice(2)))?.decision_id).toBe(a.slice(2));
       } finally {

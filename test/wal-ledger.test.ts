@@ -156,6 +156,9 @@ describe('write-ahead ledger: contact windows and call slots in memory', () => {
       guardrails: [],
       shadow: null,
       request_id: null,
+      drivers: null,
+      rule_pack: null,
+      rule_pack_version: null,
     });
     const times = async (id: string, since: number) =>
       ((await ledger.contactsFor([id], since)).get(id) ?? []).map((c) => Date.parse(c.ts) - T0);

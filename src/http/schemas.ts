@@ -145,6 +145,17 @@ export const decisionRecordSchema = z.strictObject({
     .strictObject({ model_version: z.string(), willingness: z.number(), ability: z.number() })
     .nullable(),
   request_id: z.string().nullable(),
+  drivers: z
+    .strictObject({ willingness: z.array(z.string()), ability: z.array(z.string()) })
+    .nullable()
+    .describe(
+      "Each model's strongest drivers, largest first, as `feature (±contribution to the log-odds)`; null on decisions recorded before the ledger kept them.",
+    ),
+  rule_pack: z
+    .string()
+    .nullable()
+    .describe('The rule pack (jurisdiction) whose floors applied, e.g. `cn-2025`; null on older decisions.'),
+  rule_pack_version: z.string().nullable().describe('That rule pack’s version; null with `rule_pack`.'),
 });
 
 const aucs = z.strictObject({ train: z.number(), validation: z.number(), out_of_time: z.number() });

@@ -36,6 +36,51 @@ export interface DecisionRecord {
   shadow: { model_version: string; willingness: number; ability: number } | null;
   /** Id of the HTTP request (or batch run) that produced it. */
   request_id: string | null;
+  /**
+   * The models' strongest drivers of each score, largest contribution first, as the scorer writes them
+   * ("days_past_due (-0.84)": feature and signed contribution to the log-odds); null when not recorded (decisions
+   * recorded before layout version 3, or a caller that had none).
+   */
+  drivers: { willingness: string[]; ability: string[] } | null;
+  /** The rule pack (jurisdiction) whose floors applied, e.g. `cn-2025`; null when not recorded (before version 3). */
+  rule_pack: string | null;
+  /** That pack's version, as its file states it; null with `rule_pack`. */
+  rule_pack_version: string | null;
+}
+
+/** The two kinds of a review event: the customer asked for a human decision, or a person closed the request. */
+export const REVIEW_EVENT_KINDS = ['requested', 'resolved'] as const;
+/** Channels a review request may come through: the contact channels a customer can use, and the lender's web site. */
+export const REVIEW_CHANNELS = ['call', 'sms', 'email', 'app', 'web', 'letter', 'visit'] as const;
+/** How a person closed a review request: the automated suggestion stands, they decided otherwise, or the customer withdrew. */
+export const REVIEW_OUTCOMES = ['upheld', 'changed', 'withdrawn'] as const;
+
+/**
+ * One event of an account's automated-decision rights (China PIPL art. 24, GDPR / UK GDPR art. 22): a customer's
+ * request that a person, not automation, decide (`requested`), or a person's closing of the requests standing at
+ * its time (`resolved`). An account's review is open at an instant when a request at or before it has no
+ * resolution at or after the request's time up to that instant (`openReviewAt`, src/ledger/review-state.ts).
+ * Data minimisation as for contacts: ids and enums only; the customer's own words stay in the case manager,
+ * which `case_ref` points to.
+ */
+export interface ReviewEventRecord {
+  event_id: string;
+  account_id: string;
+  kind: (typeof REVIEW_EVENT_KINDS)[number];
+  /** When it happened, ISO 8601 UTC: the caller's time, or the server's now when that was ahead within tolerance. */
+  ts: string;
+  /** The caller's time when it was ahead of the server clock (within the tolerance); null when `ts` is as reported. */
+  reported_ts: string | null;
+  /** When the ledger received it, ISO 8601 UTC. */
+  recorded_at: string;
+  /** The channel the request came through; null when not said. */
+  channel: (typeof REVIEW_CHANNELS)[number] | null;
+  /** The case manager's reference for the request (an identifier), or null. */
+  case_ref: string | null;
+  /** The agent who resolved it (a resolution's), or null. */
+  agent_id: string | null;
+  /** A resolution's outcome; null for a request. */
+  outcome: (typeof REVIEW_OUTCOMES)[number] | null;
 }
 
 /** One contact attempt as recorded: a data-contract contact row plus the ledger's own fields. */
@@ -101,6 +146,13 @@ export interface Ledger {
   appendDecisions(rows: readonly DecisionRecord[], answer?: StoredAnswer): Promise<void>;
   /** Appends contacts, and `answer` when given, in one transaction: as `appendDecisions`. */
   appendContacts(rows: readonly ContactRecord[], answer?: StoredAnswer): Promise<void>;
+  /** Appends review events (requests and resolutions), and `answer` when given, in one transaction: as `appendDecisions`. */
+  appendReviewEvents(rows: readonly ReviewEventRecord[], answer?: StoredAnswer): Promise<void>;
+  /**
+   * Every review event of these accounts, oldest first (`ts`, then `event_id` in byte order), by account id;
+   * accounts without events are left out. Read on every score request: review events are few per account.
+   */
+  reviewEvents(accountIds: readonly string[]): Promise<Map<string, ReviewEventRecord[]>>;
   /** A decision by id, or null. */
   getDecision(id: string): Promise<DecisionRecord | null>;
   /** The stored answer for this scope and key, or null. */
@@ -115,7 +167,7 @@ export interface Ledger {
   contactsFor(accountIds: readonly string[], sinceMs: number): Promise<Map<string, ContactRow[]>>;
   /** Human-call slots already taken since `sinceMs`: decisions with a `call_team`, counted per team. */
   callSlotsUsed(sinceMs: number): Promise<Map<string, number>>;
-  /** Row counts, for health checks and tests (stored answers are not counted). */
+  /** Row counts, for health checks and tests (stored answers and review events are not counted). */
   counts(): Promise<{ decisions: number; contacts: number }>;
   /** True when the store answers a trivial query. */
   ping(): Promise<boolean>;

@@ -12,7 +12,13 @@ import {
   VARCHAR,
 } from '@duckdb/node-api';
 import type { ContactRow } from '../core/schema/tables.ts';
-import type { AuditQuery, ContactRecord, DecisionRecord, StoredAnswer } from './contract.ts';
+import type {
+  AuditQuery,
+  ContactRecord,
+  DecisionRecord,
+  ReviewEventRecord,
+  StoredAnswer,
+} from './contract.ts';
 import {
   ANSWER_COLUMNS,
   answerId,
@@ -24,13 +30,16 @@ import {
   checkAnswer,
   checkContacts,
   checkDecisions,
+  checkReviewEvents,
   checkSchemaVersion,
   DECISION_COLUMNS,
   duplicateInLedger,
   errorText,
   groupContacts,
+  groupReviewEvents,
   LedgerError,
   ledgerDdl,
+  REVIEW_COLUMNS,
   rowToAnswer,
   rowToContactRecord,
   rowToDecision,
@@ -54,7 +63,7 @@ type Column = (typeof DECISION_COLUMNS)[number];
 
 /** An append waiting for the next group commit. */
 interface PendingAppend {
-  table: 'decisions' | 'contacts';
+  table: 'decisions' | 'contacts' | 'review_events';
   cols: readonly Column[];
   values: ReturnType<typeof rowValues>[];
   count: number;
@@ -181,6 +190,7 @@ export async function openDuckDbLedger(path: string): Promise<WalStore> {
   let instance: DuckDBInstance;
   let writer: DuckDBConnection;
   let reader: DuckDBConnection;
+  let reviewed: Set<string>;
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     instance = await DuckDBInstance.create(path, { threads: '2' });
@@ -205,6 +215,10 @@ export async function openDuckDbLedger(path: string): Promise<WalStore> {
       throw e;
     }
     reader = await instance.connect();
+    const rows = (
+      await reader.runAndReadAll('SELECT DISTINCT account_id FROM review_events')
+    ).getRowObjectsJS();
+    reviewed = new Set(rows.map((r) => r.account_id as string));
   } catch (e) {
     for (const c of opened) c.closeSync();
     instance.closeSync();
@@ -213,7 +227,7 @@ export async function openDuckDbLedger(path: string): Promise<WalStore> {
       cause: e,
     });
   }
-  return new DuckDbLedger(path, instance, writer, reader);
+  return new DuckDbLedger(path, instance, writer, reader, reviewed);
 }
 
 class DuckDbLedger implements WalStore {
@@ -229,6 +243,10 @@ class DuckDbLedger implements WalStore {
     reject: (e: unknown) => void;
   }[] = [];
   private readingContacts: Promise<void> | null = null;
+  private readonly reviews = new GroupRead<string, ReviewEventRecord[]>(
+    (ids) => this.readReviews(ids),
+    (id) => id,
+  );
   private readonly answers = new GroupRead<{ scope: string; key: string }, StoredAnswer>(
     (keys) => this.readAnswers(keys),
     (k) => `${k.scope}\u0000${k.key}`,
@@ -241,6 +259,11 @@ class DuckDbLedger implements WalStore {
     private readonly instance: DuckDBInstance,
     private readonly writer: DuckDBConnection,
     private readonly reader: DuckDBConnection,
+    /**
+     * Every account with a review event. This process is the file's only writer (DuckDB's lock), so the set is
+     * exact, and the score path, which asks about every account it decides, queries only for accounts in it.
+     */
+    private readonly reviewed: Set<string>,
   ) {}
 
   async appendDecisions(rows: readonly DecisionRecord[], answer?: StoredAnswer): Promise<void> {
@@ -255,6 +278,38 @@ class DuckDbLedger implements WalStore {
     checkContacts(rows);
     if (answer) checkAnswer(answer);
     await this.append('contacts', CONTACT_COLUMNS, rows, 'contact_id', 'contacts', answer);
+  }
+
+  async appendReviewEvents(rows: readonly ReviewEventRecord[], answer?: StoredAnswer): Promise<void> {
+    this.assertOpen();
+    checkReviewEvents(rows);
+    if (answer) checkAnswer(answer);
+    await this.append('review_events', REVIEW_COLUMNS, rows, 'event_id', 'review events', answer);
+    for (const r of rows) this.reviewed.add(r.account_id);
+  }
+
+  /** A group read per account (see GroupRead): the score path asks on every request, concurrently. */
+  async reviewEvents(accountIds: readonly string[]): Promise<Map<string, ReviewEventRecord[]>> {
+    this.assertOpen();
+    const ids = [...new Set(accountIds)].filter((id) => this.reviewed.has(id));
+    const lists = await Promise.all(ids.map((id) => this.reviews.get(id)));
+    const out = new Map<string, ReviewEventRecord[]>();
+    ids.forEach((id, i) => {
+      const list = lists[i];
+      if (list?.length) out.set(id, list);
+    });
+    return out;
+  }
+
+  private async readReviews(ids: string[]): Promise<Map<string, ReviewEventRecord[]>> {
+    const rows = await this.read(
+      `SELECT ${selectList('duckdb', REVIEW_COLUMNS)} FROM review_events WHERE account_id IN (SELECT unnest(?))
+       ORDER BY account_id`,
+      [listValue(ids)],
+      [LIST(VARCHAR)],
+      true,
+    );
+    return groupReviewEvents(rows);
   }
 
   /** A group read (see GroupRead): concurrent lookups share one query. */
@@ -414,6 +469,7 @@ class DuckDbLedger implements WalStore {
     this.closed = true;
     while (this.flushing || this.readingContacts) await (this.flushing ?? this.readingContacts);
     await this.answers.idle();
+    await this.reviews.idle();
     await Promise.all([this.writes.drain(), this.reads.drain()]);
     for (const p of this.prepared.values()) p.destroySync();
     this.prepared.clear();
@@ -457,7 +513,7 @@ class DuckDbLedger implements WalStore {
    * so only the bad one fails and the others still land.
    */
   private append(
-    table: 'decisions' | 'contacts',
+    table: 'decisions' | 'contacts' | 'review_events',
     cols: readonly Column[],
     rows: readonly object[],
     key: string,
@@ -518,7 +574,7 @@ class DuckDbLedger implements WalStore {
   private async commit(group: readonly PendingAppend[]): Promise<void> {
     try {
       await this.writer.run('BEGIN TRANSACTION');
-      for (const table of ['decisions', 'contacts', 'idempotency_keys']) {
+      for (const table of ['decisions', 'contacts', 'review_events', 'idempotency_keys']) {
         const answers = table === 'idempotency_keys';
         const parts = answers ? group.filter((g) => g.answer) : group.filter((g) => g.table === table);
         const cols = answers ? ANSWER_COLUMNS : parts[0]?.cols;
@@ -577,6 +633,8 @@ class DuckDbLedger implements WalStore {
         );
         await this.writer.run(walPositionUpsert('duckdb'), [walId, through.segment, through.end]);
         await this.writer.run('COMMIT');
+        for (const op of ops)
+          if (op.t === 'reviews') for (const r of op.rows) this.reviewed.add(r.account_id);
       } catch (e) {
         await this.writer.run('ROLLBACK').catch(() => undefined);
         throw new LedgerError(
@@ -592,9 +650,15 @@ class DuckDbLedger implements WalStore {
     const rows = await this.read(
       `SELECT 'd:' || decision_id AS k FROM decisions WHERE decision_id IN (SELECT unnest(?))
        UNION ALL SELECT 'c:' || contact_id FROM contacts WHERE contact_id IN (SELECT unnest(?))
-       UNION ALL SELECT 'a:' || answer_id FROM idempotency_keys WHERE answer_id IN (SELECT unnest(?))`,
-      [listValue([...q.decisions]), listValue([...q.contacts]), listValue([...q.answers])],
-      [LIST(VARCHAR), LIST(VARCHAR), LIST(VARCHAR)],
+       UNION ALL SELECT 'a:' || answer_id FROM idempotency_keys WHERE answer_id IN (SELECT unnest(?))
+       UNION ALL SELECT 'r:' || event_id FROM review_events WHERE event_id IN (SELECT unnest(?))`,
+      [
+        listValue([...q.decisions]),
+        listValue([...q.contacts]),
+        listValue([...q.answers]),
+        listValue([...(q.reviews ?? [])]),
+      ],
+      [LIST(VARCHAR), LIST(VARCHAR), LIST(VARCHAR), LIST(VARCHAR)],
     );
     return new Set(rows.map((r) => r.k as string));
   }
@@ -606,7 +670,7 @@ class DuckDbLedger implements WalStore {
       try {
         const result = await this.reader.stream(
           `SELECT 'd:' || decision_id FROM decisions UNION ALL SELECT 'c:' || contact_id FROM contacts
-           UNION ALL SELECT 'a:' || answer_id FROM idempotency_keys`,
+           UNION ALL SELECT 'a:' || answer_id FROM idempotency_keys UNION ALL SELECT 'r:' || event_id FROM review_events`,
         );
         for (
           let chunk = await result.fetchChunk();

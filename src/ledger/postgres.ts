@@ -1,6 +1,12 @@
 import pg from 'pg';
 import type { ContactRow } from '../core/schema/tables.ts';
-import type { AuditQuery, ContactRecord, DecisionRecord, StoredAnswer } from './contract.ts';
+import type {
+  AuditQuery,
+  ContactRecord,
+  DecisionRecord,
+  ReviewEventRecord,
+  StoredAnswer,
+} from './contract.ts';
 import {
   ANSWER_COLUMNS,
   answerId,
@@ -12,13 +18,16 @@ import {
   checkAnswer,
   checkContacts,
   checkDecisions,
+  checkReviewEvents,
   checkSchemaVersion,
   DECISION_COLUMNS,
   duplicateInLedger,
   errorText,
   groupContacts,
+  groupReviewEvents,
   LedgerError,
   ledgerDdl,
+  REVIEW_COLUMNS,
   rowToAnswer,
   rowToContactRecord,
   rowToDecision,
@@ -171,6 +180,22 @@ class PostgresLedger implements WalStore {
     await this.track(this.append('contacts', CONTACT_COLUMNS, rows, 'contact_id', 'contacts', answer));
   }
 
+  async appendReviewEvents(rows: readonly ReviewEventRecord[], answer?: StoredAnswer): Promise<void> {
+    this.assertOpen();
+    checkReviewEvents(rows);
+    if (answer) checkAnswer(answer);
+    await this.track(this.append('review_events', REVIEW_COLUMNS, rows, 'event_id', 'review events', answer));
+  }
+
+  async reviewEvents(accountIds: readonly string[]): Promise<Map<string, ReviewEventRecord[]>> {
+    if (accountIds.length === 0) return new Map();
+    const rows = await this.read(
+      `SELECT ${selectList('postgres', REVIEW_COLUMNS)} FROM review_events WHERE account_id = ANY($1::text[])`,
+      [[...new Set(accountIds)]],
+    );
+    return groupReviewEvents(rows);
+  }
+
   async getAnswer(scope: string, key: string): Promise<StoredAnswer | null> {
     const rows = await this.read(
       `SELECT ${selectList('postgres', ANSWER_COLUMNS)} FROM idempotency_keys WHERE answer_id = $1`,
@@ -317,8 +342,9 @@ class PostgresLedger implements WalStore {
     const rows = await this.read(
       `SELECT 'd:' || decision_id AS k FROM decisions WHERE decision_id = ANY($1::text[])
        UNION ALL SELECT 'c:' || contact_id FROM contacts WHERE contact_id = ANY($2::text[])
-       UNION ALL SELECT 'a:' || answer_id FROM idempotency_keys WHERE answer_id = ANY($3::text[])`,
-      [[...q.decisions], [...q.contacts], [...q.answers]],
+       UNION ALL SELECT 'a:' || answer_id FROM idempotency_keys WHERE answer_id = ANY($3::text[])
+       UNION ALL SELECT 'r:' || event_id FROM review_events WHERE event_id = ANY($4::text[])`,
+      [[...q.decisions], [...q.contacts], [...q.answers], [...(q.reviews ?? [])]],
     );
     return new Set(rows.map((r) => r.k as string));
   }

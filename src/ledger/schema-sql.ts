@@ -1,6 +1,16 @@
 import { isIsoDate, isIsoTimestamp } from '../core/schema/columns.ts';
 import { type ContactRow, contacts as contactsTable } from '../core/schema/tables.ts';
-import type { AuditQuery, ContactRecord, DecisionRecord, StoredAnswer } from './contract.ts';
+import {
+  type AuditQuery,
+  type ContactRecord,
+  type DecisionRecord,
+  REVIEW_CHANNELS,
+  REVIEW_EVENT_KINDS,
+  REVIEW_OUTCOMES,
+  type ReviewEventRecord,
+  type StoredAnswer,
+} from './contract.ts';
+import { reviewOrder } from './review-state.ts';
 
 /**
  * What both ledger stores share: the tables (one column per record field and nothing else — no free-form payload
@@ -11,9 +21,10 @@ import type { AuditQuery, ContactRecord, DecisionRecord, StoredAnswer } from './
 /**
  * Version of the table layout below; `schema_version` records it so a later migration can tell layouts apart.
  * 2: the `idempotency_keys` table (stored answers) and `contacts.reported_ts`. A version-1 ledger is brought to 2
- * on open (the DDL only adds).
+ * on open (the DDL only adds). 3: the `review_events` table (automated-decision rights) and the decisions'
+ * `drivers`, `rule_pack` and `rule_pack_version` (what an explanation needs); older rows read them as null.
  */
-export const LEDGER_SCHEMA_VERSION = 2;
+export const LEDGER_SCHEMA_VERSION = 3;
 
 /** Why a ledger call failed; the HTTP layer maps codes to statuses. */
 export type LedgerErrorCode =
@@ -76,6 +87,26 @@ export const DECISION_COLUMNS: readonly Column[] = [
   col('guardrails', 'json'),
   col('shadow', 'json', true),
   col('request_id', 'text', true),
+  col('drivers', 'json', true),
+  col('rule_pack', 'text', true),
+  col('rule_pack_version', 'text', true),
+];
+
+/** Decision columns added after version 1's table, each brought in by `ALTER TABLE ... ADD COLUMN IF NOT EXISTS`. */
+const ADDED_DECISION_COLUMNS = ['drivers', 'rule_pack', 'rule_pack_version'];
+
+/** The review_events table, in `ReviewEventRecord` field order. Primary key: `event_id`. */
+export const REVIEW_COLUMNS: readonly Column[] = [
+  col('event_id', 'text'),
+  col('account_id', 'text'),
+  col('kind', 'text'),
+  col('ts', 'instant'),
+  col('reported_ts', 'text_instant', true),
+  col('recorded_at', 'instant'),
+  col('channel', 'text', true),
+  col('case_ref', 'text', true),
+  col('agent_id', 'text', true),
+  col('outcome', 'text', true),
 ];
 
 /** The contacts table, in `ContactRecord` field order. Primary key: `contact_id`. */
@@ -173,8 +204,14 @@ export function ledgerDdl(dialect: Dialect): string[] {
     createTable(dialect, 'decisions', DECISION_COLUMNS),
     createTable(dialect, 'contacts', CONTACT_COLUMNS),
     createTable(dialect, 'idempotency_keys', ANSWER_COLUMNS),
+    createTable(dialect, 'review_events', REVIEW_COLUMNS),
     // Added in version 2: a version-1 table gets the column (NULL in its rows: their ts is as reported).
     `ALTER TABLE contacts ADD COLUMN IF NOT EXISTS reported_ts ${sqlType(dialect, CONTACT_COLUMNS.find((c) => c.name === 'reported_ts')!)}`,
+    // Added in version 3: NULL in older rows (not recorded then).
+    ...ADDED_DECISION_COLUMNS.map(
+      (name) =>
+        `ALTER TABLE decisions ADD COLUMN IF NOT EXISTS ${name} ${sqlType(dialect, DECISION_COLUMNS.find((c) => c.name === name)!)}`,
+    ),
   ];
   if (dialect === 'postgres') {
     stmts.push(
@@ -182,6 +219,7 @@ export function ledgerDdl(dialect: Dialect): string[] {
       'CREATE INDEX IF NOT EXISTS decisions_call_slots ON decisions (decided_at) INCLUDE (call_team) WHERE call_team IS NOT NULL',
       'CREATE INDEX IF NOT EXISTS decisions_account_time ON decisions (account_id, decided_at)',
       'CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys (created_at)',
+      'CREATE INDEX IF NOT EXISTS review_events_account ON review_events (account_id, ts)',
     );
   }
   stmts.push(`INSERT INTO schema_version (version) VALUES (${LEDGER_SCHEMA_VERSION}) ON CONFLICT DO NOTHING`);
@@ -328,7 +366,41 @@ export function rowToDecision(row: Record<string, unknown>): DecisionRecord {
     guardrails: json<string[]>(row.guardrails),
     shadow: jsonOrNull<DecisionRecord['shadow']>(row.shadow),
     request_id: strOrNull(row.request_id),
+    drivers: jsonOrNull<DecisionRecord['drivers']>(row.drivers),
+    rule_pack: strOrNull(row.rule_pack),
+    rule_pack_version: strOrNull(row.rule_pack_version),
   };
+}
+
+/** A review event as it was appended, from a row read with `selectList` over `REVIEW_COLUMNS`. */
+export function rowToReviewEvent(row: Record<string, unknown>): ReviewEventRecord {
+  return {
+    event_id: str(row.event_id),
+    account_id: str(row.account_id),
+    kind: str(row.kind) as ReviewEventRecord['kind'],
+    ts: instant(row.ts),
+    reported_ts: strOrNull(row.reported_ts),
+    recorded_at: instant(row.recorded_at),
+    channel: strOrNull(row.channel) as ReviewEventRecord['channel'],
+    case_ref: strOrNull(row.case_ref),
+    agent_id: strOrNull(row.agent_id),
+    outcome: strOrNull(row.outcome) as ReviewEventRecord['outcome'],
+  };
+}
+
+/** Review event rows (ordered by account) grouped by account id, each list oldest first. */
+export function groupReviewEvents(
+  rows: readonly Record<string, unknown>[],
+): Map<string, ReviewEventRecord[]> {
+  const out = new Map<string, ReviewEventRecord[]>();
+  for (const row of rows) {
+    const e = rowToReviewEvent(row);
+    const list = out.get(e.account_id);
+    if (list) list.push(e);
+    else out.set(e.account_id, [e]);
+  }
+  for (const list of out.values()) list.sort(reviewOrder);
+  return out;
 }
 
 /** True when `s` is exactly what `Date.prototype.toISOString()` writes for some instant. */
@@ -384,6 +456,25 @@ export function checkDecisions(rows: readonly DecisionRecord[]): void {
     for (const f of ['willingness', 'ability', 'expected_recovery'] as const)
       if (typeof r[f] !== 'number' || !Number.isFinite(r[f]))
         throw invalid('decision', id, f, 'a finite number', r[f]);
+    const dr = r.drivers as unknown;
+    const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
+    if (
+      dr !== null &&
+      !(
+        typeof dr === 'object' &&
+        strings((dr as Record<string, unknown>).willingness) &&
+        strings((dr as Record<string, unknown>).ability)
+      )
+    )
+      throw invalid('decision', id, 'drivers', 'null or { willingness: string[], ability: string[] }', dr);
+    if ((r.rule_pack === null) !== (r.rule_pack_version === null))
+      throw invalid(
+        'decision',
+        id,
+        'rule_pack_version',
+        'given exactly when rule_pack is',
+        r.rule_pack_version,
+      );
   }
 }
 
@@ -412,6 +503,55 @@ export function checkContacts(rows: readonly ContactRecord[]): void {
       throw invalid('contact', id, 'recorded_at', 'an ISO 8601 timestamp with offset', r.recorded_at);
     if (r.reported_ts !== null && (typeof r.reported_ts !== 'string' || !isIsoTimestamp(r.reported_ts)))
       throw invalid('contact', id, 'reported_ts', 'null or an ISO 8601 timestamp with offset', r.reported_ts);
+  }
+}
+
+const oneOf = (allowed: readonly string[]) => `one of ${allowed.join(', ')}`;
+
+/**
+ * Checks a batch of review events before it is written: ids and the account non-empty, `kind`, `channel` and
+ * `outcome` from their sets (an outcome on a resolution only, and every resolution has one), `ts` and
+ * `recorded_at` as `Date.prototype.toISOString()` writes them, `reported_ts` null or an ISO timestamp with offset,
+ * and no `event_id` twice in the batch.
+ * @throws {LedgerError} `invalid_record` naming the event and field, or `duplicate_id`.
+ */
+export function checkReviewEvents(rows: readonly ReviewEventRecord[]): void {
+  const seen = new Set<string>();
+  for (const r of rows) {
+    const id = r.event_id;
+    if (typeof id !== 'string' || id === '')
+      throw invalid('review event', id, 'event_id', 'a non-empty string', id);
+    if (seen.has(id)) throw duplicateInBatch('event_id', id, rows.length, 'review events');
+    seen.add(id);
+    if (typeof r.account_id !== 'string' || r.account_id === '')
+      throw invalid('review event', id, 'account_id', 'a non-empty string', r.account_id);
+    if (!(REVIEW_EVENT_KINDS as readonly unknown[]).includes(r.kind))
+      throw invalid('review event', id, 'kind', oneOf(REVIEW_EVENT_KINDS), r.kind);
+    for (const f of ['ts', 'recorded_at'] as const)
+      if (!isCanonicalInstant(r[f]))
+        throw invalid('review event', id, f, 'an ISO 8601 UTC instant as Date.toISOString() writes it', r[f]);
+    if (r.reported_ts !== null && (typeof r.reported_ts !== 'string' || !isIsoTimestamp(r.reported_ts)))
+      throw invalid(
+        'review event',
+        id,
+        'reported_ts',
+        'null or an ISO 8601 timestamp with offset',
+        r.reported_ts,
+      );
+    if (r.channel !== null && !(REVIEW_CHANNELS as readonly unknown[]).includes(r.channel))
+      throw invalid('review event', id, 'channel', `null or ${oneOf(REVIEW_CHANNELS)}`, r.channel);
+    for (const f of ['case_ref', 'agent_id'] as const)
+      if (r[f] !== null && (typeof r[f] !== 'string' || r[f] === ''))
+        throw invalid('review event', id, f, 'null or a non-empty string', r[f]);
+    const wantsOutcome = r.kind === 'resolved';
+    if (wantsOutcome ? !(REVIEW_OUTCOMES as readonly unknown[]).includes(r.outcome) : r.outcome !== null)
+      throw invalid(
+        'review event',
+        id,
+        'outcome',
+        wantsOutcome ? `${oneOf(REVIEW_OUTCOMES)} on a resolution` : 'null on a request',
+        r.outcome,
+      );
   }
 }
 

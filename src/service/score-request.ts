@@ -1,7 +1,9 @@
 import { ARCHIVE_LOOKBACK } from '../core/features/definitions.ts';
-import { decideBatch } from '../core/policy/batch.ts';
+import { type BatchItem, decideBatch } from '../core/policy/batch.ts';
 import type { CallSlots } from '../core/policy/capacity.ts';
+import { decide } from '../core/policy/decide.ts';
 import type { Policy } from '../core/policy/load.ts';
+import { floorsOf } from '../core/policy/packs/select.ts';
 import type { Decision } from '../core/policy/types.ts';
 import type { ContactRow } from '../core/schema/tables.ts';
 import { type AccountArchive, scoreArchives } from '../core/scoring/score.ts';
@@ -37,6 +39,11 @@ export interface ScoreOptions {
   /** Makes decision ids (the adapter passes a UUID factory; tests pass a counter). */
   newId: () => string;
   requestId?: string | null;
+  /**
+   * Accounts whose customer's request for a human decision stands now (the ledger's review events), with the
+   * time of the request: they get `human_review`, never an automated treatment, and take no call slot.
+   */
+  humanReview?: ReadonlyMap<string, { requested_at: string }>;
 }
 
 /**
@@ -58,7 +65,7 @@ export function scoreAndDecide(
     scores: scores[i]!,
     contacts: a.contacts as readonly ContactRow[],
   }));
-  const decisions = decideBatch(items, now, state.policy, opts.slots);
+  const decisions = decideWithReviews(items, now, state, opts);
   const results: ScoredAccount[] = [];
   const records: DecisionRecord[] = [];
   decisions.forEach((d, i) => {
@@ -110,9 +117,44 @@ export function scoreAndDecide(
           ? { model_version: state.challenger.version, willingness: sh.willingness, ability: sh.ability }
           : null,
       request_id: opts.requestId ?? null,
+      drivers: s.drivers
+        ? { willingness: [...(s.drivers.willingness ?? [])], ability: [...(s.drivers.ability ?? [])] }
+        : null,
+      ...rulePackOf(state, merged[i]!.account),
     });
   });
   return { results, records };
+}
+
+/** The rule pack whose floors the account was decided under (by its region), as the ledger records it. */
+function rulePackOf(
+  state: LiveState,
+  account: AccountArchive['account'],
+): { rule_pack: string; rule_pack_version: string } {
+  const pack = floorsOf(state.policy.packs, account).pack;
+  return { rule_pack: pack.pack, rule_pack_version: pack.version };
+}
+
+/**
+ * The batch's decisions in input order: accounts with a standing review request are decided on their own with it
+ * (`human_review`, no call slot), the others together as one batch (call capacity shared among them).
+ */
+function decideWithReviews(
+  items: readonly BatchItem[],
+  now: number,
+  state: LiveState,
+  opts: ScoreOptions,
+): Decision[] {
+  const reviews = opts.humanReview;
+  if (!reviews?.size) return decideBatch(items, now, state.policy, opts.slots);
+  const automated = items.filter((it) => !reviews.has(it.account.account_id));
+  const batch = decideBatch(automated, now, state.policy, opts.slots);
+  let k = 0;
+  return items.map((it) => {
+    const review = reviews.get(it.account.account_id);
+    if (!review) return batch[k++]!;
+    return decide(it.account, it.scores, { now, contacts: it.contacts, humanReview: review }, state.policy);
+  });
 }
 
 /** The account's contacts plus the ledger's, without counting one attempt twice (same instant, channel, outcome). */

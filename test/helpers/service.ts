@@ -6,14 +6,17 @@ import type {
   ContactRecord,
   DecisionRecord,
   Ledger,
+  ReviewEventRecord,
   StoredAnswer,
 } from '../../src/ledger/contract.ts';
+import { reviewOrder } from '../../src/ledger/review-state.ts';
 import {
   answerId,
   answerTaken,
   checkAnswer,
   checkContacts,
   checkDecisions,
+  checkReviewEvents,
   duplicateInLedger,
   LedgerError,
 } from '../../src/ledger/schema-sql.ts';
@@ -40,6 +43,7 @@ export class MemoryLedger implements Ledger {
   readonly contacts: ContactRecord[] = [];
   /** Stored idempotent answers by `answerId(scope, key)`. */
   readonly answers = new Map<string, StoredAnswer>();
+  readonly reviews: ReviewEventRecord[] = [];
   private readonly byAccount = new Map<string, ContactRecord[]>();
   faults: LedgerFaults = {};
   closed = false;
@@ -50,6 +54,7 @@ export class MemoryLedger implements Ledger {
     this.decisions = from.decisions;
     this.contacts = from.contacts;
     this.answers = from.answers;
+    this.reviews = from.reviews;
     this.byAccount = from.byAccount;
   }
 
@@ -119,6 +124,33 @@ export class MemoryLedger implements Ledger {
       list.sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts));
       this.byAccount.set(c.account_id, list);
     }
+  }
+
+  async appendReviewEvents(rows: readonly ReviewEventRecord[], answer?: StoredAnswer): Promise<void> {
+    this.check('append');
+    checkReviewEvents(rows);
+    const held = new Set(this.reviews.map((r) => r.event_id));
+    this.admit(
+      rows,
+      (r) => r.event_id,
+      (id) => held.has(id),
+      'review events',
+      'event_id',
+      answer,
+    );
+    this.reviews.push(
+      ...rows.map((r) => ({ ...structuredClone(r), ts: utc(r.ts), recorded_at: utc(r.recorded_at) })),
+    );
+  }
+
+  async reviewEvents(accountIds: readonly string[]): Promise<Map<string, ReviewEventRecord[]>> {
+    this.check('read');
+    const out = new Map<string, ReviewEventRecord[]>();
+    for (const id of new Set(accountIds)) {
+      const mine = this.reviews.filter((r) => r.account_id === id).sort(reviewOrder);
+      if (mine.length) out.set(id, structuredClone(mine));
+    }
+    return out;
   }
 
   async getDecision(id: string): Promise<DecisionRecord | null> {

@@ -44,9 +44,40 @@ async function writer(w: number): Promise<never> {
           guardrails: [],
           shadow: null,
           request_id: null,
+          drivers: { willingness: ['days_past_due (-0.84)'], ability: [] },
+          rule_pack: 'us-reg-f',
+          rule_pack_version: '1',
         },
       ]);
       process.stdout.write(`ack d d-${id}\n`);
+    } else if (i % 8 === 1) {
+      // A customer's request for a human decision (automated-decision rights), with its stored answer.
+      await ledger.appendReviewEvents(
+        [
+          {
+            event_id: `r-${id}`,
+            account_id: `acc-w${w}`,
+            kind: 'requested',
+            ts: at,
+            reported_ts: null,
+            recorded_at: at,
+            channel: 'web',
+            case_ref: null,
+            agent_id: null,
+            outcome: null,
+          },
+        ],
+        {
+          scope: 'crash POST /v1/accounts/:id/human-review',
+          key: `k-${id}`,
+          fingerprint: '0'.repeat(64),
+          request_id: id,
+          created_at: at,
+          status: 201,
+          body: JSON.stringify({ event_id: `r-${id}` }),
+        },
+      );
+      process.stdout.write(`ack r r-${id}\n`);
     } else {
       await ledger.appendContacts(
         [

@@ -1,5 +1,13 @@
 import type { ContactRow } from '../../core/schema/tables.ts';
-import type { AuditQuery, ContactRecord, DecisionRecord, Ledger, StoredAnswer } from '../contract.ts';
+import type {
+  AuditQuery,
+  ContactRecord,
+  DecisionRecord,
+  Ledger,
+  ReviewEventRecord,
+  StoredAnswer,
+} from '../contract.ts';
+import { reviewOrder } from '../review-state.ts';
 import {
   answerId,
   answerTaken,
@@ -7,10 +15,12 @@ import {
   checkAnswer,
   checkContacts,
   checkDecisions,
+  checkReviewEvents,
   DECISION_COLUMNS,
   duplicateInLedger,
   errorText,
   LedgerError,
+  REVIEW_COLUMNS,
   sinceIso,
 } from '../schema-sql.ts';
 import type { WalFs } from './fs.ts';
@@ -74,6 +84,13 @@ interface Entry {
 
 type RowOp = Exclude<WalOp, { t: 'prune' }>;
 
+/** How each kind of row operation names its records: in errors, by id field, and by key prefix. */
+const ROW_OPS: Record<RowOp['t'], { what: string; field: string; prefix: string }> = {
+  decisions: { what: 'decisions', field: 'decision_id', prefix: 'd:' },
+  contacts: { what: 'contacts', field: 'contact_id', prefix: 'c:' },
+  reviews: { what: 'review events', field: 'event_id', prefix: 'r:' },
+};
+
 const instant = (v: string) => new Date(Date.parse(v)).toISOString();
 const utf8Order = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
@@ -93,6 +110,16 @@ function normalContact(r: ContactRecord): ContactRecord {
   out.ts = instant(r.ts);
   out.recorded_at = instant(r.recorded_at);
   return out as unknown as ContactRecord;
+}
+
+/** A review event as the stores give it back: every column present, instants in UTC with milliseconds. */
+function normalReview(r: ReviewEventRecord): ReviewEventRecord {
+  const src = r as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const c of REVIEW_COLUMNS) out[c.name] = src[c.name] ?? null;
+  out.ts = instant(r.ts);
+  out.recorded_at = instant(r.recorded_at);
+  return out as unknown as ReviewEventRecord;
 }
 
 function normalAnswer(a: StoredAnswer): StoredAnswer {
@@ -187,6 +214,8 @@ class WalLedgerImpl implements WalLedger {
   private readonly contacts = new Map<string, ContactRecord>();
   private readonly contactsByAccount = new Map<string, ContactRecord[]>();
   private readonly answers = new Map<string, StoredAnswer>();
+  private readonly reviews = new Map<string, ReviewEventRecord>();
+  private readonly reviewsByAccount = new Map<string, ReviewEventRecord[]>();
   /** Ids and keys of appends in flight ('d:', 'c:', 'a:' prefixed): a second append waits for the first. */
   private readonly claims = new Map<string, Promise<void>>();
   private queue: Entry[] = [];
@@ -266,6 +295,39 @@ class WalLedgerImpl implements WalLedger {
       answer: answer ? normalAnswer(answer) : null,
     };
     await this.track(this.append(op));
+  }
+
+  async appendReviewEvents(rows: readonly ReviewEventRecord[], answer?: StoredAnswer): Promise<void> {
+    this.assertOpen();
+    checkReviewEvents(rows);
+    if (answer) checkAnswer(answer);
+    if (rows.length === 0 && !answer) return;
+    const op: RowOp = {
+      t: 'reviews',
+      rows: rows.map(normalReview),
+      answer: answer ? normalAnswer(answer) : null,
+    };
+    await this.track(this.append(op));
+  }
+
+  /** The store's events merged with the unloaded ones, under the read lock (as the audit reads). */
+  reviewEvents(accountIds: readonly string[]): Promise<Map<string, ReviewEventRecord[]>> {
+    this.assertOpen();
+    const ids = [...new Set(accountIds)];
+    if (ids.length === 0) return Promise.resolve(new Map());
+    return this.lock.read(async () => {
+      const stored = await this.inner.reviewEvents(ids);
+      const out = new Map<string, ReviewEventRecord[]>();
+      for (const id of ids) {
+        const list = [...(stored.get(id) ?? []), ...(this.reviewsByAccount.get(id) ?? [])];
+        if (list.length)
+          out.set(
+            id,
+            list.sort(reviewOrder).map((e) => ({ ...e })),
+          );
+      }
+      return out;
+    });
   }
 
   async appendContacts(rows: readonly ContactRecord[], answer?: StoredAnswer): Promise<void> {
@@ -552,13 +614,8 @@ class WalLedgerImpl implements WalLedger {
   }
 
   private async append(op: RowOp): Promise<void> {
-    const isDecision = op.t === 'decisions';
-    const what = isDecision ? 'decisions' : 'contacts';
-    const field = isDecision ? 'decision_id' : 'contact_id';
-    const prefix = isDecision ? 'd:' : 'c:';
-    const ids = op.rows.map((r) =>
-      isDecision ? (r as DecisionRecord).decision_id : (r as ContactRecord).contact_id,
-    );
+    const { what, field, prefix } = ROW_OPS[op.t];
+    const ids = op.rows.map((r) => (r as unknown as Record<string, string>)[field]!);
     const keys = ids.map((id) => prefix + id);
     const aKey = op.answer ? `a:${answerId(op.answer.scope, op.answer.key)}` : null;
     if (aKey) keys.push(aKey);
@@ -615,8 +672,14 @@ class WalLedgerImpl implements WalLedger {
     const group = this.checks.splice(0);
     const all = group.flatMap((g) => g.keys);
     const ids = (p: string) => all.filter((k) => k.startsWith(p)).map((k) => k.slice(2));
+    const reviews = ids('r:');
     this.checking = this.inner
-      .heldIds({ decisions: ids('d:'), contacts: ids('c:'), answers: ids('a:') })
+      .heldIds({
+        decisions: ids('d:'),
+        contacts: ids('c:'),
+        answers: ids('a:'),
+        ...(reviews.length ? { reviews } : {}),
+      })
       .then(
         (held) => {
           for (const g of group) g.resolve(held);
@@ -635,12 +698,21 @@ class WalLedgerImpl implements WalLedger {
     const id = key.slice(2);
     if (key.startsWith('d:')) return this.decisions.has(id);
     if (key.startsWith('c:')) return this.contacts.has(id);
+    if (key.startsWith('r:')) return this.reviews.has(id);
     return this.answers.has(id);
   }
 
   /** Makes a logged operation's records visible to reads. */
   private remember(op: RowOp): void {
-    if (op.t === 'decisions')
+    if (op.t === 'reviews')
+      for (const r of op.rows) {
+        this.reviews.set(r.event_id, r);
+        const list = this.reviewsByAccount.get(r.account_id);
+        if (list) list.push(r);
+        else this.reviewsByAccount.set(r.account_id, [r]);
+        this.filter?.add(`r:${r.event_id}`);
+      }
+    else if (op.t === 'decisions')
       for (const d of op.rows) {
         this.decisions.set(d.decision_id, d);
         this.slots?.add(d);
@@ -665,7 +737,14 @@ class WalLedgerImpl implements WalLedger {
   /** Drops a loaded operation's records from memory (the store has them now). */
   private forget(op: WalOp): void {
     if (op.t === 'prune') return;
-    if (op.t === 'decisions') for (const d of op.rows) this.decisions.delete(d.decision_id);
+    if (op.t === 'reviews')
+      for (const r of op.rows) {
+        this.reviews.delete(r.event_id);
+        const rest = (this.reviewsByAccount.get(r.account_id) ?? []).filter((x) => x !== r);
+        if (rest.length) this.reviewsByAccount.set(r.account_id, rest);
+        else this.reviewsByAccount.delete(r.account_id);
+      }
+    else if (op.t === 'decisions') for (const d of op.rows) this.decisions.delete(d.decision_id);
     else
       for (const c of op.rows) {
         this.contacts.delete(c.contact_id);

@@ -1,11 +1,20 @@
-import type { ContactRecord, DecisionRecord, Ledger, StoredAnswer } from '../contract.ts';
-import { ANSWER_COLUMNS, answerRow, CONTACT_COLUMNS, type Column, DECISION_COLUMNS } from '../schema-sql.ts';
+import type { ContactRecord, DecisionRecord, Ledger, ReviewEventRecord, StoredAnswer } from '../contract.ts';
+import {
+  ANSWER_COLUMNS,
+  answerRow,
+  CONTACT_COLUMNS,
+  type Column,
+  DECISION_COLUMNS,
+  REVIEW_COLUMNS,
+} from '../schema-sql.ts';
 import type { WalPosition } from './log.ts';
 
 /** One logged operation, as the log holds it (JSON) and as the store loads it. */
 export type WalOp =
   | { t: 'decisions'; rows: DecisionRecord[]; answer: StoredAnswer | null }
   | { t: 'contacts'; rows: ContactRecord[]; answer: StoredAnswer | null }
+  /** `appendReviewEvents` (automated-decision rights; logs written before ledger layout 3 hold none). */
+  | { t: 'reviews'; rows: ReviewEventRecord[]; answer: StoredAnswer | null }
   /** `pruneAnswers(beforeMs)`: logged so a restart replays it in order (a pruned key may be used again). */
   | { t: 'prune'; beforeMs: number };
 
@@ -15,6 +24,8 @@ export interface IdQuery {
   contacts: readonly string[];
   /** `answerId(scope, key)` of stored answers. */
   answers: readonly string[];
+  /** Review event ids (absent: none asked about). */
+  reviews?: readonly string[];
 }
 
 /**
@@ -33,7 +44,7 @@ export interface WalStore extends Ledger {
    * bound), then the log's loaded position set to `through`. All or nothing.
    */
   loadWal(ops: readonly WalOp[], walId: string, through: WalPosition): Promise<void>;
-  /** Which of these ids the store holds, as `d:<decision_id>`, `c:<contact_id>`, `a:<answer_id>`. */
+  /** Which of these ids the store holds, as `d:<decision_id>`, `c:<contact_id>`, `a:<answer_id>`, `r:<event_id>`. */
   heldIds(q: IdQuery): Promise<Set<string>>;
   /**
    * Every id the store holds, in those prefixed forms, handed over a chunk at a time (for the log's id filter, see
@@ -74,6 +85,11 @@ export async function replayOps(
       'contacts',
       CONTACT_COLUMNS,
       run.flatMap((o) => (o.t === 'contacts' ? o.rows : [])),
+    );
+    await insert(
+      'review_events',
+      REVIEW_COLUMNS,
+      run.flatMap((o) => (o.t === 'reviews' ? o.rows : [])),
     );
     await insert(
       'idempotency_keys',
