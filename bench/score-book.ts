@@ -25,6 +25,7 @@ const { values } = parseArgs({
     keep: { type: 'string' },
     model: { type: 'string' },
     'floor-ms': { type: 'string', default: '3000' },
+    threads: { type: 'string' },
   },
 });
 /** The issue's figure for the path before the history store (2,900 accounts/s, same machine kind). */
@@ -58,7 +59,14 @@ try {
   console.log(`load average before: ${loadavg()[0]!.toFixed(2)} (2 cores; figures are noisy above ~1)`);
   const c0 = cpuSeconds();
   const t0 = performance.now();
-  const r = await scoreBook({ state, input: { history: dir }, out, slots: null });
+  const r = await scoreBook({
+    state,
+    input: { history: dir },
+    out,
+    slots: null,
+    ...(values.threads ? { threads: Number(values.threads) } : {}),
+    onNote: (m) => console.log(`  ${m}`),
+  });
   const s = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds() - c0;
   console.log(

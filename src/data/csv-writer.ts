@@ -12,6 +12,13 @@ function csvCell(v: Cell): string {
   return /[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
 }
 
+/** One CSV line (with its line end) of positional cells, as `CsvTableWriter.write` writes it. */
+export function csvLine(row: readonly Cell[]): string {
+  let line = csvCell(row[0] ?? null);
+  for (let i = 1; i < row.length; i++) line += `,${csvCell(row[i] ?? null)}`;
+  return `${line}\n`;
+}
+
 /**
  * Writes one table as CSV with a header in the spec's column order, buffering ~1 MiB between writes so large
  * worlds stream to disk with flat memory. Rows are positional and must match the spec's columns.
@@ -36,10 +43,17 @@ export class CsvTableWriter {
     if (row.length !== this.width) {
       throw new Error(`${this.spec.name}: row has ${row.length} cells, the table has ${this.width} columns`);
     }
-    let line = csvCell(row[0] ?? null);
-    for (let i = 1; i < row.length; i++) line += `,${csvCell(row[i] ?? null)}`;
-    this.push(`${line}\n`);
+    this.push(csvLine(row));
     this.rows++;
+  }
+
+  /**
+   * Appends `rows` lines already made by `csvLine` (e.g. on another thread), each with its line end; the caller
+   * vouches that every line has the spec's width.
+   */
+  writeLines(text: string, rows: number): void {
+    this.push(text);
+    this.rows += rows;
   }
 
   private push(s: string): void {

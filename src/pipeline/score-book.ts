@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { RepayriskError } from '../core/errors.ts';
 import type { ContactLike } from '../core/features/history.ts';
-import { SNAPSHOT_FEATURES } from '../core/features/schema.ts';
 import { policySlots } from '../core/policy/batch.ts';
 import type { CallSlots } from '../core/policy/capacity.ts';
 import type { ColumnKind, ColumnSpec, TableSpec } from '../core/schema/columns.ts';
@@ -17,20 +16,23 @@ import { isTimeZone } from '../core/time/timezone.ts';
 import { CsvTableWriter } from '../data/csv-writer.ts';
 import { duckType, sqlIdent, sqlString, withDuckDB } from '../data/duckdb.ts';
 import { HistoryStore } from '../data/history-store.ts';
-import { loadArtifact, readManifest, readPointer } from '../registry/artifact.ts';
-import { DEFAULT_POLICY_PATH, readPolicyFile } from '../registry/policy-file.ts';
 import type { LiveState } from '../service/live-types.ts';
-import { type ScoredAccount, scoreAndDecide } from '../service/score-request.ts';
+import { scoreAndDecide } from '../service/score-request.ts';
+import { type ChunkResult, decideChunk, outputCells } from './book-chunk.ts';
+import { packArchives } from './book-pack.ts';
+import { BookWorkers } from './book-workers.ts';
 import { type LineError, lineErrorText } from './decide-jsonl.ts';
 
 /** Accounts scored and decided per call of `scoreAndDecide` when the book is streamed. */
 export const BOOK_CHUNK = 5000;
 
+/** Most threads `scoreBook` scores on by default (more cores than this go to DuckDB and the reading). */
+export const BOOK_THREADS = 4;
+
 /** UTC+14: the first zone to start a calendar day does so 14 hours before UTC. */
 const EARLIEST_OFFSET_MS = 14 * 3_600_000;
 
-/** Name of the model family whose CHAMPION `repayrisk score` uses by default (`models/repayrisk/CHAMPION`). */
-export const MODEL_NAME = 'repayrisk';
+export { loadBatchState, MODEL_NAME } from './batch-state.ts';
 
 const column = (name: string, kind: ColumnKind, nullable: boolean, description: string): ColumnSpec => ({
   name,
@@ -104,46 +106,6 @@ export function bookFormat(out: string): BookFormat {
   throw new RepayriskError('invalid_argument', `--out must end in .csv or .parquet, got '${out}'`);
 }
 
-/**
- * The models and policy a batch run decides with, as the service holds them (no shadow challenger in batch).
- * `model` defaults to the champion `<modelsRoot>/repayrisk/<CHAMPION>`, `policy` to `policies/default.yaml`.
- * @throws RepayriskError `io` when there is no champion to default to; ModelError when the artifact fails
- *   strict loading; PolicyError listing every problem of the policy file.
- */
-export async function loadBatchState(
-  o: { model?: string; policy?: string; modelsRoot?: string } = {},
-): Promise<LiveState> {
-  const root = o.modelsRoot ?? 'models';
-  let dir = o.model;
-  if (dir === undefined) {
-    const v = readPointer(root, MODEL_NAME, 'CHAMPION');
-    if (v === null)
-      throw new RepayriskError(
-        'io',
-        `no --model given and ${join(root, MODEL_NAME, 'CHAMPION')} does not exist; pass --model DIR`,
-      );
-    dir = join(root, MODEL_NAME, v);
-  }
-  const mode = readManifest(dir).mode;
-  if (mode !== 'snapshots')
-    throw new RepayriskError(
-      'invalid_argument',
-      `${dir} is a ${mode} model; scoring a book needs a model trained with train --history (score --table takes ${mode} models)`,
-    );
-  const art = await loadArtifact(dir, SNAPSHOT_FEATURES);
-  const { willingness, ability } = art.models;
-  if (!willingness || !ability)
-    throw new RepayriskError('invalid_argument', `${dir}: needs a willingness and an ability model`);
-  const policyPath = o.policy ?? DEFAULT_POLICY_PATH;
-  return {
-    champion: { dir, manifest: art.manifest, version: art.manifest.version, willingness, ability },
-    challenger: null,
-    policy: await readPolicyFile(policyPath),
-    policyPath,
-    loadedAt: new Date().toISOString(),
-  };
-}
-
 /** Where the accounts come from: a history folder (scored as of one snapshot date) or archives as JSON lines. */
 export type BookInput = { history: string; asOf?: string } | { accounts: string };
 
@@ -161,6 +123,12 @@ export interface BookRun {
   slots?: CallSlots | null;
   /** Accounts per `scoreAndDecide` call (default BOOK_CHUNK). Does not change any result. */
   chunkSize?: number;
+  /**
+   * Threads that score and decide (book-workers.ts) while this one reads: default the machine's cores (at most
+   * BOOK_THREADS); 1 scores on this thread. A history book of one chunk or less, and JSON lines, are always
+   * scored here (a worker costs a model load; lines are parsed one by one anyway). Does not change any result.
+   */
+  threads?: number;
   clock?: () => number;
   /** Accounts (history) or lines (accounts) read so far, of `total`. */
   onProgress?: (done: number, total: number, unit: string) => void;
@@ -217,7 +185,12 @@ interface BookSource {
  * equals what the API answers for that account at the same `now`. Rows come out in input order (account_id order
  * for a history, line order for JSON lines), one per account.
  *
- * Memory: without call capacity, one chunk of archives at a time (flat for any book). With capacity (the
+ * Threads: a book of more than one chunk is scored by worker threads (`threads`, book-workers.ts), chunk by
+ * chunk, while this thread reads the next ones; their rows are written in chunk order, so the output is the one
+ * this thread alone writes, byte for byte.
+ *
+ * Memory: without call capacity, a few chunks of archives at a time (two per worker at most: flat for any book).
+ * With capacity (the
  * policy's or `slots`), the day's slots must go to the best calls of the whole book, not of a chunk: each chunk is
  * decided with unlimited calls — capacity never changes a decision that is not a human call — and only the
  * archives of the human-call candidates are kept; at the end they are decided once more as one batch with the
@@ -255,9 +228,23 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
   const runId = `b${digest.digest('hex').slice(0, 12)}`;
 
   const chunkSize = run.chunkSize ?? BOOK_CHUNK;
+  const threads = run.threads ?? Math.min(availableParallelism(), BOOK_THREADS);
+  // Started now, so the workers load the models while the input is read; on failure this thread scores.
+  const pool =
+    threads > 1 && source.total > chunkSize && 'history' in run.input
+      ? BookWorkers.start(threads, state).catch((e: Error) => {
+          run.onNote?.(
+            `scoring on one thread: the scoring workers did not start (${e.message.split('\n')[0]})`,
+          );
+          return null;
+        })
+      : null;
   const stagingPath = `${run.out}.staging-${process.pid}.csv`;
   const tmpPath = `${run.out}.tmp-${process.pid}`;
-  const treatments = Object.fromEntries(DECISION_TREATMENTS.map((t) => [t, 0])) as Record<DecisionTreatment, number>;
+  const treatments = Object.fromEntries(DECISION_TREATMENTS.map((t) => [t, 0])) as Record<
+    DecisionTreatment,
+    number
+  >;
   let scored = 0;
   let invalid = 0;
   let read = 0;
@@ -268,6 +255,7 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
   try {
     writer = new CsvTableWriter(stagingPath, STAGING);
   } catch (e) {
+    await (await pool)?.close();
     throw new RepayriskError('io', `cannot write next to ${run.out}: ${(e as Error).message}`);
   }
   let open = true;
@@ -277,35 +265,59 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
       writer.close();
     }
   };
+  let workers: BookWorkers | null = null;
   try {
-    const emit = (r: ScoredAccount, n: number) => {
-      writer.write(outputCells(r, n));
-      treatments[r.treatment]++;
-      if (r.call_team !== null) callsAllocated++;
-    };
-    const decideAll = (batch: readonly { archive: AccountArchive; n: number }[], s: CallSlots | null) => {
-      let k = 0;
+    type Chunk = { archive: AccountArchive; n: number }[];
+    const consume = (c: Chunk, r: ChunkResult) => {
       const t = performance.now();
-      const results = scoreAndDecide(
-        batch.map((b) => b.archive),
-        state,
-        now,
-        { slots: s, newId: () => `${runId}-${batch[k++]!.n}` },
-      ).results;
-      phases.score += performance.now() - t;
-      return results;
-    };
-    let chunk: { archive: AccountArchive; n: number }[] = [];
-    const flush = () => {
-      const results = decideAll(chunk, null);
-      const t = performance.now();
-      results.forEach((r, i) => {
-        // Capacity only ever changes human calls: every other decision is final now.
-        if (slots !== null && r.treatment === 'human_call') deferred.push(chunk[i]!);
-        else emit(r, chunk[i]!.n);
-      });
+      writer.writeLines(r.lines, r.rows);
+      for (const [k, v] of Object.entries(r.treatments)) treatments[k as DecisionTreatment] += v;
+      callsAllocated += r.calls;
+      for (const i of r.deferred) deferred.push(c[i]!);
       phases.write += performance.now() - t;
+    };
+    // Chunks sent to the workers, oldest first: written in this order, so the output is in input order.
+    const inflight: { chunk: Chunk; result: Promise<ChunkResult> }[] = [];
+    const settleOldest = async () => {
+      const f = inflight.shift()!;
+      const t = performance.now();
+      const r = await f.result;
+      phases.score += performance.now() - t;
+      consume(f.chunk, r);
+    };
+    let chunk: Chunk = [];
+    const flush = async () => {
+      const c = chunk;
       chunk = [];
+      const ns = Int32Array.from(c, (b) => b.n);
+      if (pool) {
+        const t = performance.now();
+        workers = await pool;
+        phases.score += performance.now() - t;
+      }
+      if (workers) {
+        const t = performance.now();
+        const packed = packArchives(c.map((b) => b.archive));
+        inflight.push({
+          chunk: c,
+          result: workers.decide({ chunk: packed, ns, now, runId, deferCalls: slots !== null }),
+        });
+        phases.score += performance.now() - t;
+        // Two chunks waiting per worker keep it busy while this thread reads; more would only hold memory.
+        while (inflight.length > 2 * workers.size) await settleOldest();
+      } else {
+        const t = performance.now();
+        const r = decideChunk(
+          c.map((b) => b.archive),
+          ns,
+          state,
+          now,
+          runId,
+          slots !== null,
+        );
+        phases.score += performance.now() - t;
+        consume(c, r);
+      }
       run.onProgress?.(read, source.total, source.unit);
     };
     let waited = performance.now();
@@ -318,18 +330,29 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
         continue;
       }
       chunk.push({ archive: item.archive, n: ++scored });
-      if (chunk.length >= chunkSize) flush();
+      if (chunk.length >= chunkSize) await flush();
       waited = performance.now();
     }
     phases.read += performance.now() - waited;
-    if (chunk.length) flush();
+    if (chunk.length) await flush();
+    while (inflight.length) await settleOldest();
     run.onProgress?.(read, source.total, source.unit);
     if (slots !== null && deferred.length) {
       run.onNote?.(`sharing the call slots among ${deferred.length.toLocaleString('en-US')} call candidates`);
-      const results = decideAll(deferred, slots);
-      const t = performance.now();
+      let k = 0;
+      let t = performance.now();
+      const results = scoreAndDecide(
+        deferred.map((b) => b.archive),
+        state,
+        now,
+        { slots, newId: () => `${runId}-${deferred[k++]!.n}` },
+      ).results;
+      phases.score += performance.now() - t;
+      t = performance.now();
       results.forEach((r, i) => {
-        emit(r, deferred[i]!.n);
+        writer.write(outputCells(r, deferred[i]!.n));
+        treatments[r.treatment]++;
+        if (r.call_team !== null) callsAllocated++;
       });
       phases.write += performance.now() - t;
     }
@@ -349,6 +372,7 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
     throw e;
   } finally {
     rmSync(stagingPath, { force: true });
+    await (await pool)?.close();
   }
   return {
     out: run.out,
@@ -365,37 +389,6 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
     seconds: (clock() - t0) / 1000,
     phases: { read: phases.read / 1000, score: phases.score / 1000, write: phases.write / 1000 },
   };
-}
-
-/** The staging row of a scored account: BOOK_OUTPUT's cells in order, then its output position `n`. */
-function outputCells(r: ScoredAccount, n: number): (string | number | boolean | null)[] {
-  const o = r.offer;
-  return [
-    r.decision_id,
-    r.account_id,
-    r.as_of_date,
-    r.decided_at,
-    r.scores.willingness,
-    r.scores.ability,
-    r.scores.expected_recovery,
-    r.segment,
-    r.treatment,
-    r.channel,
-    r.earliest_contact_at,
-    o ? o.monthly_payment : null,
-    o ? o.term_months : null,
-    o ? o.term_extension_months : null,
-    o ? o.interest_relief : null,
-    o ? o.apr : null,
-    o ? o.affordable : null,
-    r.reason_codes.join('|'),
-    r.guardrails.length ? r.guardrails.join('|') : null,
-    r.model_version,
-    r.policy_version,
-    r.experiment_arm,
-    r.call_team,
-    n,
-  ];
 }
 
 /**

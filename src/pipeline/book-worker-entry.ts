@@ -1,0 +1,37 @@
+// What a book scoring worker (book-workers.ts) runs: loads the models and policy once, then decides chunks.
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadBatchState } from './batch-state.ts';
+import { decideChunk } from './book-chunk.ts';
+import { unpackArchives } from './book-pack.ts';
+import type { ChunkJob, WorkerSetup } from './book-workers.ts';
+
+/** Loads the state the calling thread named, says ready, and answers each chunk it is sent in order. */
+export async function serve(): Promise<void> {
+  const port = parentPort!;
+  const setup = workerData as WorkerSetup;
+  const state = await loadBatchState({ model: setup.model, policy: setup.policy });
+  if (state.champion.version !== setup.expect.model)
+    throw new Error(
+      `${setup.model} holds ${state.champion.version}, not the ${setup.expect.model} being scored`,
+    );
+  if (JSON.stringify(state.policy.document) !== setup.expect.policy)
+    throw new Error(
+      `${setup.policy} is not the policy being scored with (it changed, or was not read from it)`,
+    );
+  port.on('message', (job: ChunkJob) => {
+    try {
+      const result = decideChunk(
+        unpackArchives(job.chunk),
+        job.ns,
+        state,
+        job.now,
+        job.runId,
+        job.deferCalls,
+      );
+      port.postMessage({ id: job.id, ok: true, result });
+    } catch (e) {
+      port.postMessage({ id: job.id, ok: false, error: String((e as Error).stack ?? e) });
+    }
+  });
+  port.postMessage({ ready: true });
+}
