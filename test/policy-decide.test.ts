@@ -391,6 +391,8 @@ describe('plan offers', () => {
       capacity: 375,
       capacity_basis: 'declared_income',
       affordable: true,
+      forbearance: null,
+      debt_advice_referral: false,
     });
     expect(Math.abs(balanceAfter(2000, 0.12, offer.monthly_payment, 10))).toBeLessThan(0.5);
   });
@@ -439,6 +441,8 @@ describe('plan offers', () => {
       capacity: 375,
       capacity_basis: 'declared_income',
       affordable: false,
+      forbearance: null,
+      debt_advice_referral: false,
     });
     expect(Math.abs(balanceAfter(12_000, 0.12, offer.monthly_payment, 34))).toBeLessThan(0.5);
   });
@@ -460,6 +464,8 @@ describe('plan offers', () => {
       capacity: 105,
       capacity_basis: 'contractual_instalment',
       affordable: true,
+      forbearance: null,
+      debt_advice_referral: false,
     });
   });
 
@@ -492,6 +498,8 @@ describe('plan offers', () => {
       capacity: 240,
       capacity_basis: 'declared_income',
       affordable: true,
+      forbearance: null,
+      debt_advice_referral: false,
     });
     expect(d.reason_codes).toContain('PLAN_SIZED');
     expect(d.reason_codes).not.toContain('PLAN_ABOVE_CAPACITY');

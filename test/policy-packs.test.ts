@@ -54,6 +54,17 @@ const ACCOUNT: Record<PackName, Partial<AccountRow>> = {
 const HH: Scores = { willingness: 0.8, ability: 0.8 }; // gentle_nudge (sms, email, app)
 const LH: Scores = { willingness: 0.3, ability: 0.8 }; // human_call
 const LL: Scores = { willingness: 0.3, ability: 0.2 }; // legal, then human_call
+const HL: Scores = { willingness: 0.8, ability: 0.1 }; // plan_offer
+/** 3000 on a card at 24 %: the most generous default plan asks 99.64 a month; an income of 100 judges 6.50. */
+const SQUEEZED: Partial<AccountRow> = { monthly_income: 100 };
+/** A loan in its last month whose balance the capacity (510) covers at once: one payment of 306. */
+const LAST_MONTH: Partial<AccountRow> = {
+  product: 'personal_loan',
+  term_months: 36,
+  months_on_book: 35,
+  balance: 300,
+  amount_overdue: 150,
+};
 
 /** Wednesday 2026-11-25 10:00 in Shanghai (+08:00). */
 const CN_NOW = '2026-11-25T10:00:00+08:00';
@@ -331,6 +342,58 @@ const CASES: Record<RuleKind, Case[]> = {
       scores: LL,
       account: { hardship_flag: true },
       expect: { treatment: 'plan_offer', fired: ['hardship_no_legal'] },
+    },
+  ],
+  forbearance: [
+    {
+      name: 'uk-conc: the most generous plan exceeds the capacity: a token payment instead',
+      pack: 'uk-conc',
+      now: '2026-11-25T10:00:00+00:00',
+      scores: HL,
+      account: SQUEEZED,
+      expect: { treatment: 'plan_offer', fired: ['forbearance'], exactly: true },
+    },
+    {
+      name: 'us-reg-f: the same account is offered the plan above its capacity, as before',
+      pack: 'us-reg-f',
+      now: US_NOW,
+      scores: HL,
+      account: SQUEEZED,
+      expect: { treatment: 'plan_offer', fired: [], exactly: true },
+    },
+  ],
+  no_lump_sum: [
+    {
+      name: 'uk-conc: a loan in its last month is spread over 2 payments, not asked at once',
+      pack: 'uk-conc',
+      now: '2026-11-25T10:00:00+00:00',
+      scores: { willingness: 0.8, ability: 0.8 },
+      account: { ...LAST_MONTH, preferred_channel: 'email' },
+      policy: parsePolicy(
+        {
+          version: 'plans-first',
+          packs: { regions: { 'GB-LND': 'uk-conc' } },
+          matrix: { high_willingness_high_ability: 'plan_offer' },
+        },
+        'plans-first.yaml',
+      ),
+      expect: { treatment: 'plan_offer', fired: ['no_lump_sum'], exactly: true },
+    },
+    {
+      name: 'cn-2025: the same loan is asked in one payment, as before',
+      pack: 'cn-2025',
+      now: CN_NOW,
+      scores: { willingness: 0.8, ability: 0.8 },
+      account: { ...LAST_MONTH, preferred_channel: 'email' },
+      policy: parsePolicy(
+        {
+          version: 'plans-first',
+          packs: { regions: { 'CN-31': 'cn-2025' } },
+          matrix: { high_willingness_high_ability: 'plan_offer' },
+        },
+        'plans-first.yaml',
+      ),
+      expect: { treatment: 'plan_offer', fired: [], exactly: true },
     },
   ],
   call_attempts: [

@@ -70,6 +70,16 @@ export const planOfferSchema = z.strictObject({
   capacity: z.number(),
   capacity_basis: z.enum(['declared_income', 'contractual_instalment']),
   affordable: z.boolean(),
+  /** Forbearance that replaced a plan above the customer's capacity (docs/policy.md, forbearance), else null. */
+  forbearance: z
+    .strictObject({
+      kind: z.enum(['token_payment', 'interest_freeze']),
+      clears_balance: z.boolean(),
+      plan_payment: z.number(),
+      source: z.string(),
+    })
+    .nullable(),
+  debt_advice_referral: z.boolean(),
 });
 
 const arm = z.enum(['champion', 'challenger']).nullable();

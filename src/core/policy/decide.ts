@@ -8,8 +8,9 @@ import { expectedValue } from './expected-value.ts';
 import { armOf } from './experiment.ts';
 import { type Constraints, constraintsFor, type GuardrailHit } from './guardrails.ts';
 import type { Policy } from './load.ts';
+import { offerFloorsOf } from './packs/floors.ts';
 import { floorsOf } from './packs/select.ts';
-import { type PlanOffer, sizePlan } from './plan-offer.ts';
+import { type OfferFloors, type PlanOffer, type SizedOffer, sizeOffer } from './plan-offer.ts';
 import { type ReasonCode, ruleTexts, scoreText } from './reasons.ts';
 import type { PolicyChannel, Rules, Segment } from './schema.ts';
 import type { DecideContext, Decision, Expected, Scores } from './types.ts';
@@ -129,8 +130,14 @@ export function decide(
         'CHEAPEST_CHANNEL',
         `${choice.channel} is the cheapest effective lawful channel for ${t} (preferred: ${account.preferred_channel})`,
       );
-    const offer = t === 'plan_offer' ? sizePlan(account, scores.ability, rules.plan) : null;
-    if (offer) sayOffer(out, offer);
+    let offer: PlanOffer | null = null;
+    if (t === 'plan_offer') {
+      // The account's pack may require forbearance and forbid a lump sum (packs/floors.ts offerFloorsOf).
+      const offerFloors = offerFloorsOf(rules.plan, floors.pack);
+      const sized = sizeOffer(account, scores.ability, rules.plan, offerFloors);
+      sayOffer(out, sized, offerFloors);
+      offer = sized.offer;
+    }
     const cost = rules.treatments[t].cost + rules.channels[choice.channel].cost;
     const expected = expectedValue(t, segment, scores, account.amount_overdue, cost, rules);
     return out.contact(first, t, choice.channel, c, offer, expected, account.timezone);
@@ -245,19 +252,40 @@ function sayScores(out: DecisionBuilder, scores: Scores, rules: Rules): void {
     out.say('ABILITY_DRIVER', `ability score driven by ${f}`);
 }
 
-function sayOffer(out: DecisionBuilder, o: PlanOffer): void {
-  const terms =
-    `${money(o.monthly_payment)} a month for ${o.term_months} months` +
-    (o.term_extension_months ? `, ${o.term_extension_months} months' extension` : '') +
-    (o.interest_relief ? `, ${Math.round(o.interest_relief * 100)}% of the APR waived` : '');
+/** The offer's terms in the reasons; the pack's offer rules that changed them fire as guardrails. */
+function sayOffer(out: DecisionBuilder, sized: SizedOffer, floors: OfferFloors): void {
+  const o = sized.offer;
   const basis = o.capacity_basis === 'declared_income' ? 'declared income' : 'the contractual instalment';
-  if (o.affordable)
-    out.say('PLAN_SIZED', `${terms}, within a capacity of ${money(o.capacity)} from ${basis}`);
-  else
+  const f = o.forbearance;
+  if (f) {
+    const above = `the policy's most generous plan asks ${money(f.plan_payment)} a month, above the capacity of ${money(o.capacity)} from ${basis}`;
+    out.fire([{ name: 'forbearance', detail: `${above} (${f.source})` }]);
     out.say(
-      'PLAN_ABOVE_CAPACITY',
-      `${terms}: the policy's most generous terms still exceed the capacity of ${money(o.capacity)} from ${basis}`,
+      f.kind === 'token_payment' ? 'FORBEARANCE_TOKEN_PAYMENT' : 'FORBEARANCE_INTEREST_FREEZE',
+      `${f.kind === 'token_payment' ? 'a token payment' : 'a reduced payment'} of ${money(o.monthly_payment)} a month ` +
+        `for ${o.term_months} months with interest and charges frozen, ${f.clears_balance ? 'clearing the balance' : 'then a review'}: ` +
+        `${above}${o.affordable ? '' : ", and the policy's least token payment is above it"} (${f.source})`,
     );
+  } else {
+    const terms =
+      `${money(o.monthly_payment)} a month for ${o.term_months} months` +
+      (o.term_extension_months ? `, ${o.term_extension_months} months' extension` : '') +
+      (o.interest_relief ? `, ${Math.round(o.interest_relief * 100)}% of the APR waived` : '');
+    if (o.affordable)
+      out.say('PLAN_SIZED', `${terms}, within a capacity of ${money(o.capacity)} from ${basis}`);
+    else
+      out.say(
+        'PLAN_ABOVE_CAPACITY',
+        `${terms}: the policy's most generous terms still exceed the capacity of ${money(o.capacity)} from ${basis}`,
+      );
+  }
+  if (sized.minTermRaised && floors.minTerm) {
+    const why = `never the whole ${money(o.amount)} in fewer than ${floors.minTerm.months} payments (${floors.minTerm.source})`;
+    out.fire([{ name: 'no_lump_sum', detail: why }]);
+    out.say('NO_LUMP_SUM', `spread over ${o.term_months} payments: ${why}`);
+  }
+  if (o.debt_advice_referral)
+    out.say('DEBT_ADVICE_REFERRAL', `the customer is referred to free debt advice (${floors.forbearance})`);
 }
 
 const money = (x: number) => x.toFixed(2);

@@ -38,6 +38,9 @@ export const GUARDRAILS = [
   'opt_out',
   'third_party',
   'capacity_hold',
+  // Offer rules of a rule pack (plan-offer.ts): they shape a plan offer's terms rather than block a treatment.
+  'forbearance',
+  'no_lump_sum',
 ] as const;
 export type GuardrailName = (typeof GUARDRAILS)[number];
 

@@ -33,6 +33,13 @@ export const REASON_CODES = {
     'the cheapest effective lawful channel is used (preferred one unavailable or not allowed)',
   PLAN_SIZED: 'the plan’s terms, within the customer’s capacity',
   PLAN_ABOVE_CAPACITY: 'even the policy’s most generous plan terms exceed the customer’s capacity',
+  FORBEARANCE_TOKEN_PAYMENT:
+    'forbearance (the account’s rule pack, e.g. uk-conc CONC 7.3.5G): the most generous plan exceeds the capacity, so a token payment with interest and charges frozen, then a review',
+  FORBEARANCE_INTEREST_FREEZE:
+    'forbearance: the most generous plan exceeds the capacity, so a reduced payment of the capacity with interest and charges frozen, then a review or the balance cleared',
+  NO_LUMP_SUM:
+    'the plan was spread over the rule pack’s fewest payments: never the whole amount at once (uk-conc CONC 7.3.10R)',
+  DEBT_ADVICE_REFERRAL: 'the offer refers the customer to free debt advice (uk-conc CONC 7.3.5G)',
   CONTACT_NOW: 'now is inside the customer’s contact hours',
   SCHEDULED: 'now is outside the contact hours; the contact is scheduled for the next allowed time',
 } as const;

@@ -136,6 +136,51 @@ const segmentLifts = (seg: Segment) =>
     )
     .prefault({});
 
+/** Who gets forbearance in plan offers (plan-offer.ts, docs/policy.md "Forbearance"). */
+export const FORBEARANCE_ACCOUNTS = ['required', 'all', 'none'] as const;
+
+/**
+ * Forbearance in plan offers: what replaces a plan the customer cannot afford. A rule pack may require it
+ * (uk-conc, CONC 7.3.5G); a policy then cannot switch it off (packs/select.ts refuses `accounts: none`), only
+ * bound its terms.
+ */
+const forbearanceSchema = z
+  .strictObject({
+    /**
+     * `required` (default): the accounts whose rule pack requires forbearance; `all`: every account; `none`: no
+     * account, refused when the policy selects a pack that requires it.
+     */
+    accounts: z.enum(FORBEARANCE_ACCOUNTS).default('required'),
+    /** A nominal payment while the customer cannot pay more: when the judged capacity is at most `max`. */
+    token_payment: z
+      .strictObject({
+        /** Least token payment asked a month (currency), even when the judged capacity is lower. */
+        min: z.number().gt(0).default(1),
+        /** Largest token payment a month (currency); a capacity above it gets a reduced payment instead. */
+        max: z.number().gt(0).default(10),
+        /** Months the token payment runs before the customer's circumstances are reviewed. */
+        months: z.number().int().min(1).max(12).default(3),
+      })
+      .superRefine((t, ctx) => {
+        if (typeof t.min === 'number' && typeof t.max === 'number' && t.max < t.min)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['max'],
+            message: `expected at least token_payment.min (${t.min})`,
+            input: t.max,
+          });
+      })
+      .prefault({}),
+    /** A reduced payment (the judged capacity) with interest and charges frozen, when the capacity is above the token. */
+    interest_freeze: z
+      .strictObject({
+        /** Most months interest stays frozen before a review (the plan is shorter when it clears the balance). */
+        months: z.number().int().min(1).max(24).default(12),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
 /** The parts of a policy that make the strategy: a challenger arm may override any of them. */
 export const rulesShape = {
   /** `matrix`: the willingness × ability quadrant; `expected_value`: the largest expected net recovery. */
@@ -214,6 +259,7 @@ export const rulesShape = {
       interest_relief_step: z.number().gt(0).max(1).default(0.1),
       /** Lowest monthly payment a plan asks for (currency). */
       min_payment: money.default(20),
+      forbearance: forbearanceSchema,
     })
     .prefault({}),
   /** Promises to pay (core/promises/match.ts): what the strategy does after one is broken. */

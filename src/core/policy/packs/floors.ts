@@ -1,5 +1,6 @@
 import type { FieldIssue } from '../../schema/issues.ts';
-import { type Guardrails, minuteOf } from '../schema.ts';
+import { NO_OFFER_FLOORS, type OfferFloors } from '../plan-offer.ts';
+import { type Guardrails, minuteOf, type Rules } from '../schema.ts';
 import type { Pack } from './schema.ts';
 
 /**
@@ -73,4 +74,51 @@ export function connectedCallCap(g: Guardrails, pack: Pack): number | null {
   const q = g.connected_calls_per_day;
   if (p === null) return q;
   return q === null ? p : Math.min(p, q);
+}
+
+const offerFloorCache = new WeakMap<Rules['plan'], Map<string, OfferFloors>>();
+
+/**
+ * The offer rules of a plan for the accounts of `pack` (plan-offer.ts `sizeOffer`): forbearance and its debt-advice
+ * referral where the pack requires them (or the policy's `plan.forbearance.accounts` is `all`), and the pack's
+ * fewest payments. A pack's requirement holds whatever the policy says: `accounts: none` beside such a pack is
+ * refused at load (select.ts), and would change nothing here. Built once per plan section and pack.
+ */
+export function offerFloorsOf(plan: Rules['plan'], pack: Pack): OfferFloors {
+  let byPack = offerFloorCache.get(plan);
+  if (!byPack) {
+    byPack = new Map();
+    offerFloorCache.set(plan, byPack);
+  }
+  let floors = byPack.get(pack.pack);
+  if (!floors) {
+    const r = pack.rules;
+    const forbearance = r.forbearance
+      ? `${pack.pack}: ${r.forbearance.source}`
+      : plan.forbearance.accounts === 'all'
+        ? 'policy: plan.forbearance.accounts all'
+        : null;
+    const minTerm = r.no_lump_sum
+      ? { months: r.no_lump_sum.min_months, source: `${pack.pack}: ${r.no_lump_sum.source}` }
+      : null;
+    floors = forbearance === null && minTerm === null ? NO_OFFER_FLOORS : { forbearance, minTerm };
+    byPack.set(pack.pack, floors);
+  }
+  return floors;
+}
+
+/**
+ * The problems of a policy's `plan.forbearance.accounts` (at `path`) against `pack`: `none` switches off what the
+ * pack requires, refused naming the pack's clause.
+ */
+export function planFloorIssues(accounts: unknown, pack: Pack, path: string): FieldIssue[] {
+  const rule = pack.rules.forbearance;
+  if (!rule || accounts !== 'none') return [];
+  return [
+    {
+      path,
+      message: `expected "required" or "all": forbearance in plan offers cannot be switched off (the floor of rule pack ${pack.pack}, ${rule.source})`,
+      got: JSON.stringify(accounts),
+    },
+  ];
 }

@@ -42,6 +42,14 @@ const rulesSchema = z.strictObject({
   dispute_hold: z.strictObject(cited).optional(),
   /** Never legal action for a customer in declared hardship (`hardship_flag`). */
   hardship_no_legal: z.strictObject(cited).optional(),
+  /**
+   * Plan offers carry forbearance (plan-offer.ts): where even the policy's most generous plan asks more than the
+   * customer's capacity, a token or reduced payment with interest frozen for a period, then a review, instead of an
+   * unaffordable plan; and every plan offer refers the customer to free debt advice. A policy cannot switch it off.
+   */
+  forbearance: z.strictObject(cited).optional(),
+  /** A plan offer never asks for the balance in fewer than `min_months` payments (no lump-sum demand). */
+  no_lump_sum: z.strictObject({ min_months: z.number().int().min(2).max(12), ...cited }).optional(),
 });
 
 export const packSchema = z.strictObject({
@@ -73,6 +81,8 @@ export const RULE_GUARDRAIL = {
   capacity_hold: 'capacity_hold',
   dispute_hold: 'dispute_open',
   hardship_no_legal: 'hardship_no_legal',
+  forbearance: 'forbearance',
+  no_lump_sum: 'no_lump_sum',
 } as const satisfies Record<RuleKind, string>;
 
 /** A rule pack was refused; `issues` lists every problem, the message names the file. */

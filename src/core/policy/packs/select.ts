@@ -2,7 +2,7 @@ import { type FieldIssue, fieldIssues } from '../../schema/issues.ts';
 import type { AccountRow } from '../../schema/tables.ts';
 import { deepMerge, isPlainObject } from '../merge.ts';
 import { type Guardrails, guardrailsSchema } from '../schema.ts';
-import { floorIssues } from './floors.ts';
+import { floorIssues, planFloorIssues } from './floors.ts';
 import type { Pack } from './schema.ts';
 
 /** The legal floors of one account: its rule pack, and the policy's guardrails for that pack's accounts. */
@@ -77,12 +77,29 @@ export function resolvePacks(
     const pathOf = (field: string) => (stated(own, field) ? `${prefix}.${field}` : `guardrails.${field}`);
     issues.push(...floorIssues(valid, pack, pathOf));
     byName.set(name, { pack, guardrails: valid });
+    // Plan offers: neither the policy nor its challenger may switch off forbearance a selected pack requires.
+    issues.push(...planFloorIssues(forbearanceAccounts(doc), pack, 'plan.forbearance.accounts'));
+    const challenger = isPlainObject(doc.experiment) ? doc.experiment.challenger : undefined;
+    issues.push(
+      ...planFloorIssues(
+        forbearanceAccounts(challenger),
+        pack,
+        'experiment.challenger.plan.forbearance.accounts',
+      ),
+    );
   }
   const unique = issues.filter(
     (i, k) => issues.findIndex((j) => j.path === i.path && j.message === i.message) === k,
   );
   if (unique.length) return { selection: null, issues: unique };
   return { selection: { default: def, regions, byName }, issues: [] };
+}
+
+/** The `plan.forbearance.accounts` a raw policy section states, if any. */
+function forbearanceAccounts(raw: unknown): unknown {
+  if (!isPlainObject(raw) || !isPlainObject(raw.plan) || !isPlainObject(raw.plan.forbearance))
+    return undefined;
+  return raw.plan.forbearance.accounts;
 }
 
 /** The guardrails of `raw` with every field the schema refuses left at its default. */
