@@ -158,6 +158,33 @@ describe('uk-conc plan offers on the same random accounts', () => {
     }
   });
 
+  it('never an unaffordable plan: an offer either fits the capacity or is forbearance', () => {
+    for (let k = 0; k < cases.length; k++) {
+      const { offer } = uk(k);
+      if (offer.forbearance === null) expect(offer.affordable, `case ${k}`).toBe(true);
+    }
+  });
+
+  it('decide: a London account gets that offer, its reasons and guardrails, never PLAN_ABOVE_CAPACITY', () => {
+    for (let k = 0; k < 150; k++) {
+      const { c, offer, minTermRaised } = uk(k);
+      const d = decide(
+        { ...c.account, ...LONDON },
+        { willingness: 0.8, ability: c.ability },
+        { now: NOW, contacts: [] },
+        policyWith({ plan: c.plan }),
+      );
+      expect(d.offer, `case ${k}`).toStrictEqual(offer);
+      expect(d.reason_codes).toContain('DEBT_ADVICE_REFERRAL');
+      expect(d.reason_codes).not.toContain('PLAN_ABOVE_CAPACITY');
+      const fired = [
+        ...(offer.forbearance ? ['forbearance'] : []),
+        ...(minTermRaised ? ['no_lump_sum'] : []),
+      ];
+      expect(firedBut(d), `case ${k}`).toEqual(fired);
+    }
+  });
+
   it('a plan that fits is the ordinary plan, only spread to 2 payments where it was one', () => {
     let raised = 0;
     for (let k = 0; k < cases.length; k++) {
