@@ -151,8 +151,12 @@ export async function evaluateResponse(o: EvaluateResponseOptions): Promise<Resp
   });
   const truthScores: Scores[] = rows.map((i, k) => {
     const truth = data.truth[i] as unknown as Record<string, number>;
+    // A treatment the world has no truth for (one the generator does not simulate) is left to the policy's lift
+    // tables: the oracle knows only what the truth table says.
     const byTreatment = Object.fromEntries(
-      TREATMENTS.map((t) => [t, { pPay: truth[`p_pay_${t}`]!, pCover: truth[`p_cover_${t}`]! }]),
+      TREATMENTS.filter(
+        (t) => Number.isFinite(truth[`p_pay_${t}`]) && Number.isFinite(truth[`p_cover_${t}`]),
+      ).map((t) => [t, { pPay: truth[`p_pay_${t}`]!, pCover: truth[`p_cover_${t}`]! }]),
     );
     return { willingness: w[k]!, ability: a[k]!, byTreatment };
   });

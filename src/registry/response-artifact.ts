@@ -28,11 +28,19 @@ const metrics = z
   .object({ rows: z.number(), positives: z.number(), auc: z.number(), logLoss: z.number(), ece: z.number() })
   .nullable();
 const modelEntry = z.strictObject({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
+/**
+ * A number per treatment; a treatment missing from the file (added to TREATMENTS after the artifact was written)
+ * was never logged for it, so it reads as 0: outside the support, never a fitted response.
+ */
+const perTreatment = (v: z.ZodNumber) =>
+  z
+    .partialRecord(treatment, v)
+    .transform((r) => Object.fromEntries(TREATMENTS.map((t) => [t, r[t] ?? 0])) as Record<Treatment, number>);
 const overlapRow = z.strictObject({
   cell: z.string(),
   snapshots: z.number().int().nonnegative(),
-  counts: z.record(treatment, z.number().int().nonnegative()),
-  shares: z.record(treatment, z.number().min(0).max(1)),
+  counts: perTreatment(z.number().int().nonnegative()),
+  shares: perTreatment(z.number().min(0).max(1)),
   supported: z.array(treatment),
 });
 

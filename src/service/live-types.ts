@@ -1,6 +1,7 @@
 import type { Policy } from '../core/policy/load.ts';
 import type { ScoringModels } from '../core/scoring/score.ts';
 import type { Manifest } from '../registry/manifest.ts';
+import type { LoadedResponse } from '../registry/response-artifact.ts';
 
 /** A model artifact loaded strictly and ready to score. */
 export interface LoadedModel extends ScoringModels {
@@ -15,6 +16,11 @@ export interface LiveState {
   challenger: LoadedModel | null;
   policy: Policy;
   policyPath: string;
+  /**
+   * Fitted treatment responses (`serve --response DIR`): an expected-value policy prices treatments from them
+   * inside the logged support. Absent or null: lift tables only.
+   */
+  response?: LoadedResponse | null;
   /** When this state was loaded, ISO 8601 UTC. */
   loadedAt: string;
 }

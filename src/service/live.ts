@@ -5,6 +5,7 @@ import { ModelError } from '../core/models/contract.ts';
 import { loadArtifact, readPointer } from '../registry/artifact.ts';
 import { readPolicyFile } from '../registry/policy-file.ts';
 import type { Live, LiveState, LoadedModel, ReloadOutcome } from './live-types.ts';
+import { loadLiveResponse } from './response-scores.ts';
 
 /** Where the service finds its models and policy. */
 export interface LiveSource {
@@ -13,6 +14,8 @@ export interface LiveSource {
   /** Model name under the root (default `repayrisk`). */
   modelName?: string;
   policyPath: string;
+  /** Response artifact folder (`serve --response`); loaded once at start, kept across reloads. */
+  responseDir?: string;
 }
 
 /**
@@ -49,11 +52,13 @@ export async function loadLiveState(src: LiveSource, now: () => number = Date.no
     );
   const challenger = await loadPointer(src, 'CHALLENGER');
   const policy = await readPolicyFile(src.policyPath);
+  const response = src.responseDir ? await loadLiveResponse(src.responseDir) : null;
   return {
     champion,
     challenger,
     policy,
     policyPath: src.policyPath,
+    response,
     loadedAt: new Date(now()).toISOString(),
   };
 }
@@ -119,6 +124,7 @@ export class LiveModels implements Live {
       challenger,
       policy,
       policyPath: this.src.policyPath,
+      response: old.response ?? null,
       loadedAt: new Date(this.now()).toISOString(),
     };
     return {

@@ -9,6 +9,7 @@ import type { ContactRow } from '../core/schema/tables.ts';
 import { type AccountArchive, scoreArchives } from '../core/scoring/score.ts';
 import type { DecisionRecord } from '../ledger/contract.ts';
 import type { LiveState } from './live-types.ts';
+import { withResponses } from './response-scores.ts';
 
 /** One scored account as the API returns it and the batch scorer writes it. */
 export interface ScoredAccount {
@@ -58,7 +59,7 @@ export function scoreAndDecide(
   opts: ScoreOptions,
 ): { results: ScoredAccount[]; records: DecisionRecord[] } {
   const merged = archives.map((a) => withLedgerContacts(a, opts.ledgerContacts?.get(a.account.account_id)));
-  const scores = scoreArchives(merged, state.champion);
+  const scores = withResponses(merged, scoreArchives(merged, state.champion), state.response);
   const shadow = state.challenger ? scoreArchives(merged, state.challenger) : null;
   const items = merged.map((a, i) => ({
     account: a.account,

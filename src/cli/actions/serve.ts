@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { isAbsolute, relative } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { RepayriskError } from '../../core/errors.ts';
 import { createApp } from '../../http/app.ts';
 import { type ApiKey, hashKey, parseApiKeys } from '../../http/auth.ts';
@@ -16,6 +16,8 @@ export interface ServeOptions {
   host: string;
   models?: string;
   policy?: string;
+  /** Response artifact folder: fitted per-account treatment responses for an expected-value policy. */
+  response?: string;
   ledger: string;
   /** Write-ahead log directory: decisions and contacts are durable once synced there (docs/ledger.md). */
   wal?: string;
@@ -91,6 +93,7 @@ export async function serveAction(o: ServeOptions): Promise<void> {
   const source = {
     modelsRoot: resolveServeInput('models', o.models, cwd),
     policyPath: resolveServeInput('policy', o.policy, cwd),
+    ...(o.response ? { responseDir: resolve(cwd, o.response) } : {}),
   };
   const { keys, oneTime } = await loadKeys(o.keys);
   await checkPortFree(o.port, o.host);
@@ -176,6 +179,9 @@ export async function serveAction(o: ServeOptions): Promise<void> {
       `repayrisk serving on ${address}`,
       `  model ${state.champion.version}${state.challenger ? ` (challenger ${state.challenger.version} in shadow)` : ''}, policy ${state.policy.version}, ledger ${where}`,
       `  models ${shown(source.modelsRoot, cwd)}, policy file ${shown(source.policyPath, cwd)}`,
+      ...(state.response
+        ? [`  treatment responses ${state.response.manifest.version} from ${shown(state.response.dir, cwd)}`]
+        : []),
       oneTime
         ? `  no API keys configured (--keys or REPAYRISK_API_KEYS_FILE): a one-time key for this run, all scopes:\n    ${oneTime}\n  (repayrisk keys create --id NAME --scopes score,contacts makes a lasting one)`
         : `  ${keys.length} API key(s) from configuration`,

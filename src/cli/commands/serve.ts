@@ -27,6 +27,10 @@ export function registerServe(program: Command): void {
       '--policy <file>',
       'policy file, relative to the working directory (default: ./policies/default.yaml, else the package’s)',
     )
+    .option(
+      '--response <dir>',
+      'treatment-response artifact (train --response): an expected-value policy prices treatments from its fitted per-account responses inside the logged support (docs/strategy.md)',
+    )
     .option('--ledger <file>', 'DuckDB ledger file (ignored when DATABASE_URL is set)', 'var/ledger.duckdb')
     .option(
       '--wal <dir>',

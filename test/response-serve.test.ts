@@ -1,0 +1,146 @@
+// Issue 13: the score API prices an expected-value policy's treatments from a fitted response artifact
+// (`serve --response DIR`), inside the logged support only, and says which treatments it priced from the lift
+// tables instead. The artifact is fitted here on a generated history of 6,000 customers × 8 months (one bag, to
+// stay quick; the committed sample's 1,478 logged snapshots leave most treatments outside the support).
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SNAPSHOT_FEATURES } from '../src/core/features/schema.ts';
+import { TREATMENTS, type Treatment } from '../src/core/schema/enums.ts';
+import { archiveFeatures } from '../src/core/scoring/score.ts';
+import { responseCellOf } from '../src/core/uplift/overlap.ts';
+import { predictResponses } from '../src/core/uplift/response-set.ts';
+import { generateWorld } from '../src/data/generate.ts';
+import { createApp } from '../src/http/app.ts';
+import { trainResponse } from '../src/pipeline/response-train.ts';
+import { readPolicyFile } from '../src/registry/policy-file.ts';
+import { type LoadedResponse, loadResponseArtifact } from '../src/registry/response-artifact.ts';
+import { loadLiveState } from '../src/service/live.ts';
+import type { LiveState } from '../src/service/live-types.ts';
+import {
+  bearer,
+  counterIds,
+  FakeLive,
+  MemoryLedger,
+  PLAIN,
+  scoreBody,
+  T0,
+  testKeys,
+} from './helpers/service.ts';
+import { tmpDir } from './helpers/tmp.ts';
+
+const NOW = Date.parse(T0);
+const dir = tmpDir('repayrisk-response-serve-');
+let responseDir: string;
+let artifact: LoadedResponse;
+let learned: LiveState;
+
+beforeAll(async () => {
+  const history = join(dir, 'history');
+  await generateWorld({
+    accounts: 6_000,
+    months: 8,
+    seed: 3,
+    start: '2024-01-01',
+    out: history,
+    format: 'parquet',
+  });
+  const r = await trainResponse({
+    history,
+    modelsRoot: dir,
+    seed: 1,
+    ootMonths: 2,
+    validationShare: 0.2,
+    bags: 1,
+    createdAt: '2026-01-01T00:00:00.000Z',
+  });
+  responseDir = r.dir;
+  artifact = await loadResponseArtifact(responseDir, SNAPSHOT_FEATURES);
+  learned = await loadLiveState(
+    { modelsRoot: 'models', policyPath: 'policies/learned-ev.yaml', responseDir },
+    () => NOW,
+  );
+}, 300_000);
+
+async function score(state: LiveState, body: unknown) {
+  const app = await createApp({
+    live: new FakeLive(state),
+    ledger: new MemoryLedger(),
+    keys: testKeys(),
+    now: () => NOW,
+    newId: counterIds('d'),
+  });
+  try {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/score',
+      headers: bearer(PLAIN.score),
+      payload: body as Record<string, unknown>,
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json() as {
+      treatment: Treatment;
+      reason_codes: string[];
+      reasons: string[];
+      scores: { expected_recovery: number };
+    };
+  } finally {
+    await app.close();
+  }
+}
+
+describe('serve --response: the score API uses fitted per-account responses', () => {
+  const body = scoreBody({ days_past_due: 12, amount_overdue: 640 });
+
+  it('names every treatment outside the logged support of the account’s delinquency bucket', async () => {
+    const r = await score(learned, body);
+    const cell = artifact.manifest.overlap.table[responseCellOf(12)]!;
+    const outside = TREATMENTS.filter((t) => !cell.supported.includes(t));
+    expect(outside.length).toBeGreaterThan(0);
+    const k = r.reason_codes.indexOf('RESPONSE_OUTSIDE_SUPPORT');
+    expect(k, JSON.stringify(r.reason_codes)).toBeGreaterThanOrEqual(0);
+    expect(r.reasons[k]).toContain(`no fitted response used for ${outside.join(', ')}`);
+  });
+
+  it('prices the chosen treatment from the artifact’s own prediction when it lies inside the support', async () => {
+    // An account in a bucket where the chosen treatment is supported: scan a few overdue amounts for one.
+    const policy = await readPolicyFile('policies/learned-ev.yaml');
+    const partial = policy.champion.response.partial_recovery;
+    let checked = 0;
+    for (const dpd of [5, 12, 25, 40, 75, 120]) {
+      const b = scoreBody({ days_past_due: dpd, amount_overdue: 640 });
+      const r = await score(learned, b);
+      const cell = artifact.manifest.overlap.table[responseCellOf(dpd)]!;
+      if (!cell.supported.includes(r.treatment)) continue;
+      const x = archiveFeatures([{ account: b.account, installments: b.installments, contacts: [] }]);
+      const p = predictResponses(artifact.set, x, [dpd]);
+      const k = TREATMENTS.indexOf(r.treatment);
+      const pPay = p.pPay[k]![0]!;
+      const pCover = p.pCover[k]![0]!;
+      expect(r.scores.expected_recovery).toBeCloseTo(640 * pPay * (pCover + (1 - pCover) * partial), 6);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+
+  it('without a response artifact the same request is priced from the lift tables and says nothing of support', async () => {
+    const plain: LiveState = { ...learned, response: null };
+    const a = await score(plain, body);
+    const b = await score(learned, body);
+    expect(a.reason_codes).not.toContain('RESPONSE_OUTSIDE_SUPPORT');
+    expect(a.scores.expected_recovery).not.toBeCloseTo(b.scores.expected_recovery, 6);
+  });
+
+  it('never supports a treatment the logging policy did not take, and the service refuses a changed artifact', async () => {
+    for (const t of TREATMENTS)
+      if (!artifact.manifest.arms[t])
+        for (const row of artifact.manifest.overlap.table) expect(row.supported).not.toContain(t);
+    const copy = join(dir, 'tampered');
+    cpSync(responseDir, copy, { recursive: true });
+    const f = join(copy, 'pay.0.model.json');
+    writeFileSync(f, readFileSync(f, 'utf8').replace(/"baseScore":(-?[0-9.]+)/, '"baseScore":0.123'));
+    await expect(
+      loadLiveState({ modelsRoot: 'models', policyPath: 'policies/learned-ev.yaml', responseDir: copy }),
+    ).rejects.toThrow(/pay\.0\.model\.json: checksum mismatch/);
+  });
+});
