@@ -19,11 +19,11 @@ describe('repayrisk score --history on worker threads', () => {
   });
 
   /** One run's output (CSV text) and summary; a small chunk so the book spans many chunks and both workers. */
-  async function run(name: string, threads: number, slots: CallSlots | null) {
+  async function run(name: string, threads: number, slots: CallSlots | null, live = state) {
     const out = join(dir, `${name}.csv`);
     const notes: string[] = [];
     const summary = await scoreBook({
-      state,
+      state: live,
       input: { history: world },
       out,
       slots,
@@ -54,4 +54,15 @@ describe('repayrisk score --history on worker threads', () => {
       if (slots) expect(two.summary.callsAllocated).toBeLessThan(two.summary.callCandidates!);
     }, 120_000);
   }
+
+  it('scores on this thread, with the same answers, when the workers would load another policy than the one given', async () => {
+    const one = await run('given-one', 1, null);
+    // The state says it came from another file: the workers load that file, find it differs, and refuse.
+    const two = await run('given-two', 2, null, {
+      ...state,
+      policyPath: 'policies/challenger-plan-first.yaml',
+    });
+    expect(two.notes.filter((n) => n.includes('did not start')).length).toBe(1);
+    expect(two.text).toBe(one.text);
+  }, 120_000);
 });

@@ -19,7 +19,7 @@ interface PackedRows {
   text: (string | null)[];
 }
 
-/** A chunk of archives as `packArchives` gives it. */
+/** A chunk of archives as `ChunkPacker.finish` gives it. */
 export interface PackedChunk {
   size: number;
   accounts: PackedRows;
@@ -46,47 +46,144 @@ const kindOf = (c: ColumnSpec | undefined, table: string, key: string): number =
   return t === 'number' || t === 'int' ? 0 : t === 'bool' ? 1 : 2;
 };
 
-function packRows(rows: readonly Record<string, unknown>[], columns: readonly ColumnSpec[], table: string) {
-  const keys = rows.length ? Object.keys(rows[0]!) : [];
-  const kinds = Uint8Array.from(keys, (k) =>
-    kindOf(
-      columns.find((c) => c.name === k),
-      table,
-      k,
-    ),
-  );
-  const width = [0, 0, 0];
-  for (const k of kinds) width[k]!++;
-  const num = new Float64Array(rows.length * width[0]!);
-  const flag = new Uint8Array(rows.length * width[1]!);
-  const text: (string | null)[] = [];
-  let a = 0;
-  let b = 0;
-  for (const r of rows) {
-    let seen = 0;
+/**
+ * Rows of one table appended one by one, keys and kinds from the first: the rows of one source share one shape (the
+ * history store builds every row of a read from the same columns); a missing key is refused, not read as null.
+ */
+class RowPacker {
+  private keys: string[] | null = null;
+  private kinds: number[] = [];
+  private num: number[] = [];
+  private flag: number[] = [];
+  private text: (string | null)[] = [];
+  rows = 0;
+
+  constructor(
+    private readonly columns: readonly ColumnSpec[],
+    private readonly table: string,
+  ) {}
+
+  add(r: Record<string, unknown>): void {
+    if (this.keys === null) {
+      this.keys = Object.keys(r);
+      this.kinds = this.keys.map((k) =>
+        kindOf(
+          this.columns.find((c) => c.name === k),
+          this.table,
+          k,
+        ),
+      );
+    }
+    const keys = this.keys;
+    const kinds = this.kinds;
     for (let j = 0; j < keys.length; j++) {
       const v = r[keys[j]!];
-      if (v === undefined) throw new Error(`cannot pack ${table} rows: one lacks '${keys[j]}'`);
-      seen++;
       const kind = kinds[j]!;
       if (kind === 0) {
         // null travels as NaN, so a NaN cell could not come back as itself: rows never hold one.
-        if (v !== null && (typeof v !== 'number' || Number.isNaN(v)))
-          throw new Error(`cannot pack ${table} rows: '${keys[j]}' holds ${String(v)}`);
-        num[a++] = v === null ? Number.NaN : v;
+        if (typeof v === 'number' && !Number.isNaN(v)) this.num.push(v);
+        else if (v === null) this.num.push(Number.NaN);
+        else throw this.refuse(keys[j]!, v);
       } else if (kind === 1) {
-        if (typeof v !== 'boolean')
-          throw new Error(`cannot pack ${table} rows: '${keys[j]}' holds ${String(v)}`);
-        flag[b++] = v ? 1 : 0;
+        if (typeof v !== 'boolean') throw this.refuse(keys[j]!, v);
+        this.flag.push(v ? 1 : 0);
       } else {
-        if (v !== null && typeof v !== 'string')
-          throw new Error(`cannot pack ${table} rows: '${keys[j]}' holds ${String(v)}`);
-        text.push(v);
+        if (v !== null && typeof v !== 'string') throw this.refuse(keys[j]!, v);
+        this.text.push(v);
       }
     }
-    if (Object.keys(r).length !== seen) throw new Error(`cannot pack ${table} rows: their keys differ`);
+    this.rows++;
   }
-  return { keys, kinds, num, flag, text };
+
+  private refuse(key: string, v: unknown): Error {
+    return new Error(`cannot pack ${this.table} rows: '${key}' holds ${String(v)}`);
+  }
+
+  finish(): PackedRows {
+    return {
+      keys: this.keys ?? [],
+      kinds: Uint8Array.from(this.kinds),
+      num: Float64Array.from(this.num),
+      flag: Uint8Array.from(this.flag),
+      text: this.text,
+    };
+  }
+}
+
+/**
+ * Packs archives one by one as the history store hands them to the book (a snapshot row, contact rows, a prepared
+ * history; no instalment or payment rows), so none outlives its turn: `add` copies what it needs at once, and the
+ * store's reused history buffer may be handed in.
+ */
+export class ChunkPacker {
+  private accounts = new RowPacker(TABLES.accounts.columns, 'accounts');
+  private contacts = new RowPacker(TABLES.contacts.columns, 'contacts');
+  private contactRow: number[] = [0];
+  private ins: number[] = [0];
+  private con: number[] = [0];
+  private due: number[] = [];
+  private paid: number[] = [];
+  private firstPaid: number[] = [];
+  private amountDue: number[] = [];
+  private amountPaid: number[] = [];
+  private contactMs: number[] = [];
+  private channel: number[] = [];
+  private outcome: number[] = [];
+  private promiseDay: number[] = [];
+
+  /** Archives added since the last `finish`. */
+  get size(): number {
+    return this.accounts.rows;
+  }
+
+  /** @throws Error when the archive is of another shape (see the class). */
+  add(x: AccountArchive): void {
+    const h = x.history;
+    if (!h || x.installments.length || x.payments)
+      throw new Error(
+        'cannot pack an archive without a prepared history, or with instalment or payment rows',
+      );
+    this.accounts.add(x.account as unknown as Record<string, unknown>);
+    for (const c of x.contacts) this.contacts.add(c as unknown as Record<string, unknown>);
+    this.contactRow.push(this.contacts.rows);
+    for (let i = 0; i < h.n; i++) {
+      this.due.push(h.due[i]!);
+      this.paid.push(h.paid[i]!);
+      this.firstPaid.push(h.firstPaid[i]!);
+      this.amountDue.push(h.amountDue[i]!);
+      this.amountPaid.push(h.amountPaid[i]!);
+    }
+    for (let i = 0; i < h.contacts; i++) {
+      this.contactMs.push(h.contactMs[i]!);
+      this.channel.push(h.channel[i]!);
+      this.outcome.push(h.outcome[i]!);
+      this.promiseDay.push(h.promiseDay[i]!);
+    }
+    this.ins.push(this.due.length);
+    this.con.push(this.contactMs.length);
+  }
+
+  /** The chunk of the archives added (the packer is spent: start a new one for the next). */
+  finish(): PackedChunk {
+    const p: PackedChunk = {
+      size: this.size,
+      accounts: this.accounts.finish(),
+      contactRow: Int32Array.from(this.contactRow),
+      contacts: this.contacts.finish(),
+      ins: Int32Array.from(this.ins),
+      con: Int32Array.from(this.con),
+      due: Int32Array.from(this.due),
+      paid: Int32Array.from(this.paid),
+      firstPaid: Int32Array.from(this.firstPaid),
+      amountDue: Float64Array.from(this.amountDue),
+      amountPaid: Float64Array.from(this.amountPaid),
+      contactMs: Float64Array.from(this.contactMs),
+      channel: Uint8Array.from(this.channel),
+      outcome: Uint8Array.from(this.outcome),
+      promiseDay: Int32Array.from(this.promiseDay),
+    };
+    return p;
+  }
 }
 
 function unpackRows(p: PackedRows, from: number, to: number): Record<string, unknown>[] {
@@ -109,67 +206,6 @@ function unpackRows(p: PackedRows, from: number, to: number): Record<string, unk
     out.push(r);
   }
   return out;
-}
-
-/**
- * Packs archives as the history store hands them to the book (a snapshot row, contact rows, a prepared history;
- * no instalment or payment rows).
- * @throws Error when an archive is of another shape; its caller then sends nothing of the chunk.
- */
-export function packArchives(archives: readonly AccountArchive[]): PackedChunk {
-  const size = archives.length;
-  const ins = new Int32Array(size + 1);
-  const con = new Int32Array(size + 1);
-  const contactRow = new Int32Array(size + 1);
-  const contacts: Record<string, unknown>[] = [];
-  archives.forEach((x, i) => {
-    if (!x.history || x.installments.length || x.payments)
-      throw new Error(
-        'cannot pack an archive without a prepared history, or with instalment or payment rows',
-      );
-    ins[i + 1] = ins[i]! + x.history.n;
-    con[i + 1] = con[i]! + x.history.contacts;
-    for (const c of x.contacts) contacts.push(c as unknown as Record<string, unknown>);
-    contactRow[i + 1] = contacts.length;
-  });
-  const n = ins[size]!;
-  const m = con[size]!;
-  const p: PackedChunk = {
-    size,
-    accounts: packRows(
-      archives.map((x) => x.account as unknown as Record<string, unknown>),
-      TABLES.accounts.columns,
-      'accounts',
-    ),
-    contactRow,
-    contacts: packRows(contacts, TABLES.contacts.columns, 'contacts'),
-    ins,
-    con,
-    due: new Int32Array(n),
-    paid: new Int32Array(n),
-    firstPaid: new Int32Array(n),
-    amountDue: new Float64Array(n),
-    amountPaid: new Float64Array(n),
-    contactMs: new Float64Array(m),
-    channel: new Uint8Array(m),
-    outcome: new Uint8Array(m),
-    promiseDay: new Int32Array(m),
-  };
-  archives.forEach((x, i) => {
-    const h = x.history!;
-    const a = ins[i]!;
-    const c = con[i]!;
-    p.due.set(h.due.subarray(0, h.n), a);
-    p.paid.set(h.paid.subarray(0, h.n), a);
-    p.firstPaid.set(h.firstPaid.subarray(0, h.n), a);
-    p.amountDue.set(h.amountDue.subarray(0, h.n), a);
-    p.amountPaid.set(h.amountPaid.subarray(0, h.n), a);
-    p.contactMs.set(h.contactMs.subarray(0, h.contacts), c);
-    p.channel.set(h.channel.subarray(0, h.contacts), c);
-    p.outcome.set(h.outcome.subarray(0, h.contacts), c);
-    p.promiseDay.set(h.promiseDay.subarray(0, h.contacts), c);
-  });
-  return p;
 }
 
 /** The buffers of a packed chunk, to transfer rather than copy. */

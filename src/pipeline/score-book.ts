@@ -16,10 +16,11 @@ import { isTimeZone } from '../core/time/timezone.ts';
 import { CsvTableWriter } from '../data/csv-writer.ts';
 import { duckType, sqlIdent, sqlString, withDuckDB } from '../data/duckdb.ts';
 import { HistoryStore } from '../data/history-store.ts';
+import { PreparedBuffer } from '../data/prepared-buffer.ts';
 import type { LiveState } from '../service/live-types.ts';
 import { scoreAndDecide } from '../service/score-request.ts';
 import { type ChunkResult, decideChunk, outputCells } from './book-chunk.ts';
-import { packArchives } from './book-pack.ts';
+import { ChunkPacker, unpackArchives } from './book-pack.ts';
 import { BookWorkers } from './book-workers.ts';
 import { type LineError, lineErrorText } from './decide-jsonl.ts';
 
@@ -166,6 +167,14 @@ export interface BookSummary {
   phases: { read: number; score: number; write: number };
 }
 
+/**
+ * An archive that stays valid after the input moves on: a history source hands each one out with the store's
+ * reused history buffer (valid until the next item), copied here only where the archive is kept.
+ */
+function standalone(a: AccountArchive): AccountArchive {
+  return a.history instanceof PreparedBuffer ? { ...a, history: a.history.copy() } : a;
+}
+
 /** One unit the input yields: an archive to score, or why one could not be read. */
 type BookItem = { archive: AccountArchive } | { invalid: string };
 
@@ -267,13 +276,17 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
   };
   let workers: BookWorkers | null = null;
   try {
-    type Chunk = { archive: AccountArchive; n: number }[];
+    // An account's archive is kept until its chunk is decided only where this thread decides it: with workers,
+    // each is packed as it comes (the store's history buffer is reused for the next) and kept only when the
+    // capacity pass may need it.
+    type Chunk = { archive: AccountArchive | null; n: number }[];
+    const deferCalls = slots !== null;
     const consume = (c: Chunk, r: ChunkResult) => {
       const t = performance.now();
       writer.writeLines(r.lines, r.rows);
       for (const [k, v] of Object.entries(r.treatments)) treatments[k as DecisionTreatment] += v;
       callsAllocated += r.calls;
-      for (const i of r.deferred) deferred.push(c[i]!);
+      for (const i of r.deferred) deferred.push({ archive: c[i]!.archive!, n: c[i]!.n });
       phases.write += performance.now() - t;
     };
     // Chunks sent to the workers, oldest first: written in this order, so the output is in input order.
@@ -286,38 +299,36 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
       consume(f.chunk, r);
     };
     let chunk: Chunk = [];
+    let packer = pool ? new ChunkPacker() : null;
+    const decideHere = (c: Chunk, archives: AccountArchive[], ns: Int32Array) => {
+      const t = performance.now();
+      const r = decideChunk(archives, ns, state, now, runId, deferCalls);
+      phases.score += performance.now() - t;
+      consume(c, r);
+    };
     const flush = async () => {
       const c = chunk;
       chunk = [];
       const ns = Int32Array.from(c, (b) => b.n);
-      if (pool) {
-        const t = performance.now();
-        workers = await pool;
+      if (packer) {
+        let t = performance.now();
+        const packed = packer.finish();
+        packer = new ChunkPacker();
+        workers = await pool!;
         phases.score += performance.now() - t;
-      }
-      if (workers) {
-        const t = performance.now();
-        const packed = packArchives(c.map((b) => b.archive));
-        inflight.push({
-          chunk: c,
-          result: workers.decide({ chunk: packed, ns, now, runId, deferCalls: slots !== null }),
-        });
-        phases.score += performance.now() - t;
-        // Two chunks waiting per worker keep it busy while this thread reads; more would only hold memory.
-        while (inflight.length > 2 * workers.size) await settleOldest();
-      } else {
-        const t = performance.now();
-        const r = decideChunk(
-          c.map((b) => b.archive),
+        if (workers) {
+          t = performance.now();
+          inflight.push({ chunk: c, result: workers.decide({ chunk: packed, ns, now, runId, deferCalls }) });
+          phases.score += performance.now() - t;
+          // Two chunks waiting per worker keep it busy while this thread reads; more would only hold memory.
+          while (inflight.length > 2 * workers.size) await settleOldest();
+        } else decideHere(c, unpackArchives(packed), ns); // the workers did not start
+      } else
+        decideHere(
+          c,
+          c.map((b) => b.archive!),
           ns,
-          state,
-          now,
-          runId,
-          slots !== null,
         );
-        phases.score += performance.now() - t;
-        consume(c, r);
-      }
       run.onProgress?.(read, source.total, source.unit);
     };
     let waited = performance.now();
@@ -329,7 +340,13 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
         run.onInvalid?.(item.invalid);
         continue;
       }
-      chunk.push({ archive: item.archive, n: ++scored });
+      const a = item.archive;
+      if (packer) {
+        const t = performance.now();
+        packer.add(a);
+        phases.score += performance.now() - t;
+      }
+      chunk.push({ archive: packer && !deferCalls ? null : standalone(a), n: ++scored });
       if (chunk.length >= chunkSize) await flush();
       waited = performance.now();
     }
@@ -476,7 +493,7 @@ async function historySource(input: { history: string; asOf?: string }): Promise
               account,
               installments: [],
               contacts: g.contacts as unknown as ContactLike[],
-              history: g.historyAsOf(0).copy(),
+              history: g.historyAsOf(0), // the store's reused buffer: see `standalone`
             },
           };
       }
