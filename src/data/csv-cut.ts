@@ -1,7 +1,8 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import type { ColumnSpec } from '../core/schema/columns.ts';
 import { TABLES, type TableName } from '../core/schema/tables.ts';
 import { type FieldCheck, fieldCheck } from './cell-bytes.ts';
-import { type CsvRecord, CsvWriter, scanCsv } from './csv-scan.ts';
+import { type CsvRecord, CsvWriter, fieldText, scanCsv } from './csv-scan.ts';
 import { runInWorker } from './csv-worker.ts';
 import type { TableFile } from './table-file.ts';
 
@@ -22,7 +23,17 @@ export interface CsvCut {
 export type Keep =
   | { by: 'delinquent' }
   | { by: 'asOf'; asOf: string }
-  | { by: 'ids'; ids: readonly string[] | ReadonlySet<string> };
+  | { by: 'ids'; ids: readonly string[] | ReadonlySet<string>; window?: DateWindow };
+
+/**
+ * Records whose date `column` lies in [from, to) (ISO dates) — or is empty or a cell the contract refuses, so a
+ * read still names it — as the history store's SQL window keeps them (`c0 >= .. AND c0 < .. OR c0 = -1`).
+ */
+export interface DateWindow {
+  column: string;
+  from: string;
+  to: string;
+}
 
 /** What one cut pass is asked: a byte range of a table file, where to write the kept records. */
 export interface CutJob {
@@ -54,7 +65,12 @@ export function cutRange(job: CutJob): CutResult | null {
   const { fields, checks } = contractChecks({ names: job.names, spec: TABLES[job.table] });
   const idField = job.names.indexOf('account_id');
   const ids: string[] = [];
-  const keep = keepTest(job.keep, job.names, job.keep.by === 'ids' ? undefined : ids);
+  const keep = keepTest(
+    job.keep,
+    job.names,
+    job.keep.by === 'ids' ? undefined : ids,
+    TABLES[job.table].columns,
+  );
   let writer: CsvWriter | null = job.header ? null : new CsvWriter(job.out, job.headerLine!);
   let ok = true;
   const n = fields.length;
@@ -186,11 +202,29 @@ export function contractChecks(t: Pick<TableFile, 'names' | 'spec'>): {
  * The test of a record `keep` describes; with `ids`, the account id of each kept record is collected (once per
  * run of equal ids).
  */
-function keepTest(keep: Keep, names: string[], ids?: string[]): (r: CsvRecord) => boolean {
+function keepTest(
+  keep: Keep,
+  names: string[],
+  ids: string[] | undefined,
+  columns: readonly ColumnSpec[],
+): (r: CsvRecord) => boolean {
   let inScope: (r: CsvRecord) => boolean;
   if (keep.by === 'ids') {
     const set = keep.ids instanceof Set ? keep.ids : new Set(keep.ids as readonly string[]);
-    return byField(names.indexOf('account_id'), (id) => set.has(id));
+    const ofAccount = byField(names.indexOf('account_id'), (id) => set.has(id));
+    const w = keep.window;
+    if (!w) return ofAccount;
+    const f = names.indexOf(w.column);
+    const col = columns.find((c) => c.name === w.column);
+    if (f < 0 || col?.kind.type !== 'date') return ofAccount;
+    const valid = fieldCheck(col);
+    return (r) => {
+      if (!ofAccount(r)) return false;
+      if (r.ends[f]! === r.starts[f]! || !valid(r, f)) return true;
+      const text = fieldText(r, f);
+      // A contract date is ten characters YYYY-MM-DD, whose text order is the calendar's.
+      return text.length !== 10 || (text >= w.from && text < w.to);
+    };
   }
   if (keep.by === 'delinquent')
     // Out of scope only when days_past_due is a well-formed integer zero ('0', '-00'): as `scopeSql`.

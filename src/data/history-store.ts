@@ -11,7 +11,7 @@ import { type PaymentRow, TABLES, type TableName } from '../core/schema/tables.t
 import { dayOf, isoOf } from '../core/time/dates.ts';
 import { dayNumberSql, invalidCellSql, typedCellSql } from './cell-sql.ts';
 import { checkTableFile } from './check-table.ts';
-import { type CsvCut, cutCsv } from './csv-cut.ts';
+import { type CsvCut, cutCsv, type DateWindow } from './csv-cut.ts';
 import { sqlIdent, sqlString } from './duckdb.ts';
 import { findHistoryFiles } from './history.ts';
 import { type ChunkColumn, KeyedStream } from './keyed-stream.ts';
@@ -568,7 +568,7 @@ export class HistoryStore {
     let cut = c.tables.get(name);
     if (!cut) {
       const file = join(this.temp, `cut${[...this.cuts.keys()].indexOf(JSON.stringify(scope))}_${name}.csv`);
-      cut = cutCsv(t, file, { by: 'ids', ids: c.ids });
+      cut = cutCsv(t, file, { by: 'ids', ids: c.ids, ...windowOf(scope, name) });
       c.tables.set(name, cut);
     }
     return cut;
@@ -622,6 +622,20 @@ function scopeSql(acc: TableFile, scope: SnapshotScope): string {
   }
   const d = textOf(acc, 'as_of_date');
   return `(${d} = ${sqlString(scope.asOf)} OR NOT coalesce(regexp_full_match(${d}, '[0-9]{4}-[0-9]{2}-[0-9]{2}'), false))`;
+}
+
+/**
+ * The date window of a history table's rows a read of `scope` can use, for cutting its file: one snapshot date
+ * gives every account the same instalment (and payment) lookback, the window `historyStream` applies in SQL.
+ * Contacts are read whole (the caps read every later one) and a delinquent scope's windows differ by account.
+ */
+function windowOf(scope: SnapshotScope, table: TableName): { window?: DateWindow } {
+  if (!('asOf' in scope) || !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(scope.asOf)) return {};
+  const column = table === 'installments' ? 'due_date' : table === 'payments' ? 'paid_at' : null;
+  if (column === null) return {};
+  const to = dayOf(scope.asOf);
+  if (!Number.isFinite(to)) return {};
+  return { window: { column, from: isoOf(to - ARCHIVE_LOOKBACK.installmentsDays), to: isoOf(to) } };
 }
 
 const isText = (c: ColumnSpec) => c.kind.type === 'id' || c.kind.type === 'text';
