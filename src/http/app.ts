@@ -23,6 +23,7 @@ import { ServiceMetrics } from './metrics.ts';
 import { buildOpenApi } from './openapi.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { contactRoutes } from './routes/contacts.ts';
+import { humanReviewRoutes } from './routes/human-review.ts';
 import { infoRoutes } from './routes/info.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { scoreRoutes } from './routes/score.ts';
@@ -430,6 +431,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   idempotency(app, ctx, deps.idempotency);
   scoreRoutes(app, ctx);
   accountRoutes(app, ctx);
+  humanReviewRoutes(app, ctx);
   contactRoutes(app, ctx);
   infoRoutes(app, ctx);
   opsRoutes(app, ctx, openapiDoc);

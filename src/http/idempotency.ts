@@ -22,7 +22,12 @@ import { HttpError } from './errors.ts';
  */
 
 /** The routes that take `Idempotency-Key` (method and route pattern). */
-export const IDEMPOTENT_ROUTES: ReadonlySet<string> = new Set(['POST /v1/contacts', 'POST /v1/score']);
+export const IDEMPOTENT_ROUTES: ReadonlySet<string> = new Set([
+  'POST /v1/contacts',
+  'POST /v1/score',
+  'POST /v1/accounts/:id/human-review',
+  'POST /v1/accounts/:id/human-review/resolve',
+]);
 
 /** Default time a stored answer is kept: a day, as the issue asks (at least). */
 export const DEFAULT_IDEMPOTENCY_RETENTION_MS = 24 * 3_600_000;

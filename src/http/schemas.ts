@@ -1,9 +1,12 @@
 import { z } from 'zod';
+import type { Explanation } from '../core/policy/explain.ts';
+import { REVIEW_CHANNELS, REVIEW_EVENT_KINDS, REVIEW_OUTCOMES } from '../core/policy/human-review.ts';
 import { POLICY_CHANNELS, SEGMENTS } from '../core/policy/schema.ts';
+import { isIsoTimestamp } from '../core/schema/columns.ts';
 import { DECISION_TREATMENTS } from '../core/schema/enums.ts';
 import { identifier } from '../core/schema/ids.ts';
 import { contacts } from '../core/schema/tables.ts';
-import type { DecisionRecord } from '../ledger/contract.ts';
+import type { DecisionRecord, ReviewEventRecord } from '../ledger/contract.ts';
 import type { ReloadOutcome } from '../service/live-types.ts';
 import type { ScoredAccount } from '../service/score-request.ts';
 
@@ -232,3 +235,118 @@ export type _ScoredAccountFits = Assert<
 >;
 export type _DecisionDocumented = Assert<Same<z.output<typeof decisionRecordSchema>, DecisionRecord>>;
 export type _ReloadDocumented = Assert<Same<z.output<typeof reloadOutcomeSchema>, ReloadOutcome>>;
+
+// ---- automated-decision rights (human review, explanations) ---------------------------------------------------
+
+const reportedTs = () =>
+  z
+    .string()
+    .refine(isIsoTimestamp, { message: 'expected an ISO 8601 timestamp with offset (2026-11-25T15:00:00Z)' })
+    .describe(
+      'When it happened, ISO 8601 with offset. Up to 5 minutes ahead of the server clock it is taken as now (the ledger keeps what you sent in `reported_ts`); further ahead, or before 2000-01-01, it is refused.',
+    );
+
+/** `POST /v1/accounts/:id/human-review`: the customer asked that a person, not automation, decide. */
+export const humanReviewRequestSchema = z.strictObject({
+  reported_ts: reportedTs(),
+  channel: z.enum(REVIEW_CHANNELS).optional().describe('How the request reached you.'),
+  case_ref: identifier()
+    .optional()
+    .describe(
+      "Your case manager's reference for the request (an identifier: the customer's own words stay there, not in the ledger).",
+    ),
+});
+
+/** `POST /v1/accounts/:id/human-review/resolve`: a person decided; every request standing at that time is closed. */
+export const humanReviewResolveSchema = z.strictObject({
+  reported_ts: reportedTs(),
+  outcome: z
+    .enum(REVIEW_OUTCOMES)
+    .describe(
+      '`upheld`: the person kept the automated suggestion; `changed`: they decided otherwise; `withdrawn`: the customer withdrew the request.',
+    ),
+  agent_id: identifier().optional().describe('Who decided.'),
+  case_ref: identifier().optional().describe("Your case manager's reference."),
+});
+
+export const reviewEventSchema = z.strictObject({
+  event_id: z.string(),
+  account_id: z.string(),
+  kind: z.enum(REVIEW_EVENT_KINDS),
+  ts: z.string(),
+  reported_ts: z
+    .string()
+    .nullable()
+    .describe('The time you sent when it was ahead of the server clock and `ts` became now; else null.'),
+  recorded_at: z.string(),
+  channel: z.enum(REVIEW_CHANNELS).nullable(),
+  case_ref: z.string().nullable(),
+  agent_id: z.string().nullable(),
+  outcome: z.enum(REVIEW_OUTCOMES).nullable(),
+});
+
+/** The answer to a request or a resolution: the event recorded and the account's state after it. */
+export const humanReviewAnswerSchema = z.strictObject({
+  account_id: z.string(),
+  event_id: z.string(),
+  kind: z.enum(REVIEW_EVENT_KINDS),
+  ts: z.string(),
+  open: z
+    .boolean()
+    .describe('True while a request stands: every score of the account answers `human_review`.'),
+  open_since: z.string().nullable().describe('The earliest standing request, or null.'),
+  closed: z
+    .array(z.string())
+    .describe('A resolution: the event ids of the requests it closed (empty for a request).'),
+});
+
+export const humanReviewStateSchema = z.strictObject({
+  account_id: z.string(),
+  open: z.boolean(),
+  open_since: z.string().nullable(),
+  open_requests: z.array(z.string()).describe('Event ids of the standing requests, oldest first.'),
+  events: z.array(reviewEventSchema).describe('Every request and resolution of the account, oldest first.'),
+});
+
+const explainedRule = z.strictObject({
+  guardrail: z.string(),
+  text: z.string(),
+  source: z.string().nullable().describe('The clause of the rule pack, when the pack cites one.'),
+});
+
+/** `GET /v1/decisions/:id/explanation`: see src/core/policy/explain.ts. */
+export const explanationSchema = z.strictObject({
+  decision_id: z.string(),
+  account_id: z.string(),
+  decided_at: z.string(),
+  policy_version: z.string(),
+  model_version: z.string(),
+  decision: z.strictObject({ treatment: z.string(), summary: z.string(), automated: z.boolean() }),
+  reasons: z.array(z.strictObject({ code: z.string(), text: z.string() })),
+  drivers: z.array(
+    z.strictObject({
+      score: z.enum(['willingness', 'ability']),
+      feature: z.string(),
+      phrase: z.string(),
+      effect: z.enum(['raised', 'lowered']),
+      contribution: z.number(),
+    }),
+  ),
+  rules: z.strictObject({
+    applied: z.array(explainedRule),
+    pack: z
+      .strictObject({
+        name: z.string(),
+        version: z.string().nullable(),
+        title: z.string().nullable(),
+        current_version: z.string().nullable(),
+        clauses: z.array(z.strictObject({ rule: z.string(), source: z.string() })),
+      })
+      .nullable(),
+  }),
+  rights: z.strictObject({ basis: z.string().nullable(), text: z.string() }),
+  text: z.array(z.string()).describe('The explanation as paragraphs, to hand to the customer.'),
+});
+
+export type _ReviewEventDocumented = Assert<Same<z.output<typeof reviewEventSchema>, ReviewEventRecord>>;
+export type _ExplanationDocumented = Assert<Same<z.output<typeof explanationSchema>, Explanation>>;

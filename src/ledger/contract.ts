@@ -1,3 +1,4 @@
+import type { ReviewChannel, ReviewEventKind, ReviewOutcome } from '../core/policy/human-review.ts';
 import type { PlanOffer } from '../core/policy/plan-offer.ts';
 import type { ContactRow } from '../core/schema/tables.ts';
 
@@ -48,25 +49,18 @@ export interface DecisionRecord {
   rule_pack_version: string | null;
 }
 
-/** The two kinds of a review event: the customer asked for a human decision, or a person closed the request. */
-export const REVIEW_EVENT_KINDS = ['requested', 'resolved'] as const;
-/** Channels a review request may come through: the contact channels a customer can use, and the lender's web site. */
-export const REVIEW_CHANNELS = ['call', 'sms', 'email', 'app', 'web', 'letter', 'visit'] as const;
-/** How a person closed a review request: the automated suggestion stands, they decided otherwise, or the customer withdrew. */
-export const REVIEW_OUTCOMES = ['upheld', 'changed', 'withdrawn'] as const;
-
 /**
  * One event of an account's automated-decision rights (China PIPL art. 24, GDPR / UK GDPR art. 22): a customer's
  * request that a person, not automation, decide (`requested`), or a person's closing of the requests standing at
  * its time (`resolved`). An account's review is open at an instant when a request at or before it has no
- * resolution at or after the request's time up to that instant (`openReviewAt`, src/ledger/review-state.ts).
+ * resolution at or after the request's time up to that instant (`reviewStateAt`, src/core/policy/human-review.ts).
  * Data minimisation as for contacts: ids and enums only; the customer's own words stay in the case manager,
  * which `case_ref` points to.
  */
 export interface ReviewEventRecord {
   event_id: string;
   account_id: string;
-  kind: (typeof REVIEW_EVENT_KINDS)[number];
+  kind: ReviewEventKind;
   /** When it happened, ISO 8601 UTC: the caller's time, or the server's now when that was ahead within tolerance. */
   ts: string;
   /** The caller's time when it was ahead of the server clock (within the tolerance); null when `ts` is as reported. */
@@ -74,13 +68,13 @@ export interface ReviewEventRecord {
   /** When the ledger received it, ISO 8601 UTC. */
   recorded_at: string;
   /** The channel the request came through; null when not said. */
-  channel: (typeof REVIEW_CHANNELS)[number] | null;
+  channel: ReviewChannel | null;
   /** The case manager's reference for the request (an identifier), or null. */
   case_ref: string | null;
   /** The agent who resolved it (a resolution's), or null. */
   agent_id: string | null;
   /** A resolution's outcome; null for a request. */
-  outcome: (typeof REVIEW_OUTCOMES)[number] | null;
+  outcome: ReviewOutcome | null;
 }
 
 /** One contact attempt as recorded: a data-contract contact row plus the ledger's own fields. */

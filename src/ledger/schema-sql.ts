@@ -1,16 +1,18 @@
-import { isIsoDate, isIsoTimestamp } from '../core/schema/columns.ts';
-import { type ContactRow, contacts as contactsTable } from '../core/schema/tables.ts';
 import {
-  type AuditQuery,
-  type ContactRecord,
-  type DecisionRecord,
   REVIEW_CHANNELS,
   REVIEW_EVENT_KINDS,
   REVIEW_OUTCOMES,
-  type ReviewEventRecord,
-  type StoredAnswer,
+  reviewOrder,
+} from '../core/policy/human-review.ts';
+import { isIsoDate, isIsoTimestamp } from '../core/schema/columns.ts';
+import { type ContactRow, contacts as contactsTable } from '../core/schema/tables.ts';
+import type {
+  AuditQuery,
+  ContactRecord,
+  DecisionRecord,
+  ReviewEventRecord,
+  StoredAnswer,
 } from './contract.ts';
-import { reviewOrder } from './review-state.ts';
 
 /**
  * What both ledger stores share: the tables (one column per record field and nothing else — no free-form payload

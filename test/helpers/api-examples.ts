@@ -290,6 +290,64 @@ export async function renderApiExamples(): Promise<Map<string, string>> {
   ledger.faults.append = false;
   examples.set('errors', join(...errors));
 
+  // ---- automated-decision rights: a request for a human decision, the score it changes, its resolution
+  const review = [
+    await run(app, {
+      method: 'POST',
+      url: '/v1/accounts/A0001/human-review',
+      key: PLAIN.contacts,
+      note: 'scope contacts',
+      body: { reported_ts: '2026-11-25T14:30:00Z', channel: 'letter', case_ref: 'CASE-2291' },
+    }),
+  ];
+  const reviewed = await run(app, {
+    method: 'POST',
+    url: '/v1/score',
+    key: PLAIN.score,
+    body: one,
+    showBody: '(the account above)',
+    show: (b) =>
+      only(b, [
+        'decision_id',
+        'account_id',
+        'scores',
+        'segment',
+        'treatment',
+        'channel',
+        'reason_codes',
+        'reasons',
+      ]),
+  });
+  review.push(
+    reviewed,
+    await run(app, { method: 'GET', url: '/v1/accounts/A0001/human-review', key: PLAIN.score }),
+    await run(app, {
+      method: 'POST',
+      url: '/v1/accounts/A0001/human-review/resolve',
+      key: PLAIN.contacts,
+      body: { reported_ts: '2026-11-25T14:58:00Z', outcome: 'upheld', agent_id: 'agent-7' },
+    }),
+  );
+  examples.set('human-review', join(...review));
+  examples.set(
+    'explanation',
+    (
+      await run(app, {
+        method: 'GET',
+        url: `/v1/decisions/${decisionId}/explanation`,
+        key: PLAIN.score,
+        show: (b) => ({
+          ...b,
+          drivers: firstItems(b.drivers as unknown[], 2),
+          rules: {
+            ...(b.rules as Record<string, unknown>),
+            pack: only((b.rules as { pack: Record<string, unknown> }).pack, ['name', 'version', 'title']),
+          },
+        }),
+      })
+    ).text,
+  );
+
   // ---- metrics, after all of the above
   const metrics = await app.inject({
     method: 'GET',

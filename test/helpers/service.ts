@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { reviewOrder } from '../../src/core/policy/human-review.ts';
 import type { ContactRow } from '../../src/core/schema/tables.ts';
 import { type ApiKey, hashKey } from '../../src/http/auth.ts';
 import type {
@@ -9,7 +10,6 @@ import type {
   ReviewEventRecord,
   StoredAnswer,
 } from '../../src/ledger/contract.ts';
-import { reviewOrder } from '../../src/ledger/review-state.ts';
 import {
   answerId,
   answerTaken,

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { RepayriskError } from '../../core/errors.ts';
 import { repeatedAccounts } from '../../core/policy/batch.ts';
+import { reviewStateAt } from '../../core/policy/human-review.ts';
 import type { FieldIssue } from '../../core/schema/issues.ts';
 import { describeValue, fieldIssues } from '../../core/schema/issues.ts';
 import { admitArchive } from '../../core/scoring/input.ts';
@@ -92,9 +93,17 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
       items.map((it) => it.archive.account.as_of_date),
       now,
     );
-    const ledgerContacts = await ledgerCall(ctx, 'read contact history', () =>
-      ctx.ledger.contactsFor(ids, since),
-    );
+    const [ledgerContacts, reviews] = await Promise.all([
+      ledgerCall(ctx, 'read contact history', () => ctx.ledger.contactsFor(ids, since)),
+      ledgerCall(ctx, 'read review requests', () => ctx.ledger.reviewEvents(ids)),
+    ]);
+    // A customer's standing request for a human decision (PIPL art. 24, GDPR art. 22): that account gets
+    // human_review, never an automated treatment (routes/human-review.ts records the requests).
+    const humanReview = new Map<string, { requested_at: string }>();
+    for (const [id, events] of reviews) {
+      const state = reviewStateAt(events, now);
+      if (state.open_since) humanReview.set(id, { requested_at: state.open_since });
+    }
     const slots = state.policy.capacity
       ? remainingSlots(
           state.policy,
@@ -108,7 +117,7 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
         batch.map((b) => b.archive),
         state,
         now,
-        { ledgerContacts, slots: withSlots, newId, requestId },
+        { ledgerContacts, slots: withSlots, newId, requestId, humanReview },
       );
 
     const unscorable = new Map<number, FieldIssue[]>();

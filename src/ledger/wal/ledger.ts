@@ -1,3 +1,4 @@
+import { reviewOrder } from '../../core/policy/human-review.ts';
 import type { ContactRow } from '../../core/schema/tables.ts';
 import type {
   AuditQuery,
@@ -7,7 +8,6 @@ import type {
   ReviewEventRecord,
   StoredAnswer,
 } from '../contract.ts';
-import { reviewOrder } from '../review-state.ts';
 import {
   answerId,
   answerTaken,
