@@ -184,8 +184,8 @@ interface BookSource {
   asOf: string | null;
   skipped: number;
   defaultNow: number | null;
-  /** sha256 of the input files' bytes, for the run id. */
-  fingerprint: string;
+  /** sha256 of the input files' bytes, for the run id (a history's is read beside the store's read). */
+  fingerprint: Promise<string>;
   items: AsyncGenerator<BookItem>;
 }
 
@@ -222,19 +222,25 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
       'invalid_argument',
       `--now ${new Date(now).toISOString()} is before the as-of date ${source.asOf}: its snapshots did not exist yet`,
     );
-  const digest = createHash('sha256');
-  digest.update(
-    JSON.stringify({
-      input: 'history' in run.input ? 'history' : 'accounts',
-      asOf: source.asOf,
-      now,
-      model: state.champion.version,
-      policy: state.policy.version,
-      slots,
-      files: source.fingerprint,
-    }),
-  );
-  const runId = `b${digest.digest('hex').slice(0, 12)}`;
+  // The input files' digest is read while the store reads them (a history's files are hashed beside the read,
+  // not before it); the run id waits for it only where the first decision needs it.
+  const runIdOf = source.fingerprint.then((files) => {
+    const digest = createHash('sha256');
+    digest.update(
+      JSON.stringify({
+        input: 'history' in run.input ? 'history' : 'accounts',
+        asOf: source.asOf,
+        now,
+        model: state.champion.version,
+        policy: state.policy.version,
+        slots,
+        files,
+      }),
+    );
+    return `b${digest.digest('hex').slice(0, 12)}`;
+  });
+  runIdOf.catch(() => undefined); // awaited below; a run that fails first must not leave it unhandled
+  let runId = '';
 
   const chunkSize = run.chunkSize ?? BOOK_CHUNK;
   const threads = run.threads ?? Math.min(availableParallelism(), BOOK_THREADS);
@@ -310,6 +316,11 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
       const c = chunk;
       chunk = [];
       const ns = Int32Array.from(c, (b) => b.n);
+      if (!runId) {
+        const t = performance.now();
+        runId = await runIdOf;
+        phases.read += performance.now() - t;
+      }
       if (packer) {
         let t = performance.now();
         const packed = packer.finish();
@@ -353,6 +364,7 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
     phases.read += performance.now() - waited;
     if (chunk.length) await flush();
     while (inflight.length) await settleOldest();
+    if (!runId) runId = await runIdOf;
     run.onProgress?.(read, source.total, source.unit);
     if (slots !== null && deferred.length) {
       run.onNote?.(`sharing the call slots among ${deferred.length.toLocaleString('en-US')} call candidates`);
@@ -440,7 +452,7 @@ async function filesSha256(paths: readonly string[], see?: (b: Buffer) => void):
   const h = createHash('sha256');
   for (const path of paths) {
     try {
-      for await (const b of createReadStream(path)) {
+      for await (const b of createReadStream(path, { highWaterMark: 1 << 20 })) {
         h.update(b as Buffer);
         see?.(b as Buffer);
       }
@@ -510,7 +522,7 @@ async function historySource(input: { history: string; asOf?: string }): Promise
     asOf,
     skipped: facts.accounts - snapshots,
     defaultNow: Date.parse(`${asOf}T12:00:00Z`),
-    fingerprint: await filesSha256(paths),
+    fingerprint: filesSha256(paths),
     items: items(),
   };
 }
@@ -564,7 +576,7 @@ async function accountsSource(input: { accounts: string }, clockMs: number): Pro
     asOf: null,
     skipped: 0,
     defaultNow: null,
-    fingerprint,
+    fingerprint: Promise.resolve(fingerprint),
     items: items(),
   };
 }
