@@ -152,7 +152,7 @@ export async function cutCsv(
 }
 
 /** The header line and `threads` range starts at line starts, or null when a split finds no line end. */
-export function lineStarts(
+function lineStarts(
   path: string,
   size: number,
   threads: number,

@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 /** The byte passes a worker thread runs (csv-worker-entry.ts). */
-export type WorkerTask = 'cutRange' | 'checkCsvRange' | 'snapshotFacts';
+export type WorkerTask = 'cutRange' | 'checkCsvRange';
 
 const ENTRY = new URL('./csv-worker-entry.ts', import.meta.url).href;
 

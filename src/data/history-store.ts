@@ -12,7 +12,6 @@ import { dayOf, isoOf } from '../core/time/dates.ts';
 import { dayNumberSql, invalidCellSql, typedCellSql } from './cell-sql.ts';
 import { checkTableFile } from './check-table.ts';
 import { type CsvCut, cutCsv, type DateWindow } from './csv-cut.ts';
-import { snapshotFactsCsv } from './csv-facts.ts';
 import { sqlIdent, sqlString } from './duckdb.ts';
 import { findHistoryFiles } from './history.ts';
 import { type ChunkColumn, KeyedStream } from './keyed-stream.ts';
@@ -166,9 +165,6 @@ export class HistoryStore {
     last: string | null;
   }> {
     const acc = this.need('accounts');
-    // A CSV file's two fields read on the bytes, not every cell tokenised by DuckDB (null: DuckDB decides).
-    const facts = acc.format === 'csv' && this.useCuts ? await snapshotFactsCsv(acc) : null;
-    if (facts) return facts;
     const d = textOf(acc, 'as_of_date');
     const [r] = await this.rows(
       `SELECT count(DISTINCT ${textOf(acc, 'account_id')}) AS accounts, count(DISTINCT ${d}) AS dates, min(${d}) AS first, max(${d}) AS last ` +
