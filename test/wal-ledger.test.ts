@@ -4,7 +4,7 @@
 import { readdirSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ContactRecord } from '../src/ledger/contract.ts';
+import type { ContactRecord, ReviewEventRecord } from '../src/ledger/contract.ts';
 import { openDuckDbLedger } from '../src/ledger/duckdb.ts';
 import { nodeWalFs, type WalFs } from '../src/ledger/wal/fs.ts';
 import { IdFilter } from '../src/ledger/wal/id-filter.ts';
@@ -198,6 +198,80 @@ describe('write-ahead ledger: contact windows and call slots in memory', () => {
       expect(storeReads).toBe(before + 1);
     } finally {
       await ledger.close();
+    }
+  });
+});
+
+describe('write-ahead ledger: review events (automated-decision rights)', () => {
+  const review = (id: string, over: Partial<ReviewEventRecord> = {}): ReviewEventRecord => ({
+    event_id: id,
+    account_id: 'A',
+    kind: 'requested',
+    ts: new Date(T0).toISOString(),
+    reported_ts: null,
+    recorded_at: new Date(T0 + 1000).toISOString(),
+    channel: 'web',
+    case_ref: null,
+    agent_id: null,
+    outcome: null,
+    ...over,
+  });
+
+  it('replays at open the review events the store lacks, skips those it loaded, and loads each once', async () => {
+    const { db, wal } = fresh();
+    const inner = await openDuckDbLedger(db);
+    let failLoads = false;
+    const flaky = Object.assign(Object.create(inner) as typeof inner, {
+      loadWal: (...args: Parameters<typeof inner.loadWal>) =>
+        failLoads ? Promise.reject(new Error('store down')) : inner.loadWal(...args),
+    });
+    // Segments cannot be removed: the loaded request stays in the log beside the unloaded resolution.
+    const stuck: WalFs = {
+      ...nodeWalFs,
+      unlink: async () => {
+        throw Object.assign(new Error('EIO'), { code: 'EIO' });
+      },
+    };
+    const asked = review('r-1');
+    const resolved = review('r-2', {
+      kind: 'resolved',
+      ts: new Date(T0 + 60_000).toISOString(),
+      outcome: 'upheld',
+      channel: null,
+    });
+    const a = await openWalLedger(flaky, wal, {
+      fs: stuck,
+      loadDelayMs: 3_600_000,
+      segmentBytes: 1,
+      onNotice: () => undefined,
+    });
+    await a.appendReviewEvents([asked]);
+    await a.drain(); // in the store, with the log position; its segment stays
+    failLoads = true;
+    await a.appendReviewEvents([resolved]); // in the log only: the store is down until the process ends
+    expect((await a.reviewEvents(['A'])).get('A')).toEqual([asked, resolved]);
+    await a.close();
+
+    const b = await openWalLedger(await openDuckDbLedger(db), wal, { loadDelayMs: 3_600_000 });
+    try {
+      expect(b.unloaded()).toBe(1); // the resolution, replayed; the request skipped (the store has it)
+      expect((await b.reviewEvents(['A'])).get('A')).toEqual([asked, resolved]);
+      // Ids the store holds are refused (the id filter is filled from the store, review events included).
+      await expect(b.appendReviewEvents([review('r-1')])).rejects.toThrow(
+        /event_id "r-1" is already in the ledger/,
+      );
+      await expect(b.appendReviewEvents([review('r-2')])).rejects.toThrow(
+        /event_id "r-2" is already in the ledger/,
+      );
+      await b.drain();
+    } finally {
+      await b.close();
+    }
+    const store = await openDuckDbLedger(db);
+    try {
+      expect((await store.reviewEvents(['A'])).get('A')).toEqual([asked, resolved]);
+    } finally {
+      await store.close();
     }
   });
 });
