@@ -144,3 +144,20 @@ describe('serve --response: the score API uses fitted per-account responses', ()
     ).rejects.toThrow(/pay\.0\.model\.json: checksum mismatch/);
   });
 });
+
+describe('train --response writes a report: overlap table, calibration of each arm, Qini per treatment', () => {
+  it('marks exactly the supported cells and charts every fitted arm', () => {
+    const html = readFileSync(join(responseDir, 'report.html'), 'utf8');
+    const table = html.slice(html.indexOf('<section id="overlap">'), html.indexOf('</section>'));
+    for (const row of artifact.manifest.overlap.table) {
+      const tr = new RegExp(`<tr><td>${row.cell}</td>(.*?)</tr>`).exec(table)?.[1] ?? '';
+      expect((tr.match(/ ✓/g) ?? []).length, row.cell).toBe(row.supported.length);
+    }
+    const arms = Object.keys(artifact.manifest.arms);
+    for (const t of arms) expect(html).toContain(`<h2>${t}</h2>`);
+    // A calibration chart per arm with both outcomes out of time, a Qini chart per treatment other than hold.
+    expect((html.match(/<svg/g) ?? []).length).toBeGreaterThanOrEqual(arms.length + 1);
+    for (const t of arms.filter((t) => t !== 'hold' && t !== 'legal'))
+      expect(html, t).toMatch(new RegExp(`Qini: ${t} vs hold`));
+  });
+});

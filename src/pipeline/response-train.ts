@@ -15,6 +15,7 @@ import { type ResponseManifestDraft, writeResponseArtifact } from '../registry/r
 import { fingerprint } from './fingerprint.ts';
 import { creationTime, provenance } from './provenance.ts';
 import { readLoggedSnapshots } from './response-data.ts';
+import { responseReport } from './response-report.ts';
 
 /**
  * gbdt settings of the response models: depth 4 so a tree can split on the treatment and two account traits
@@ -153,6 +154,19 @@ export async function trainResponse(o: TrainResponseOptions): Promise<TrainRespo
     },
     provenance: provenance(o.createdAt ?? creationTime()),
   };
-  const written = writeResponseArtifact(o.modelsRoot, draft, weights);
+  const report = await responseReport(data, split.roles, fit, support, [
+    { label: 'created', value: draft.provenance.createdAt },
+    { label: 'seed', value: String(o.seed) },
+    {
+      label: 'history',
+      value: `${draft.data.source}: ${data.x.rows.toLocaleString('en-US')} logged delinquent snapshots, ${draft.data.from} .. ${draft.data.to}`,
+    },
+    { label: 'out-of-time from', value: outOfTimeFrom },
+    {
+      label: 'learner',
+      value: `pooled ${kindName} (treatment as a feature), ${learner.weighting} weights, ${learner.bags} bag(s)`,
+    },
+  ]);
+  const written = writeResponseArtifact(o.modelsRoot, draft, weights, { 'report.html': report });
   return { ...written, fit, snapshots: data.x.rows, outOfTimeFrom };
 }
