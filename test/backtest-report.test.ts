@@ -24,7 +24,15 @@ function mix(
   call: number,
   legal: number,
 ): Record<Treatment, number> {
-  return { hold, gentle_nudge: nudge, plan_offer: plan, human_call: call, legal };
+  return {
+    hold,
+    gentle_nudge: nudge,
+    plan_offer: plan,
+    human_call: call,
+    legal,
+    field_visit: 0,
+    agency_placement: 0,
+  };
 }
 
 function group(
@@ -107,6 +115,21 @@ function policy(
     ),
     heatmap: heatmap(role === 'champion' ? 0 : 3),
     overlap: { ess: 310.5, ess_share: 0.26, warnings },
+    stage_transitions: {
+      stages: ['reminder', 'call', 'visit', 'agency_or_legal'],
+      staged: role === 'champion',
+      by_month: [
+        { month: '2024-02', from: 0, to: 1, accounts: 17 },
+        { month: '2024-03', from: 1, to: 2, accounts: role === 'champion' ? 9 : 0 },
+        { month: '2024-03', from: 0, to: 2, accounts: 2 },
+      ],
+      escalations: [
+        { from: 0, to: 1, accounts: 17 },
+        { from: 1, to: 2, accounts: role === 'champion' ? 9 : 0 },
+        { from: 2, to: 3, accounts: 0 },
+      ],
+      skipped: 2,
+    },
   };
 }
 
@@ -234,6 +257,15 @@ describe('renderBacktestReport', () => {
   it('has by-segment, by-bucket and stability tables', () => {
     for (const key of ['prime', 'subprime', '1-30', '181+']) expect(html).toContain(`<td>${key}</td>`);
     expect(html).toContain('<span class="badge act">act</span>');
+  });
+
+  it('has a stage-transition table per policy: escalations, skipped moves and moves by month', () => {
+    const section = html.split('<h2 id="stages">')[1]!.split('<h2 ')[0]!;
+    expect(section.match(/<h3>/g)).toHaveLength(2);
+    expect(section).toContain("Stages: the policy's own stages. 2 move(s) skipped a stage.");
+    expect(section).toContain('Stages: the ladder reminder → call → visit → agency_or_legal.');
+    expect(section).toContain('<td>1 reminder → 2 call</td><td class="n">17</td>');
+    expect(section).toContain('<td>2024-03</td><td>2 call</td><td>3 visit</td><td class="n">9</td>');
   });
 
   it('is deterministic, and drops the columns of an estimator that did not apply', async () => {

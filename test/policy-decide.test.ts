@@ -124,6 +124,9 @@ describe('the willingness × ability matrix (default policy)', () => {
   });
 });
 
+/** The four treatments of the matrix and hold (the staged flow's are off in these policies). */
+type Logged = Exclude<Treatment, 'field_visit' | 'agency_placement'>;
+
 describe('expected-value mode', () => {
   const PARTIAL = 0.55;
   /** overdue × pPay × (pCover + (1 − pCover) × 0.55) − cost. */
@@ -133,24 +136,24 @@ describe('expected-value mode', () => {
    * Default cost of each treatment on its cheapest effective channel (cost / reach): nudge and plan by email
    * (0.01 / 0.6), call 6 + 4, legal 250 + 0.
    */
-  const COST: Record<Treatment, number> = {
+  const COST: Record<Logged, number> = {
     hold: 0,
     gentle_nudge: 0 + 0.01,
     plan_offer: 3 + 0.01,
     human_call: 6 + 4,
     legal: 250 + 0,
   };
-  const TS: Treatment[] = ['hold', 'gentle_nudge', 'plan_offer', 'human_call', 'legal'];
+  const TS: Logged[] = ['hold', 'gentle_nudge', 'plan_offer', 'human_call', 'legal'];
   const argmax = (
     overdue: number,
-    by: Record<Treatment, { pPay: number; pCover: number }>,
-    skip: Treatment[] = [],
+    by: Record<Logged, { pPay: number; pCover: number }>,
+    skip: Logged[] = [],
   ) =>
     TS.filter((t) => !skip.includes(t)).reduce((best, t) =>
       net(overdue, by[t], COST[t]) > net(overdue, by[best], COST[best]) ? t : best,
     );
 
-  const CALL_BEST: Record<Treatment, { pPay: number; pCover: number }> = {
+  const CALL_BEST: Record<Logged, { pPay: number; pCover: number }> = {
     hold: { pPay: 0.2, pCover: 0.5 }, //     1000 × 0.2 × 0.775 − 0      = 155
     gentle_nudge: { pPay: 0.25, pCover: 0.5 }, // 1000 × 0.25 × 0.775 − 0.01 = 193.74
     plan_offer: { pPay: 0.4, pCover: 0.2 }, // 1000 × 0.4 × 0.64 − 3.01   = 252.99
@@ -211,7 +214,7 @@ describe('expected-value mode', () => {
   });
 
   it('the chosen treatment is costed on the channel actually used', () => {
-    const nudgeBest: Record<Treatment, { pPay: number; pCover: number }> = {
+    const nudgeBest: Record<Logged, { pPay: number; pCover: number }> = {
       hold: { pPay: 0.3, pCover: 0.5 },
       gentle_nudge: { pPay: 0.5, pCover: 0.6 }, // 1000 × 0.5 × 0.82 = 410
       plan_offer: { pPay: 0.5, pCover: 0.6 },
@@ -238,7 +241,7 @@ describe('expected-value mode', () => {
     const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
     const logit = (p: number) => Math.log(p / (1 - p));
     // Default lifts of the low-willingness / high-ability cell.
-    const lifts: Record<Treatment, { pay: number; cover: number }> = {
+    const lifts: Record<Logged, { pay: number; cover: number }> = {
       hold: { pay: -0.2, cover: 0 },
       gentle_nudge: { pay: -0.16, cover: 0.08 },
       plan_offer: { pay: 0.05, cover: -0.72 },
@@ -253,7 +256,7 @@ describe('expected-value mode', () => {
           pCover: sigmoid(logit(LH.ability) + lifts[t].cover),
         },
       ]),
-    ) as Record<Treatment, { pPay: number; pCover: number }>;
+    ) as Record<Logged, { pPay: number; pCover: number }>;
     const best = argmax(600, by);
     expect(best).toBe('human_call');
     const d = run({}, LH, EV);

@@ -493,7 +493,7 @@ describe('the reasons name the pack and its clause', () => {
     expect(d.reasons.join('\n')).toContain('uk-conc: CONC 7.10.1R');
   });
 
-  it('a visit that found a third party rules out letters to that address (cn-2025)', () => {
+  it('a visit that found a third party rules out letters and visits to that address (cn-2025)', () => {
     const floors = floorsOf(POLICY.packs, { region: 'CN-31' });
     const c = constraintsFor(
       makeAccount(ACCOUNT['cn-2025']),
@@ -502,8 +502,9 @@ describe('the reasons name the pack and its clause', () => {
       floors.guardrails,
       floors.pack,
     );
-    expect(Object.keys(c.channel)).toEqual(['letter']);
+    expect(Object.keys(c.channel)).toEqual(['letter', 'visit']);
     expect(c.channel.letter!.map((h) => h.name)).toEqual(['third_party']);
+    expect(c.channel.visit!.map((h) => h.name)).toEqual(['third_party']);
   });
 });
 

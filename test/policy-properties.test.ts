@@ -59,7 +59,7 @@ const DST_DAYS = ['2026-03-08', '2026-11-01', '2026-03-29', '2026-10-25', '2026-
 type Contactable = Exclude<Treatment, 'hold'>;
 const SUPPRESSION_FLAGS = ['deceased_flag', 'bankruptcy_flag', 'dispute_open', 'cease_and_desist'] as const;
 const CONVERSATION_OUTCOMES: readonly string[] = ['right_party', 'promise_to_pay', 'refused', 'dispute'];
-const CAPPED_CHANNELS = ['call', 'sms', 'email', 'app', 'letter'] as const;
+const CAPPED_CHANNELS = ['call', 'sms', 'email', 'app', 'letter', 'visit'] as const;
 
 // ---------------------------------------------------------------------------------------------------------
 // Small independent helpers: calendar days and clock strings.
@@ -99,6 +99,8 @@ function readIso(
 interface ArmContext {
   rules: Rules;
   callCapacityExhausted: boolean;
+  /** Today's field-visit slots are spent (`visitCapacityExhausted`). */
+  visitCapacityExhausted?: boolean;
 }
 
 /**
@@ -159,6 +161,35 @@ function violations(
     out.push(`human_call while a promise is open (${openPromise.ts}, ${openPromise.promise_date})`);
   if (t === 'human_call' && arm.callCapacityExhausted) out.push('human_call with call capacity exhausted');
 
+  // The staged flow (docs/policy.md): a visit never to the vulnerable or hardship, never during a promise, only
+  // inside the visit window and the contact hours both; a placement from its days past due, never for the
+  // vulnerable, with an open complaint or during a promise, and always with the record handed over.
+  if (t === 'field_visit') {
+    if (account.vulnerable_flag) out.push('field_visit for a vulnerable customer');
+    if (account.hardship_flag) out.push('field_visit for a hardship customer');
+    if (openPromise) out.push(`field_visit while a promise is open (${openPromise.ts})`);
+    if (arm.visitCapacityExhausted) out.push('field_visit with visit capacity exhausted');
+    const [ws, we] = visitSpan(g);
+    if (ws >= we) out.push(`field_visit with no minute inside both the window and the hours`);
+  }
+  if (t === 'agency_placement') {
+    if (account.days_past_due < g.agency_placement.min_days_past_due)
+      out.push(`agency_placement at ${account.days_past_due} dpd < ${g.agency_placement.min_days_past_due}`);
+    if (account.vulnerable_flag) out.push('agency_placement for a vulnerable customer');
+    if (account.complaint_open) out.push('agency_placement with an open complaint');
+    if (openPromise) out.push(`agency_placement while a promise is open (${openPromise.ts})`);
+    const h = decision.handover;
+    if (!h) out.push('agency_placement without a handover');
+    else {
+      const sent = Object.values(h.contacts_by_channel).reduce((a, b) => a + b, 0);
+      if (sent !== past.length) out.push(`handover counts ${sent} contacts, the history has ${past.length}`);
+      for (const o of past.filter((c) => c.outcome === 'opt_out' && c.channel !== 'legal'))
+        if (!h.blocked_channels.some((b) => b.channel === o.channel && b.guardrails.includes('opt_out')))
+          out.push(`handover leaves out the opt-out of ${o.channel} at ${o.ts}`);
+      if (account.do_not_call !== h.flags.do_not_call) out.push('handover misstates do_not_call');
+    }
+  } else if (decision.handover) out.push(`${t} with a handover`);
+
   if (ch === null) return out;
   if (!arm.rules.treatments[t].channels.includes(ch))
     out.push(`channel ${ch} is not a channel of ${t} (${arm.rules.treatments[t].channels.join(', ')})`);
@@ -183,17 +214,20 @@ function violations(
       );
   }
 
-  // Timing: the first instant at or after now inside the local contact hours, with the zone's real offset.
+  // Timing: the first instant at or after now inside the local contact hours (for a visit, inside the visit
+  // window too), with the zone's real offset.
   const iso = decision.earliest_contact_at;
   if (iso === null) return out;
   const wall = readIso(iso);
   const at = Date.parse(iso);
   if (!wall || Number.isNaN(at)) return [...out, `earliest_contact_at ${iso} is not ISO 8601 with an offset`];
-  const start = clockMinute(g.contact_hours.start);
-  const end = clockMinute(g.contact_hours.end);
+  const [start, end] =
+    t === 'field_visit'
+      ? visitSpan(g)
+      : [clockMinute(g.contact_hours.start), clockMinute(g.contact_hours.end)];
   if (at < now) out.push(`earliest_contact_at ${iso} is before now ${new Date(now).toISOString()}`);
   if (wall.minute < start || wall.minute >= end)
-    out.push(`earliest_contact_at ${iso} is outside ${g.contact_hours.start}–${g.contact_hours.end}`);
+    out.push(`earliest_contact_at ${iso} is outside ${clockText(start)}–${clockText(end)}`);
   const real = offsetMinutes(tz, at);
   if (wall.offset !== real)
     out.push(`earliest_contact_at ${iso} has offset ${wall.offset}, ${tz} has ${real}`);
@@ -205,10 +239,72 @@ function violations(
     if (wall.day !== day || wall.minute !== start || wall.second !== 0 || wall.ms !== 0)
       out.push(
         `now is ${isoDate(today)} ${clockText(local.minute)} local: expected the first contact at ${isoDate(day)} ` +
-          `${g.contact_hours.start}, got ${iso}`,
+          `${clockText(start)}, got ${iso}`,
       );
   }
   return out;
+}
+
+/** The local minutes a visit may happen in: the contact hours and the visit window both (docs/policy.md). */
+function visitSpan(g: Guardrails): [number, number] {
+  return [
+    Math.max(clockMinute(g.contact_hours.start), clockMinute(g.field_visit.window.start)),
+    Math.min(clockMinute(g.contact_hours.end), clockMinute(g.field_visit.window.end)),
+  ];
+}
+
+/**
+ * The staged-flow rule (docs/policy.md "The staged flow"), written from the rule: a decision's treatment in stage
+ * k > 0 needs stage k − 1 tried (a contact on its `tried_by` channels within `tried_within_days`, up to now) or
+ * ruled out today — every channel of every treatment of it breaks a rule `violations` or `packViolations` names —
+ * and reached itself.
+ * The oracle's policies always state `tried_by`.
+ */
+function stagingViolations(
+  account: AccountRow,
+  contacts: readonly ContactRow[],
+  now: number,
+  g: Guardrails,
+  decision: Decision,
+  rules: Rules,
+  pack: Pack,
+): string[] {
+  const staging = rules.staging;
+  const t = decision.treatment;
+  if (!staging || t === 'hold' || t === 'human_review') return [];
+  const stages = staging.stages;
+  const k = stages.findIndex((s) => (s.treatments as string[]).includes(t));
+  if (k <= 0) return [];
+  const tried = (j: number) =>
+    contacts.some((c) => {
+      const at = Date.parse(c.ts);
+      return (
+        at <= now && at > now - staging.tried_within_days * DAY && stages[j]!.tried_by!.includes(c.channel)
+      );
+    });
+  const usable = (u: Contactable) =>
+    rules.treatments[u].channels.some((ch) => {
+      const hypo = {
+        ...decision,
+        treatment: u,
+        channel: ch,
+        earliest_contact_at: null,
+        offer: null,
+        handover: null,
+      };
+      const broken = [
+        ...violations(account, contacts, now, g, hypo, { rules, callCapacityExhausted: false }),
+        ...packViolations(account, contacts, now, pack, hypo),
+      ];
+      return broken.every(
+        (v) => v.includes('without an earliest_contact_at') || v.includes('without a handover'),
+      );
+    });
+  const reached = (j: number): boolean =>
+    j === 0 || tried(j - 1) || (!stages[j - 1]!.treatments.some(usable) && reached(j - 1));
+  return reached(k)
+    ? []
+    : [`${t} in stage ${k + 1}, which is not reached (stage ${k} neither tried nor ruled out)`];
 }
 
 /** The channels that reach the number or address a `wrong_party` contact on `channel` reached (docs/policy.md). */
@@ -217,8 +313,8 @@ const REACHES: Record<string, readonly string[]> = {
   sms: ['call', 'sms'],
   email: ['email'],
   app: ['app'],
-  letter: ['letter'],
-  visit: ['letter'],
+  letter: ['letter', 'visit'],
+  visit: ['letter', 'visit'],
   legal: [],
 };
 
@@ -333,15 +429,39 @@ function treatmentArbOf(t: Contactable) {
     { requiredKeys: [] },
   );
 }
+/** The staged flow's treatments are always enabled here (a disabled one in a matrix is refused at load). */
+const optionalTreatmentArbOf = (t: 'field_visit' | 'agency_placement') =>
+  treatmentArbOf(t).map((x) => ({ ...x, enabled: true }));
 const treatmentsArb = fc.record(
   {
     gentle_nudge: treatmentArbOf('gentle_nudge'),
     plan_offer: treatmentArbOf('plan_offer'),
     human_call: treatmentArbOf('human_call'),
     legal: treatmentArbOf('legal'),
+    field_visit: optionalTreatmentArbOf('field_visit'),
+    agency_placement: optionalTreatmentArbOf('agency_placement'),
   },
-  { requiredKeys: [] },
+  { requiredKeys: ['field_visit', 'agency_placement'] },
 );
+/** Staging: a shuffled partition of some treatments into 2–4 stages, each with the channels that show it tried. */
+const stagingArb = fc
+  .record({
+    order: fc.shuffledSubarray([...TREATMENTS.filter((t) => t !== 'hold')], { minLength: 2 }),
+    cuts: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 3 }),
+    triedBy: fc.array(fc.shuffledSubarray([...CONTACT_CHANNELS], { minLength: 1, maxLength: 3 }), {
+      minLength: 4,
+      maxLength: 4,
+    }),
+    tried_within_days: fc.integer({ min: 1, max: 90 }),
+  })
+  .map(({ order, cuts, triedBy, tried_within_days }) => {
+    const at = [...new Set(cuts.map((c) => Math.min(c, order.length - 1)))].sort((a, b) => a - b);
+    const bounds = [0, ...at, order.length];
+    const stages = bounds
+      .slice(1)
+      .map((b, k) => ({ treatments: order.slice(bounds[k], b), tried_by: triedBy[k]! }));
+    return { stages, tried_within_days };
+  });
 const channelCostArb = fc.record({
   cost: money(10),
   reach: fc.oneof(fc.double({ min: 0.01, max: 1, noNaN: true }), fc.constant(1)),
@@ -354,6 +474,8 @@ const channelsArb = fc.record(
     call: channelCostArb,
     letter: channelCostArb,
     legal: channelCostArb,
+    visit: channelCostArb,
+    agency: channelCostArb,
   },
   { requiredKeys: [] },
 );
@@ -375,9 +497,16 @@ const guardrailsArb = fc.record(
         email: capArb(1, 5),
         app: capArb(1, 5),
         letter: capArb(1, 5),
+        visit: capArb(1, 3),
       },
       { requiredKeys: [] },
     ),
+    field_visit: fc.record({
+      window: fc
+        .uniqueArray(fc.integer({ min: 6 * 60, max: 23 * 60 }), { minLength: 2, maxLength: 2 })
+        .map(([a, b]) => ({ start: clockText(Math.min(a!, b!)), end: clockText(Math.max(a!, b!)) })),
+    }),
+    agency_placement: fc.record({ min_days_past_due: fc.integer({ min: 30, max: 200 }) }),
     conversation_cooldown_days: fc.integer({ min: 7, max: 21 }),
     promise_grace_days: fc.integer({ min: 0, max: 10 }),
     legal: fc.record(
@@ -428,7 +557,13 @@ const experimentArb = fc.record(
     salt: fc.string({ minLength: 1, maxLength: 12 }),
     challenger_share: fc.double({ min: 0.01, max: 0.99, noNaN: true }),
     challenger: fc.record(
-      { mode: modeArb, segments: segmentsArb, matrix: matrixArb, treatments: treatmentsArb },
+      {
+        mode: modeArb,
+        segments: segmentsArb,
+        matrix: matrixArb,
+        treatments: treatmentsArb,
+        staging: stagingArb,
+      },
       { requiredKeys: [] },
     ),
   },
@@ -446,12 +581,16 @@ const rawPolicyArb = (withExperiment: 'maybe' | 'always') =>
       matrix: matrixArb,
       channels: channelsArb,
       treatments: treatmentsArb,
+      staging: stagingArb,
       response: fc.record({ partial_recovery: probability }, { requiredKeys: [] }),
       guardrails: guardrailsArb,
       packs: packsArb,
       experiment: experimentArb,
     },
-    { requiredKeys: withExperiment === 'always' ? ['version', 'experiment'] : ['version'] },
+    {
+      requiredKeys:
+        withExperiment === 'always' ? ['version', 'treatments', 'experiment'] : ['version', 'treatments'],
+    },
   );
 
 const accountArb = fc.record({
@@ -550,6 +689,7 @@ const scenarioArb = (withExperiment: 'maybe' | 'always' = 'maybe') =>
     future: fc.array(futureContactArb, { maxLength: 3 }),
     scores: scoresArb,
     callCapacityExhausted: rarely(5),
+    visitCapacityExhausted: rarely(5),
   });
 type Scenario = ReturnType<typeof scenarioArb> extends fc.Arbitrary<infer S> ? S : never;
 
@@ -560,6 +700,7 @@ interface Inputs {
   now: number;
   contacts: ContactRow[];
   callCapacityExhausted: boolean;
+  visitCapacityExhausted: boolean;
   /** The account's rule pack, as the raw policy selects it by region. */
   pack: Pack;
 }
@@ -628,6 +769,7 @@ function build(s: Scenario, wholeSeconds = true): Inputs {
     now,
     contacts,
     callCapacityExhausted: s.callCapacityExhausted,
+    visitCapacityExhausted: s.visitCapacityExhausted,
     pack: packOfRaw(s.policy, a.region),
   };
 }
@@ -639,7 +781,12 @@ function run(i: Inputs): Decision {
   return decide(
     i.account,
     i.scores,
-    { now: i.now, contacts: i.contacts, callCapacityExhausted: i.callCapacityExhausted },
+    {
+      now: i.now,
+      contacts: i.contacts,
+      callCapacityExhausted: i.callCapacityExhausted,
+      visitCapacityExhausted: i.visitCapacityExhausted,
+    },
     i.policy,
   );
 }
@@ -757,6 +904,68 @@ describe('the pack oracle', () => {
   });
 });
 
+describe('the staged-flow oracle', () => {
+  // Lawful staged-flow decisions, then one bent rule at a time: the oracle must name each.
+  const policy = parsePolicy(
+    {
+      version: 'staged-oracle',
+      treatments: { field_visit: { enabled: true }, agency_placement: { enabled: true } },
+      matrix: {
+        low_willingness_high_ability: ['field_visit'],
+        low_willingness_low_ability: ['agency_placement'],
+      },
+      staging: {
+        stages: [
+          { treatments: ['human_call'], tried_by: ['call'] },
+          { treatments: ['field_visit'], tried_by: ['visit'] },
+          { treatments: ['agency_placement'], tried_by: ['legal'] },
+        ],
+      },
+    },
+    'staged-oracle',
+  );
+  const g = policy.guardrails;
+  const now = Date.parse('2026-03-10T15:00:00Z'); // 10:00 in Chicago
+  const account = makeAccount({ days_past_due: 150 });
+  const rules = policy.champion;
+  const arm = { rules, callCapacityExhausted: false };
+  const pack = builtinPacks().get('us-reg-f')!;
+  const history = [
+    makeContact({ ts: '2026-03-01T15:00:00Z', channel: 'call', outcome: 'no_answer' }),
+    makeContact({ ts: '2026-03-05T15:00:00Z', channel: 'visit', outcome: 'no_answer' }),
+  ];
+  const visit = decide(account, { willingness: 0.1, ability: 0.9 }, { now, contacts: history }, policy);
+  const placement = decide(account, { willingness: 0.1, ability: 0.1 }, { now, contacts: history }, policy);
+
+  it('accepts lawful decisions', () => {
+    expect([visit.treatment, placement.treatment]).toEqual(['field_visit', 'agency_placement']);
+    for (const d of [visit, placement]) {
+      expect(violations(account, history, now, g, d, arm)).toEqual([]);
+      expect(stagingViolations(account, history, now, g, d, rules, pack)).toEqual([]);
+    }
+  });
+
+  it.each([
+    ['field_visit for a vulnerable customer', 'visit', { vulnerable_flag: true }, {}],
+    ['field_visit for a hardship customer', 'visit', { hardship_flag: true }, {}],
+    ['is outside 09:00–20:00', 'visit', {}, { earliest_contact_at: '2026-03-10T20:00:00-05:00' }],
+    ['agency_placement at 100 dpd < 120', 'placement', { days_past_due: 100 }, {}],
+    ['agency_placement with an open complaint', 'placement', { complaint_open: true }, {}],
+    ['agency_placement without a handover', 'placement', {}, { handover: null }],
+  ] as const)('names a decision that breaks the rule: %s', (rule, which, accountChange, change) => {
+    const d = { ...(which === 'visit' ? visit : placement), ...change };
+    expect(violations({ ...account, ...accountChange }, history, now, g, d, arm).join('\n')).toContain(rule);
+  });
+
+  it('names an escalation past a stage neither tried nor ruled out', () => {
+    // Without the call of 1 March, the call stage was not tried, and a call is lawful: no visit.
+    const d = { ...visit };
+    expect(stagingViolations(account, history.slice(1), now, g, d, rules, pack).join('\n')).toContain(
+      'not reached',
+    );
+  });
+});
+
 describe('decide: properties over random accounts, histories, instants and valid policies', () => {
   it('(1) no decision breaks a guardrail of DESIGN §6, and every treatment and channel is reached', () => {
     const seen = new Set<string>();
@@ -766,13 +975,30 @@ describe('decide: properties over random accounts, histories, instants and valid
         const d = run(i);
         seen.add(d.treatment);
         if (d.channel) seen.add(`channel:${d.channel}`);
+        for (const r of d.reasons) {
+          if (r.includes('was tried:')) seen.add('stage:tried');
+          if (r.includes('but ruled out today')) seen.add('stage:ruled out');
+        }
+        for (const code of d.reason_codes) if (code.startsWith('STAGE_')) seen.add(code);
         if (d.treatment !== 'hold')
           seen.add(d.earliest_contact_at === isoInZone(i.account.timezone, i.now) ? 'now' : 'later');
         const broken = violations(i.account, i.contacts, i.now, accountGuardrails(i), d, {
           rules: armRules(i.policy, d),
           callCapacityExhausted: i.callCapacityExhausted,
+          visitCapacityExhausted: i.visitCapacityExhausted,
         });
         broken.push(...packViolations(i.account, i.contacts, i.now, i.pack, d));
+        broken.push(
+          ...stagingViolations(
+            i.account,
+            i.contacts,
+            i.now,
+            accountGuardrails(i),
+            d,
+            armRules(i.policy, d),
+            i.pack,
+          ),
+        );
         expect(broken, `decision ${JSON.stringify(d)}`).toEqual([]);
       }),
       { seed: 20260601, numRuns: 8000 },
@@ -782,6 +1008,8 @@ describe('decide: properties over random accounts, histories, instants and valid
       expect(seen, `never reached ${x}`).toContain(x);
     expect(seen).toContain('now');
     expect(seen).toContain('later');
+    for (const x of ['STAGE_ESCALATED', 'STAGE_NOT_REACHED', 'stage:tried', 'stage:ruled out'])
+      expect(seen, `never reached ${x}`).toContain(x);
   });
 
   it('(2) a decision names the policy version, known guardrails, one reason per code, and its arm rules', () => {
@@ -914,6 +1142,7 @@ describe('decide: properties over random accounts, histories, instants and valid
         const broken = violations(i.account, i.contacts, i.now, g, d, {
           rules: armRules(i.policy, d),
           callCapacityExhausted: i.callCapacityExhausted,
+          visitCapacityExhausted: i.visitCapacityExhausted,
         });
         broken.push(...packViolations(i.account, i.contacts, i.now, i.pack, d));
         expect(broken, `decision ${JSON.stringify(d)}`).toEqual([]);
@@ -965,7 +1194,12 @@ describe('decide: properties over random accounts, histories, instants and valid
      * whose cell is a human call, reachable by phone, with only the recent contacts as history.
      */
     const callReady = (s: Scenario): Scenario => {
-      const raw = cnFloors(s.policy);
+      // No staging (in either arm): a call must not wait for an earlier stage here.
+      const { staging: _staging, ...raw } = cnFloors(s.policy);
+      if (raw.experiment) {
+        const { staging: _armStaging, ...challenger } = raw.experiment.challenger;
+        raw.experiment = { ...raw.experiment, challenger };
+      }
       return {
         ...s,
         policy: {
@@ -1002,8 +1236,20 @@ describe('decide: properties over random accounts, histories, instants and valid
         const broken = violations(i.account, i.contacts, i.now, accountGuardrails(i), d, {
           rules: armRules(i.policy, d),
           callCapacityExhausted: i.callCapacityExhausted,
+          visitCapacityExhausted: i.visitCapacityExhausted,
         });
         broken.push(...packViolations(i.account, i.contacts, i.now, i.pack, d));
+        broken.push(
+          ...stagingViolations(
+            i.account,
+            i.contacts,
+            i.now,
+            accountGuardrails(i),
+            d,
+            armRules(i.policy, d),
+            i.pack,
+          ),
+        );
         expect(broken, `pack ${i.pack.pack}, decision ${JSON.stringify(d)}`).toEqual([]);
       }),
       { seed: 20260609, numRuns: 3000 },

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PromiseTally, snapshotPromises } from '../core/backtest/promises.ts';
 import { PolicyReplay, type ReplayInput } from '../core/backtest/replay.ts';
@@ -10,6 +10,8 @@ import { segmentOf } from '../core/policy/decide.ts';
 import { floorsOf } from '../core/policy/packs/select.ts';
 import { predictCalibrated } from '../core/training/fit-target.ts';
 import { replaySnapshots } from '../data/backtest-snapshots.ts';
+import { RESPONSE_PROFILES, type ResponseProfile } from '../data/synthetic/response.ts';
+import { withStagedTruth } from '../data/synthetic/staged-truth.ts';
 import { readPointer } from '../registry/artifact.ts';
 import { writeFileAtomic } from '../registry/files.ts';
 import { readPolicyFile } from '../registry/policy-file.ts';
@@ -33,6 +35,23 @@ export interface BacktestOptions {
   stability?: (modelDir: string, history: string) => Promise<StabilityRow[]>;
   /** Renders the HTML report when given. */
   renderHtml?: (r: BacktestReport) => Promise<string>;
+}
+
+/**
+ * The treatment-response profile of a synthetic world (`world.json` `config.response`; absent = standard). A
+ * history without world.json has no truth table, so the profile is never used there.
+ * @throws Error naming world.json when its profile is not one the generator knows.
+ */
+export function worldResponseProfile(history: string): ResponseProfile {
+  const file = join(history, 'world.json');
+  if (!existsSync(file)) return 'standard';
+  const world = JSON.parse(readFileSync(file, 'utf8')) as { config?: { response?: unknown } };
+  const r = world.config?.response ?? 'standard';
+  if (!(RESPONSE_PROFILES as readonly unknown[]).includes(r))
+    throw new Error(
+      `${file}: config.response: expected one of ${RESPONSE_PROFILES.join(', ')}, got ${JSON.stringify(r)}`,
+    );
+  return r as ResponseProfile;
 }
 
 /** The champion artifact folder under a models root. */
@@ -60,6 +79,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestReport> {
     challenger: challenger ? new PolicyReplay(challenger, challenger.champion, decisionMs) : null,
     logged: new PolicyReplay(null, champion.champion, decisionMs),
   };
+  const profile = worldResponseProfile(o.history);
   let n = 0;
   let realisedSum = 0;
   let curedSum = 0;
@@ -81,7 +101,8 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestReport> {
       scores: { willingness: w[i]!, ability: a[i]! },
       logged: s.logged,
       paid30: s.paid30,
-      truth: s.truth,
+      // The truth table prices the logged treatments; the staged flow's come from the world's response profile.
+      truth: s.truth ? withStagedTruth(s.truth, s.account, profile) : null,
     }));
     chunk.snapshots.forEach((s, i) => {
       if (!s.payments) return;

@@ -26,6 +26,8 @@ const TREATMENT_COLOURS: Record<(typeof TREATMENTS)[number], string> = {
   plan_offer: '#2ca25f',
   human_call: '#1f6fb2',
   legal: '#a40e26',
+  field_visit: '#e6750f',
+  agency_placement: '#6a3d9a',
 };
 
 /** The label a policy has in every chart and table: role and version, e.g. "champion · collect-v3". */

@@ -257,6 +257,44 @@ function promiseTable(rows: readonly PromiseRate[], keyTitle: string): string {
   ]);
 }
 
+/**
+ * Stage transitions of each replayed policy (core/backtest/stages.ts): the moves up one stage over the replay, the
+ * moves that skip a stage, and per month every move between stages.
+ */
+function stageSection(r: BacktestReport): string {
+  return r.policies
+    .map((p) => {
+      const st = p.stage_transitions;
+      const name = (k: number) => `${k + 1} ${esc(st.stages[k] ?? '?')}`;
+      const basis = st.staged
+        ? "the policy's own stages"
+        : 'the ladder reminder → call → visit → agency_or_legal';
+      const up = table(
+        ['Escalation', 'Accounts'],
+        st.escalations.map(
+          (e) => `<tr>${td(`${name(e.from)} → ${name(e.to)}`)}${td(integer(e.accounts), true)}</tr>`,
+        ),
+        [false, true],
+      );
+      const months = st.by_month.length
+        ? table(
+            ['Month', 'From', 'To', 'Accounts'],
+            st.by_month.map(
+              (m) =>
+                `<tr>${td(esc(m.month))}${td(name(m.from))}${td(name(m.to))}${td(integer(m.accounts), true)}</tr>`,
+            ),
+            [false, false, false, true],
+          )
+        : '<p class="muted">No account changed stage.</p>';
+      return (
+        `<h3>${esc(policyLabel(p))}</h3>` +
+        `<p class="muted">Stages: ${basis}. ${integer(st.skipped)} move(s) skipped a stage.</p>` +
+        `${up}<h4>By month</h4>${months}`
+      );
+    })
+    .join('\n');
+}
+
 /** Promise-kept rates of the history, or why there are none. */
 function promiseSection(r: BacktestReport): string {
   const p = r.promises;
@@ -409,6 +447,12 @@ export async function renderBacktestReport(r: BacktestReport): Promise<string> {
     await chartGrid(charts(r, est)),
     '<h2 id="groups">By segment and by delinquency bucket</h2>',
     ...groupSections,
+    '<h2 id="stages">Stage transitions</h2>',
+    '<p class="muted">Accounts whose decision moved from one stage of the staged flow to another since their ' +
+      'previous decision in a stage (a hold or a treatment in no stage leaves the account where it was). A replay ' +
+      "decides on the logged history; under a staged policy it also counts the policy's own earlier replayed " +
+      'contacts as tries.</p>',
+    stageSection(r),
     '<h2 id="promises">Promises to pay</h2>',
     promiseSection(r),
     '<h2 id="stability">Model stability</h2>',

@@ -5,7 +5,7 @@ import { responseOf } from '../policy/expected-value.ts';
 import type { Policy } from '../policy/load.ts';
 import { POLICY_CHANNELS, type PolicyChannel, type Rules, SEGMENTS } from '../policy/schema.ts';
 import type { Decision, Scores } from '../policy/types.ts';
-import { TREATMENTS, type Treatment } from '../schema/enums.ts';
+import { type ContactChannel, TREATMENTS, type Treatment } from '../schema/enums.ts';
 import type { AccountRow, ContactRow, PaymentRow, TruthRow } from '../schema/tables.ts';
 import { bucketOfDays } from './buckets.ts';
 import { NO_CHANNEL, Tape } from './tape.ts';
@@ -40,6 +40,17 @@ interface CallCandidate {
   input: ReplayInput;
 }
 
+/** Candidates grouped by snapshot date, in order of first appearance. */
+function byDate(candidates: readonly CallCandidate[]): Map<string, CallCandidate[]> {
+  const out = new Map<string, CallCandidate[]>();
+  for (const c of candidates) {
+    const list = out.get(c.date);
+    if (list) list.push(c);
+    else out.set(c.date, [c]);
+  }
+  return out;
+}
+
 /**
  * Replays one policy (or the logged decisions, `policy` null) over snapshots and keeps, per snapshot, what each
  * estimator makes of the choice. Call capacity applies per snapshot date, across every account of that date, after
@@ -52,6 +63,12 @@ export class PolicyReplay {
   private readonly monthIndex = new Map<string, number>();
   private readonly accounts = new Map<string, number>();
   private readonly calls: CallCandidate[] = [];
+  private readonly visits: CallCandidate[] = [];
+  /**
+   * Under a staged policy, each account's replayed contacts so far (channel and instant): later snapshots count
+   * them as tried stages (`stageEvidence`), as the history would once the policy ran. Decided before capacity.
+   */
+  private readonly replayed = new Map<string, { ts: string; channel: ContactChannel }[]>();
 
   /**
    * @param policy the policy to replay; null replays the logged treatments (the historical policy itself).
@@ -61,7 +78,7 @@ export class PolicyReplay {
    */
   constructor(
     readonly policy: Policy | null,
-    private readonly rules: Rules,
+    readonly rules: Rules,
     private readonly decisionMs: (asOfDate: string) => number,
   ) {}
 
@@ -75,14 +92,46 @@ export class PolicyReplay {
         continue;
       }
       const now = this.decisionMs(input.account.as_of_date);
+      const staged = this.policy.champion.staging || this.policy.challenger?.staging;
+      const evidence = staged ? this.replayed.get(input.account.account_id) : undefined;
       const context = {
         now,
         contacts: input.contacts,
         ...(input.payments ? { payments: input.payments } : {}),
+        ...(evidence ? { stageEvidence: evidence } : {}),
       };
       const d = decide(input.account, input.scores, context, this.policy);
+      if (staged && d.channel && d.channel !== 'agency' && d.earliest_contact_at) {
+        const list = this.replayed.get(input.account.account_id);
+        const attempt = { ts: d.earliest_contact_at, channel: d.channel };
+        if (list) list.push(attempt);
+        else this.replayed.set(input.account.account_id, [attempt]);
+      }
       for (const g of d.guardrails) this.guardrailHits.set(g, (this.guardrailHits.get(g) ?? 0) + 1);
-      const index = this.record(input, automatedTreatment(d.treatment), d.expected.cost, false, d.channel, d.expected.recovery);
+      const index = this.record(
+        input,
+        automatedTreatment(d.treatment),
+        d.expected.cost,
+        false,
+        d.channel,
+        d.expected.recovery,
+      );
+      if (d.treatment === 'field_visit' && this.policy.visitCapacity) {
+        const spill = decide(
+          input.account,
+          input.scores,
+          { ...context, visitCapacityExhausted: true },
+          this.policy,
+        );
+        this.visits.push({
+          index,
+          date: input.account.as_of_date,
+          gain: d.expected.net - spill.expected.net,
+          account: input.account,
+          spill,
+          input,
+        });
+      }
       if (d.treatment === 'human_call' && this.policy.capacity) {
         const spill = decide(
           input.account,
@@ -102,17 +151,15 @@ export class PolicyReplay {
     }
   }
 
-  /** Applies the call capacity day by day: calls that get no slot are replaced by their spill decision. */
+  /**
+   * Applies the visit capacity, then the call capacity, day by day: visits and calls that get no slot are replaced
+   * by their spill decision (a visit's spill that is a call then competes for the call slots).
+   */
   finish(): void {
+    if (this.policy?.visitCapacity) this.finishVisits(this.policy, this.policy.visitCapacity.slots);
     const slots = this.policy ? policySlots(this.policy) : null;
     if (!slots || !this.policy) return;
-    const byDate = new Map<string, CallCandidate[]>();
-    for (const c of this.calls) {
-      const list = byDate.get(c.date);
-      if (list) list.push(c);
-      else byDate.set(c.date, [c]);
-    }
-    for (const day of byDate.values()) {
+    for (const day of byDate(this.calls).values()) {
       const assignment = assignCallSlots(day, slots, this.policy);
       day.forEach((c, k) => {
         if (assignment[k] === null)
@@ -128,6 +175,36 @@ export class PolicyReplay {
       });
     }
     this.calls.length = 0;
+  }
+
+  private finishVisits(policy: Policy, slots: number): void {
+    for (const day of byDate(this.visits).values()) {
+      const assignment = assignCallSlots(day, { kind: 'total', slots }, policy);
+      day.forEach((c, k) => {
+        if (assignment[k] !== null) return;
+        const s = c.spill;
+        this.write(
+          c.index,
+          c.input,
+          automatedTreatment(s.treatment),
+          s.expected.cost,
+          false,
+          s.channel,
+          s.expected.recovery,
+        );
+        if (s.treatment !== 'human_call' || !policy.capacity) return;
+        const context = {
+          now: this.decisionMs(c.input.account.as_of_date),
+          contacts: c.input.contacts,
+          ...(c.input.payments ? { payments: c.input.payments } : {}),
+          callCapacityExhausted: true,
+          visitCapacityExhausted: true,
+        };
+        const next = decide(c.input.account, c.input.scores, context, policy);
+        this.calls.push({ ...c, gain: s.expected.net - next.expected.net, spill: next });
+      });
+    }
+    this.visits.length = 0;
   }
 
   /** Cost of a logged treatment under the champion's prices: handling plus its cheapest channel. */

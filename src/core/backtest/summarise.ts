@@ -3,6 +3,7 @@ import { createRng } from '../random.ts';
 import { TREATMENTS, type Treatment } from '../schema/enums.ts';
 import { BUCKETS } from './buckets.ts';
 import type { PolicyReplay } from './replay.ts';
+import { stageTransitions } from './stages.ts';
 import type { Tape } from './tape.ts';
 import {
   ESTIMATORS,
@@ -231,5 +232,6 @@ export function summarisePolicy(
     by_month: groups(t, t.month, replay.months),
     heatmap,
     overlap: overlap(t),
+    stage_transitions: stageTransitions(t, replay.policy?.champion ?? replay.rules, replay.months),
   };
 }

@@ -71,6 +71,25 @@ export interface PolicyBacktest {
   }[];
   /** Off-policy diagnostics: effective sample size of the IPW weights and where overlap is poor. */
   overlap: { ess: number; ess_share: number; warnings: string[] };
+  /** How accounts moved through the stages of the staged flow (stages.ts). */
+  stage_transitions: StageTransitions;
+}
+
+/**
+ * Accounts moving between the stages of the staged flow, from one decision in a stage to their next in another
+ * (stages.ts). Stage numbers are 0-based positions in `stages`.
+ */
+export interface StageTransitions {
+  /** Stage names: the policy's own `staging`, else the ladder of DESIGN §6 (reminder, call, visit, agency_or_legal). */
+  stages: string[];
+  /** True when the stages are the policy's own. */
+  staged: boolean;
+  /** Per month ('YYYY-MM'), accounts whose decision moved from stage `from` to stage `to` (up or down). */
+  by_month: { month: string; from: number; to: number; accounts: number }[];
+  /** Over the whole replay: accounts moving up one stage, k → k + 1, for each k. */
+  escalations: { from: number; to: number; accounts: number }[];
+  /** Moves up by more than one stage at once (a staged policy makes them only past a stage ruled out). */
+  skipped: number;
 }
 
 /** Challenger minus champion, paired over the same snapshots, by estimator. */

@@ -50,6 +50,8 @@ export function decideBatch(
   slots: CallSlots | null = policySlots(policy),
 ): Decision[] {
   const out = items.map((it) => decide(it.account, it.scores, { now, contacts: it.contacts }, policy));
+  // Field visits first: a visit that gets no slot spills, possibly to a call, which then competes for call slots.
+  const visitSpilled = allocateVisits(items, out, now, policy);
   if (!slots) return out;
   const callers: number[] = [];
   const spills: Decision[] = [];
@@ -60,7 +62,12 @@ export function decideBatch(
     const spill = decide(
       it.account,
       it.scores,
-      { now, contacts: it.contacts, callCapacityExhausted: true },
+      {
+        now,
+        contacts: it.contacts,
+        callCapacityExhausted: true,
+        ...(visitSpilled.has(i) ? { visitCapacityExhausted: true } : {}),
+      },
       policy,
     );
     callers.push(i);
@@ -84,6 +91,50 @@ export function decideBatch(
     }
   }
   return out;
+}
+
+/**
+ * Gives the day's field-visit slots (`policy.visitCapacity`) to the visits that add the most expected net recovery
+ * over their next-best treatment, the way call slots are given (`assignCallSlots`), and replaces the others in `out`
+ * by that treatment (`CAPACITY_SPILL`). Returns the positions that spilled.
+ */
+function allocateVisits(
+  items: readonly BatchItem[],
+  out: Decision[],
+  now: number,
+  policy: Policy,
+): Set<number> {
+  const spilled = new Set<number>();
+  if (!policy.visitCapacity) return spilled;
+  const visitors: number[] = [];
+  const spills: Decision[] = [];
+  const gains: { gain: number; account: AccountRow }[] = [];
+  for (let i = 0; i < out.length; i++) {
+    if (out[i]!.treatment !== 'field_visit') continue;
+    const it = items[i]!;
+    const spill = decide(
+      it.account,
+      it.scores,
+      { now, contacts: it.contacts, visitCapacityExhausted: true },
+      policy,
+    );
+    visitors.push(i);
+    spills.push(spill);
+    gains.push({ gain: out[i]!.expected.net - spill.expected.net, account: it.account });
+  }
+  const assignment = assignCallSlots(gains, { kind: 'total', slots: policy.visitCapacity.slots }, policy);
+  visitors.forEach((i, k) => {
+    if (assignment[k] === null) {
+      out[i] = spills[k]!;
+      spilled.add(i);
+    } else {
+      out[i]!.reason_codes.push('VISIT_SLOT');
+      out[i]!.reasons.push(
+        `one of the day's visit slots: the visit adds ${gains[k]!.gain.toFixed(2)} expected net over ${spills[k]!.treatment}`,
+      );
+    }
+  });
+  return spilled;
 }
 
 /**

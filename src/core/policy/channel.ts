@@ -15,12 +15,9 @@ export function channelsByCost(t: Contactable, rules: Rules): readonly PolicyCha
         .map((c, i) => ({ c, i, k: rules.channels[c].cost / rules.channels[c].reach }))
         .sort((a, b) => a.k - b.k || a.i - b.i)
         .map((x) => x.c);
-    cached = {
-      gentle_nudge: sort(rules.treatments.gentle_nudge.channels),
-      plan_offer: sort(rules.treatments.plan_offer.channels),
-      human_call: sort(rules.treatments.human_call.channels),
-      legal: sort(rules.treatments.legal.channels),
-    };
+    cached = Object.fromEntries(
+      (Object.keys(rules.treatments) as Contactable[]).map((t) => [t, sort(rules.treatments[t].channels)]),
+    ) as unknown as Record<Contactable, readonly PolicyChannel[]>;
     orderCache.set(rules, cached);
   }
   return cached[t];

@@ -2,17 +2,20 @@ import { RepayriskError } from '../errors.ts';
 import { brokenPromiseFollowUp, followUpFirst } from '../promises/follow-up.ts';
 import { type DecisionTreatment, TREATMENTS, type Treatment } from '../schema/enums.ts';
 import type { AccountRow } from '../schema/tables.ts';
-import { isoInZone, isTimeZone } from '../time/timezone.ts';
+import { dayOf } from '../time/dates.ts';
+import { isoInZone, isTimeZone, localClock } from '../time/timezone.ts';
 import { channelsByCost, chooseChannel } from './channel.ts';
 import { expectedValue } from './expected-value.ts';
 import { armOf } from './experiment.ts';
 import { type Constraints, constraintsFor, type GuardrailHit } from './guardrails.ts';
+import { type Handover, handoverOf } from './handover.ts';
 import type { Policy } from './load.ts';
 import { offerFloorsOf } from './packs/floors.ts';
 import { floorsOf } from './packs/select.ts';
 import { type OfferFloors, type PlanOffer, type SizedOffer, sizeOffer } from './plan-offer.ts';
 import { type ReasonCode, ruleTexts, scoreText } from './reasons.ts';
 import type { PolicyChannel, Rules, Segment } from './schema.ts';
+import { type Stage, stageIndexOf, stageReach, stagesOf } from './staging.ts';
 import type { DecideContext, Decision, Expected, Scores } from './types.ts';
 
 /**
@@ -86,11 +89,30 @@ export function decide(
     ranked = followUpFirst(ranked, followUp.treatments);
   }
   const first = ranked[0] ?? 'hold';
+  // The staged flow: which stages the account has reached (computed once, only when a policy stages).
+  const stages = stagesOf(rules);
+  const reach = stages
+    ? stageReach(
+        stages,
+        context.stageEvidence ? [...context.contacts, ...context.stageEvidence] : context.contacts,
+        context.now,
+        rules.staging!.tried_within_days,
+        (s) => ruledOut(s, account, rules, c),
+      )
+    : null;
   for (let i = 0; i < ranked.length; i++) {
     const t = ranked[i]!;
     if (t === 'hold') {
       if (i > 0) out.say('ALL_BLOCKED', 'no collection treatment is lawful today: hold');
       return out.hold(first, expectedValue('hold', segment, scores, account.amount_overdue, 0, rules));
+    }
+    const stage = stages ? stageIndexOf(stages, t) : -1;
+    if (stage > 0 && !reach![stage]!.reached) {
+      out.say(
+        'STAGE_NOT_REACHED',
+        `${t} is in stage ${stage + 1} (${stages![stage]!.name}): ${reach![stage]!.why}; trying ${ranked[i + 1] ?? 'hold'}`,
+      );
+      continue;
     }
     const blocks = c.treatment[t];
     if (blocks) {
@@ -115,6 +137,10 @@ export function decide(
       out.say('CAPACITY_SPILL', `no human-call slot left today; trying ${ranked[i + 1] ?? 'hold'}`);
       continue;
     }
+    if (t === 'field_visit' && context.visitCapacityExhausted) {
+      out.say('CAPACITY_SPILL', `no field-visit slot left today; trying ${ranked[i + 1] ?? 'hold'}`);
+      continue;
+    }
     const choice = chooseChannel(t, account.preferred_channel, rules, c);
     out.fire(choice.skipped);
     if (!choice.channel) {
@@ -124,6 +150,8 @@ export function decide(
       );
       continue;
     }
+    if (stage > 0)
+      out.say('STAGE_ESCALATED', `${t}, stage ${stage + 1} (${stages![stage]!.name}): ${reach![stage]!.why}`);
     if (choice.preferred) out.say('PREFERRED_CHANNEL', ruleTexts(rules).preferred[choice.channel]);
     else
       out.say(
@@ -140,7 +168,13 @@ export function decide(
     }
     const cost = rules.treatments[t].cost + rules.channels[choice.channel].cost;
     const expected = expectedValue(t, segment, scores, account.amount_overdue, cost, rules);
-    return out.contact(first, t, choice.channel, c, offer, expected, account.timezone);
+    const handover =
+      t === 'agency_placement'
+        ? handoverOf(account, context.contacts, context.now, c, floors.pack, (ms, date) =>
+            promiseOpen(ms, date, account.timezone, context.now, floors.guardrails.promise_grace_days),
+          )
+        : null;
+    return out.contact(first, t, choice.channel, c, offer, expected, account.timezone, handover);
   }
   return out.hold(first, expectedValue('hold', segment, scores, account.amount_overdue, 0, rules));
 }
@@ -177,7 +211,8 @@ export function matrixOrder(rules: Rules, segment: Segment): readonly Treatment[
     const queue = [...rules.matrix[segment]];
     while (queue.length) {
       const t = queue.shift()!;
-      if (list.includes(t)) continue;
+      // A treatment the policy has not enabled is never chosen, even where a fallback list names it.
+      if (list.includes(t) || !enabled(rules, t)) continue;
       list.push(t);
       if (t !== 'hold') queue.push(...rules.treatments[t].fallback);
     }
@@ -204,14 +239,15 @@ function valuePreference(
 ): Treatment[] {
   sayScores(out, scores, rules);
   // Each treatment is priced on the channel it would actually use, so the ranking and the decision agree.
-  const values = TREATMENTS.map((t, i) => {
+  const values = TREATMENTS.flatMap((t, i) => {
+    if (!enabled(rules, t)) return [];
     let cost = 0;
     if (t !== 'hold') {
       const ch =
         chooseChannel(t, account.preferred_channel, rules, c).channel ?? channelsByCost(t, rules)[0]!;
       cost = rules.treatments[t].cost + rules.channels[ch].cost;
     }
-    return { t, i, e: expectedValue(t, segment, scores, account.amount_overdue, cost, rules) };
+    return [{ t, i, e: expectedValue(t, segment, scores, account.amount_overdue, cost, rules) }];
   }).sort((a, b) => b.e.net - a.e.net || a.i - b.i);
   const [best, next] = values;
   const outside = scores.byTreatment ? (scores.responseOutsideSupport ?? []) : [];
@@ -226,6 +262,43 @@ function valuePreference(
       (next ? ` (next: ${next.t}, ${money(next.e.net)})` : ''),
   );
   return values.map((v) => v.t);
+}
+
+/** Whether the strategy may choose `t` (hold always; the staged flow's treatments only once enabled). */
+export function enabled(rules: Rules, t: Treatment): boolean {
+  return t === 'hold' || rules.treatments[t].enabled;
+}
+
+/**
+ * Why every treatment of `stage` is impossible today (a guardrail blocks it, or none of its channels is lawful),
+ * or null when one of them is possible. Call capacity does not rule a stage out: a stage is skipped for the law,
+ * never for want of agents.
+ */
+function ruledOut(stage: Stage, account: AccountRow, rules: Rules, c: Constraints): string | null {
+  const why: string[] = [];
+  for (const t of stage.treatments) {
+    const blocks = c.treatment[t];
+    if (blocks) {
+      why.push(`${t}: ${[...new Set(blocks.map((b) => b.name))].join(', ')}`);
+      continue;
+    }
+    const choice = chooseChannel(t, account.preferred_channel, rules, c);
+    if (choice.channel) return null;
+    why.push(`${t}: no lawful channel (${[...new Set(choice.skipped.map((b) => b.name))].join(', ')})`);
+  }
+  return why.join('; ');
+}
+
+/** Whether a promise made at `madeMs` with `date` is open at `now` (its date plus the grace days not past). */
+function promiseOpen(
+  madeMs: number,
+  date: string | null,
+  tz: string,
+  now: number,
+  graceDays: number,
+): boolean {
+  const due = date === null ? localClock(tz, madeMs).day : dayOf(date);
+  return due + graceDays >= localClock(tz, now).day;
 }
 
 /**
@@ -355,12 +428,17 @@ class DecisionBuilder {
     offer: PlanOffer | null,
     expected: Expected,
     tz: string,
+    handover: Handover | null = null,
   ): Decision {
-    if (c.outsideHours) {
-      this.fire([c.outsideHours]);
-      this.say('SCHEDULED', `${c.outsideHours.detail}: first contact at ${isoInZone(tz, c.earliestMs)}`);
-    } else this.say('CONTACT_NOW', 'inside the customer’s contact hours');
-    return this.build(first, t, channel, isoInZone(tz, c.earliestMs), offer, expected);
+    // A visit keeps to the visit window inside the contact hours (guardrails.ts `visitWindow`).
+    const visit = t === 'field_visit';
+    const outside = visit ? c.visitOutsideHours : c.outsideHours;
+    const earliest = visit ? c.visitEarliestMs : c.earliestMs;
+    if (outside) {
+      this.fire([outside]);
+      this.say('SCHEDULED', `${outside.detail}: first contact at ${isoInZone(tz, earliest)}`);
+    } else this.say('CONTACT_NOW', visit ? 'inside the visit window' : 'inside the customer’s contact hours');
+    return this.build(first, t, channel, isoInZone(tz, earliest), offer, expected, handover);
   }
 
   private build(
@@ -370,6 +448,7 @@ class DecisionBuilder {
     earliest: string | null,
     offer: PlanOffer | null,
     expected: Expected,
+    handover: Handover | null = null,
   ): Decision {
     return {
       account_id: this.account.account_id,
@@ -388,6 +467,7 @@ class DecisionBuilder {
       policy_version: this.version,
       call_team: null,
       experiment_arm: this.arm,
+      handover,
     };
   }
 }

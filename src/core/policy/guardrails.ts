@@ -34,6 +34,13 @@ export const GUARDRAILS = [
   'cap_letter',
   'conversation_cooldown',
   'outside_contact_hours',
+  // The staged flow's treatments (docs/policy.md "The staged flow").
+  'vulnerable_no_visit',
+  'hardship_no_visit',
+  'visit_hours',
+  'cap_visit',
+  'placement_days_past_due',
+  'vulnerable_no_placement',
   'cap_connected_calls',
   'opt_out',
   'third_party',
@@ -62,14 +69,24 @@ export interface Constraints {
   earliestMs: number;
   /** Set when now is outside the contact hours. */
   outsideHours: GuardrailHit | null;
+  /**
+   * A field visit's first allowed instant: inside both the contact hours and the policy's visit window (now when
+   * inside both, else the next instant that is). NaN when no minute lies inside both.
+   */
+  visitEarliestMs: number;
+  /** Set when now is outside the visit window or the contact hours (a visit is then scheduled). */
+  visitOutsideHours: GuardrailHit | null;
 }
 
 const DAY_MS = 86_400_000;
 /** Outcomes that mean the customer was spoken to (they start the conversation cooldown). */
 const CONVERSATION = new Set(['right_party', 'promise_to_pay', 'refused', 'dispute']);
-const CAPPED: readonly (keyof Guardrails['caps'])[] = ['call', 'sms', 'email', 'app', 'letter'];
-/** Channels a customer can opt out of (12 CFR 1006.14(h)); legal process is not a medium they choose. */
-const OPT_OUT: ReadonlySet<string> = new Set(['call', 'sms', 'email', 'app', 'letter']);
+const CAPPED: readonly (keyof Guardrails['caps'])[] = ['call', 'sms', 'email', 'app', 'letter', 'visit'];
+/**
+ * Channels a customer can opt out of (12 CFR 1006.14(h)), a visit in person included; legal process is not a
+ * medium they choose.
+ */
+const OPT_OUT: ReadonlySet<string> = new Set(['call', 'sms', 'email', 'app', 'letter', 'visit']);
 /**
  * The channels that reach the same number or address as a contact on a channel: a third party who answered a
  * call also gets that number's SMS; a visit and a letter go to one address.
@@ -79,8 +96,8 @@ const SAME_POINT: Readonly<Record<string, readonly PolicyChannel[]>> = {
   sms: ['call', 'sms'],
   email: ['email'],
   app: ['app'],
-  letter: ['letter'],
-  visit: ['letter'],
+  letter: ['letter', 'visit'],
+  visit: ['letter', 'visit'],
   legal: [],
 };
 
@@ -120,7 +137,15 @@ export function constraintsFor(
   g: Guardrails,
   pack: Pack | null = null,
 ): Constraints {
-  const c: Constraints = { suppressed: [], treatment: {}, channel: {}, earliestMs: now, outsideHours: null };
+  const c: Constraints = {
+    suppressed: [],
+    treatment: {},
+    channel: {},
+    earliestMs: now,
+    outsideHours: null,
+    visitEarliestMs: now,
+    visitOutsideHours: null,
+  };
   if (account.deceased_flag) c.suppressed.push({ name: 'deceased', detail: 'customer reported deceased' });
   if (account.bankruptcy_flag) c.suppressed.push({ name: 'bankruptcy', detail: 'bankruptcy proceedings' });
   if (account.dispute_open) c.suppressed.push({ name: 'dispute_open', detail: 'the debt is disputed' });
@@ -135,6 +160,7 @@ export function constraintsFor(
 
   const clock = localClock(account.timezone, now);
   legalPrerequisites(account, clock.day, g, c);
+  visitAndPlacementPrerequisites(account, g, c);
 
   if (account.do_not_call) add(c.channel, 'call', 'do_not_call', 'customer asked not to be called');
   if (!account.phone_valid) {
@@ -154,7 +180,76 @@ export function constraintsFor(
       detail: `local time ${hhmm(clock.minute)} is outside ${hhmm(start)}–${hhmm(end)}`,
     };
   }
+  visitWindow(account.timezone, clock, start, end, g, c);
   return c;
+}
+
+/**
+ * A visit happens inside the contact hours and the policy's visit window both: the window can only narrow the
+ * hours. Outside, the visit is scheduled for the next minute inside both; with none, visits are ruled out.
+ */
+function visitWindow(
+  tz: string,
+  clock: { day: number; minute: number },
+  hoursStart: number,
+  hoursEnd: number,
+  g: Guardrails,
+  c: Constraints,
+): void {
+  const ws = Math.max(hoursStart, minuteOf(g.field_visit.window.start));
+  const we = Math.min(hoursEnd, minuteOf(g.field_visit.window.end));
+  const span = `${hhmm(ws)}–${hhmm(we)}`;
+  if (ws >= we) {
+    c.visitEarliestMs = Number.NaN;
+    add(
+      c.treatment,
+      'field_visit',
+      'visit_hours',
+      `the visit window ${g.field_visit.window.start}–${g.field_visit.window.end} and the contact hours ${hhmm(hoursStart)}–${hhmm(hoursEnd)} share no minute`,
+    );
+    return;
+  }
+  if (clock.minute < ws || clock.minute >= we) {
+    c.visitEarliestMs = localToUtcMs(tz, clock.minute < ws ? clock.day : clock.day + 1, ws);
+    c.visitOutsideHours = {
+      name: 'visit_hours',
+      detail: `local time ${hhmm(clock.minute)} is outside the visit window ${span} (inside the contact hours)`,
+    };
+  }
+}
+
+/**
+ * Field visits and agency placement (the staged flow, docs/policy.md): a visit never for a vulnerable or hardship
+ * customer; a placement only from the policy's days past due, never for a vulnerable customer or with an open
+ * complaint (open promises hold both, in `contactHistory`).
+ */
+function visitAndPlacementPrerequisites(account: AccountRow, g: Guardrails, c: Constraints): void {
+  if (account.vulnerable_flag)
+    add(c.treatment, 'field_visit', 'vulnerable_no_visit', 'customer is vulnerable: no visit to their home');
+  if (account.hardship_flag)
+    add(
+      c.treatment,
+      'field_visit',
+      'hardship_no_visit',
+      'customer declared hardship: no visit to their home',
+    );
+  const min = g.agency_placement.min_days_past_due;
+  if (account.days_past_due < min)
+    add(
+      c.treatment,
+      'agency_placement',
+      'placement_days_past_due',
+      `${account.days_past_due} days past due, ${min} needed`,
+    );
+  if (account.vulnerable_flag)
+    add(
+      c.treatment,
+      'agency_placement',
+      'vulnerable_no_placement',
+      'customer is vulnerable: the lender keeps the account',
+    );
+  if (account.complaint_open)
+    add(c.treatment, 'agency_placement', 'complaint_open', 'the customer has an open complaint');
 }
 
 function legalPrerequisites(account: AccountRow, today: number, g: Guardrails, c: Constraints): void {
@@ -198,7 +293,7 @@ function contactHistory(
   c: Constraints,
   pack: Pack | null,
 ): void {
-  const counts = [0, 0, 0, 0, 0]; // attempts in each capped channel's window, CAPPED order
+  const counts = [0, 0, 0, 0, 0, 0]; // attempts in each capped channel's window, CAPPED order
   // Connected calls are counted in the customer's local day, whoever made them (the lender or an agency).
   const connectedCap = pack ? connectedCallCap(g, pack) : g.connected_calls_per_day;
   const dayStart = connectedCap === null ? 0 : localToUtcMs(tz, today, 0);
@@ -267,9 +362,12 @@ function contactHistory(
     );
   if (promiseUntil >= today) {
     const detail = `a promise to pay is open until ${isoOf(promiseUntil)} (grace included)`;
-    // No phone call of any kind (a plan offer by phone included) and no legal while the customer keeps a promise.
+    // No phone call of any kind (a plan offer by phone included), no visit, no placement and no legal while the
+    // customer keeps a promise.
     add(c.treatment, 'human_call', 'promise_pending', detail);
     add(c.treatment, 'legal', 'promise_pending', detail);
+    add(c.treatment, 'field_visit', 'promise_pending', detail);
+    add(c.treatment, 'agency_placement', 'promise_pending', detail);
     add(c.channel, 'call', 'promise_pending', detail);
   }
 }

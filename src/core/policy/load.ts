@@ -14,6 +14,7 @@ import {
   type Rules,
   rulesSchema,
 } from './schema.ts';
+import { stagesOf } from './staging.ts';
 
 /** A policy ready for `decide`: defaults filled in, the challenger arm resolved, every check passed. */
 export interface Policy {
@@ -32,6 +33,8 @@ export interface Policy {
   packs: PackSelection;
   /** Human-call capacity per day; null = unlimited. */
   capacity: { totalSlots: number } | { teams: readonly CallTeam[] } | null;
+  /** Field visits per day; null = unlimited. */
+  visitCapacity: { slots: number } | null;
   /** The validated file with its defaults, as `GET /v1/policy` shows it. */
   document: PolicyFile;
 }
@@ -87,10 +90,13 @@ export function parsePolicy(
   const arm = challengerOf(raw);
   const packed = resolvePacks(raw, packs);
   const issues = [...(parsed.success ? [] : fieldIssues(parsed.error)), ...arm.issues, ...packed.issues];
-  if (!parsed.success || issues.length || !packed.selection) throw new PolicyError(source, issues);
-  const doc = parsed.data;
-  const champion = rulesOf(doc);
+  const champion = parsed.success ? rulesOf(parsed.data) : null;
   const challenger = arm.rules;
+  if (champion) issues.push(...stagedFlowIssues(champion, ''));
+  if (challenger) issues.push(...stagedFlowIssues(challenger, 'experiment.challenger.'));
+  if (!parsed.success || !champion || issues.length || !packed.selection)
+    throw new PolicyError(source, issues);
+  const doc = parsed.data;
   const experiment: Policy['experiment'] = doc.experiment
     ? {
         name: doc.experiment.name,
@@ -98,6 +104,7 @@ export function parsePolicy(
         challengerShare: doc.experiment.challenger_share,
       }
     : null;
+  const visitCapacity = doc.visit_capacity ? { slots: doc.visit_capacity.slots } : null;
   let capacity: Policy['capacity'] = null;
   if (doc.capacity?.teams) capacity = { teams: doc.capacity.teams };
   else if (doc.capacity?.total_slots !== undefined) capacity = { totalSlots: doc.capacity.total_slots };
@@ -110,8 +117,42 @@ export function parsePolicy(
     guardrails: doc.guardrails,
     packs: packed.selection,
     capacity,
+    visitCapacity,
     document: doc,
   };
+}
+
+/**
+ * The staged flow's cross-field rules of one arm: the matrix and the stages name only enabled treatments (a
+ * fallback may name a disabled one: it is skipped), and every stage but the last has a contact channel that shows
+ * it was tried.
+ */
+function stagedFlowIssues(rules: Rules, prefix: string): FieldIssue[] {
+  const out: FieldIssue[] = [];
+  const off = (t: string) => t !== 'hold' && !rules.treatments[t as keyof Rules['treatments']].enabled;
+  const why = (t: string) => `${t} is not enabled: set treatments.${t}.enabled to true to use it`;
+  for (const [seg, cell] of Object.entries(rules.matrix))
+    cell.forEach((t, i) => {
+      if (off(t)) out.push({ path: `${prefix}matrix.${seg}.${i}`, message: why(t), got: JSON.stringify(t) });
+    });
+  const stages = rules.staging ? stagesOf(rules) : null;
+  rules.staging?.stages.forEach((stage, k) => {
+    stage.treatments.forEach((t, j) => {
+      if (off(t))
+        out.push({
+          path: `${prefix}staging.stages.${k}.treatments.${j}`,
+          message: why(t),
+          got: JSON.stringify(t),
+        });
+    });
+    if (stages && k < stages.length - 1 && stages[k]!.triedBy.length === 0)
+      out.push({
+        path: `${prefix}staging.stages.${k}.tried_by`,
+        message: `expected a contact channel that shows stage ${k + 1} was tried: its treatments' channels are all named by earlier stages (or are agency)`,
+        got: '[]',
+      });
+  });
+  return out;
 }
 
 /** The challenger's rules: the policy's own rule sections with the challenger's overrides merged in. */
@@ -151,6 +192,7 @@ function rulesOf(doc: PolicyFile): Rules {
     plan: doc.plan,
     promises: doc.promises,
     response: doc.response,
+    staging: doc.staging,
   };
 }
 

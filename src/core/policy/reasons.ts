@@ -25,9 +25,15 @@ export const REASON_CODES = {
     'a promise to pay broke within the policy’s promises.broken_promise_follow_up_days: its follow-up treatments are tried first',
   FALLBACK: 'a treatment was blocked by a guardrail or had no lawful channel; the next one is tried',
   HARDSHIP_PLAN: 'legal was blocked for a vulnerable or hardship customer, so a plan offer is tried next',
-  CAPACITY_SPILL: 'no human-call slot was left today; the next-best treatment is tried',
+  CAPACITY_SPILL: 'no human-call (or field-visit) slot was left today; the next-best treatment is tried',
   ALL_BLOCKED: 'every collection treatment was blocked today: hold',
+  STAGE_NOT_REACHED:
+    'staging: the treatment’s stage is not reached (the stage before was neither tried within staging.tried_within_days nor ruled out today); the next one is tried',
+  STAGE_ESCALATED:
+    'staging: the treatment’s stage is reached, because the stage before was tried lately (the contact named) or is ruled out today (the guardrails named)',
   CALL_SLOT: 'a batch gave this call one of the day’s slots (team and the expected gain over the next-best)',
+  VISIT_SLOT:
+    'a batch gave this field visit one of the day’s visit slots (visit_capacity; the expected gain over the next-best)',
   PREFERRED_CHANNEL: 'the customer’s preferred channel is used',
   CHEAPEST_CHANNEL:
     'the cheapest effective lawful channel is used (preferred one unavailable or not allowed)',

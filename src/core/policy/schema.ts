@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TREATMENTS, type Treatment } from '../schema/enums.ts';
+import { CONTACT_CHANNELS, TREATMENTS, type Treatment } from '../schema/enums.ts';
 
 /**
  * The policy language (docs/policy.md). Every section has a default, so a file only states what it changes;
@@ -8,8 +8,12 @@ import { TREATMENTS, type Treatment } from '../schema/enums.ts';
  * (policies/packs/, checked in load.ts), or past the house floors of legal action in `LIMITS`.
  */
 
-/** Channels a policy can use to deliver a treatment. */
-export const POLICY_CHANNELS = ['sms', 'email', 'app', 'call', 'letter', 'legal'] as const;
+/**
+ * Channels a policy can use to deliver a treatment. `visit`: an agent at the customer's address; `agency`: the
+ * account is handed to a collection agency (which then contacts the customer on its own channels). Last, so the
+ * codes of the others (backtest tapes) do not move.
+ */
+export const POLICY_CHANNELS = ['sms', 'email', 'app', 'call', 'letter', 'legal', 'visit', 'agency'] as const;
 export type PolicyChannel = (typeof POLICY_CHANNELS)[number];
 
 /** Which channels can carry which treatment (a call cannot be an SMS; legal action is not a phone call). */
@@ -18,7 +22,15 @@ export const CHANNELS_FOR: Record<Exclude<Treatment, 'hold'>, readonly PolicyCha
   plan_offer: ['sms', 'email', 'app', 'letter', 'call'],
   human_call: ['call'],
   legal: ['legal', 'letter'],
+  field_visit: ['visit'],
+  agency_placement: ['agency'],
 };
+
+/** The staged flow's treatments: off until a policy enables them (`treatments.<t>.enabled`). */
+export const OPTIONAL_TREATMENTS = [
+  'field_visit',
+  'agency_placement',
+] as const satisfies readonly Treatment[];
 
 /** The four cells of the willingness × ability matrix (DESIGN §6). */
 export const SEGMENTS = [
@@ -37,6 +49,8 @@ export const LIMITS = {
   /** Legal action needs at least this many days past due and a notice at least this old (days). */
   legalMinDaysPastDue: 90,
   legalNoticeMinAgeDays: 14,
+  /** An account goes to an agency no earlier than this many days past due (a month of the lender's own work). */
+  placementMinDaysPastDue: 30,
 } as const;
 
 const TIME_RE = /^([01]\d|2[0-3]):([0-5]\d)$/;
@@ -66,6 +80,12 @@ function treatmentSchema(name: Exclude<Treatment, 'hold'>, defaults: TreatmentDe
   const allowed = CHANNELS_FOR[name];
   return z
     .strictObject({
+      /**
+       * Whether the strategy may choose the treatment (matrix, fallbacks, expected value, staging). Always true for
+       * the four treatments of DESIGN §6; the staged flow's are off by default, so a policy written before them
+       * decides exactly as before.
+       */
+      enabled: z.boolean().default(defaults.enabled ?? true),
       channels: z
         .array(z.enum(allowed as [PolicyChannel, ...PolicyChannel[]]))
         .min(1)
@@ -82,6 +102,7 @@ function treatmentSchema(name: Exclude<Treatment, 'hold'>, defaults: TreatmentDe
 }
 
 interface TreatmentDefaults {
+  enabled?: boolean;
   channels: readonly PolicyChannel[];
   cost: number;
   fallback: readonly Treatment[];
@@ -94,6 +115,8 @@ const lift = z.strictObject({ pay: z.number().min(-10).max(10), cover: z.number(
  * Default lifts by segment, in logit units over the model scores (which are P(pay) and P(cover | pay) under the
  * historical mix of treatments). Estimated from the truth of `data-samples/` (average logit difference between
  * each treatment's true response and the logging policy's, by quadrant); replace them with your own estimates.
+ * No history logs a field visit or an agency placement, so they have no estimate: a visit is priced as a call
+ * (a conversation, in person) and a placement as legal action until a policy states its own.
  */
 const DEFAULT_LIFTS: Record<Segment, Record<Treatment, { pay: number; cover: number }>> = {
   high_willingness_high_ability: {
@@ -102,6 +125,8 @@ const DEFAULT_LIFTS: Record<Segment, Record<Treatment, { pay: number; cover: num
     plan_offer: { pay: 0.22, cover: -0.72 },
     human_call: { pay: 0.58, cover: 0.28 },
     legal: { pay: 0.15, cover: 0.31 },
+    field_visit: { pay: 0.58, cover: 0.28 },
+    agency_placement: { pay: 0.15, cover: 0.31 },
   },
   high_willingness_low_ability: {
     hold: { pay: -0.31, cover: 0 },
@@ -109,6 +134,8 @@ const DEFAULT_LIFTS: Record<Segment, Record<Treatment, { pay: number; cover: num
     plan_offer: { pay: 0.85, cover: -0.64 },
     human_call: { pay: -0.02, cover: 0.36 },
     legal: { pay: -0.5, cover: 0.03 },
+    field_visit: { pay: -0.02, cover: 0.36 },
+    agency_placement: { pay: -0.5, cover: 0.03 },
   },
   low_willingness_high_ability: {
     hold: { pay: -0.2, cover: 0 },
@@ -116,6 +143,8 @@ const DEFAULT_LIFTS: Record<Segment, Record<Treatment, { pay: number; cover: num
     plan_offer: { pay: 0.05, cover: -0.72 },
     human_call: { pay: 0.78, cover: 0.28 },
     legal: { pay: 0.16, cover: 0.29 },
+    field_visit: { pay: 0.78, cover: 0.28 },
+    agency_placement: { pay: 0.16, cover: 0.29 },
   },
   low_willingness_low_ability: {
     hold: { pay: -0.39, cover: 0 },
@@ -123,6 +152,8 @@ const DEFAULT_LIFTS: Record<Segment, Record<Treatment, { pay: number; cover: num
     plan_offer: { pay: 0.34, cover: -0.58 },
     human_call: { pay: -0.05, cover: 0.42 },
     legal: { pay: -0.59, cover: 0.09 },
+    field_visit: { pay: -0.05, cover: 0.42 },
+    agency_placement: { pay: -0.59, cover: 0.09 },
   },
 };
 
@@ -181,6 +212,24 @@ const forbearanceSchema = z
   })
   .prefault({});
 
+/**
+ * One stage of the staged flow: its treatments, and the contacts that show it was tried (contacts record channels,
+ * not treatments). `tried_by` defaults to the channels of its treatments not already named by an earlier stage
+ * (staging.ts `stageEvidence`). A bare list of treatments is a stage too.
+ */
+const stageSchema = z.preprocess(
+  (v) => (Array.isArray(v) ? { treatments: v } : v),
+  z.strictObject({
+    /** A name for reasons and reports; default the treatments joined by "+". */
+    name: z.string().min(1).max(40).optional(),
+    treatments: z
+      .array(z.enum(TREATMENTS.filter((t) => t !== 'hold') as [Exclude<Treatment, 'hold'>]))
+      .min(1),
+    /** Contact channels whose attempts show the stage was tried. */
+    tried_by: z.array(z.enum(CONTACT_CHANNELS)).min(1).optional(),
+  }),
+);
+
 /** The parts of a policy that make the strategy: a challenger arm may override any of them. */
 export const rulesShape = {
   /** `matrix`: the willingness × ability quadrant; `expected_value`: the largest expected net recovery. */
@@ -211,6 +260,10 @@ export const rulesShape = {
       call: channelCost.default({ cost: 4, reach: 0.45 }),
       letter: channelCost.default({ cost: 1.2, reach: 0.95 }),
       legal: channelCost.default({ cost: 0, reach: 1 }),
+      /** An agent's trip to the customer's address; a third of visits find no one in. */
+      visit: channelCost.default({ cost: 30, reach: 0.65 }),
+      /** Handing the account to an agency costs nothing per attempt: the agency's fee is the treatment's cost. */
+      agency: channelCost.default({ cost: 0, reach: 1 }),
     })
     .prefault({}),
   treatments: z
@@ -235,8 +288,48 @@ export const rulesShape = {
         cost: 250,
         fallback: ['human_call', 'plan_offer', 'gentle_nudge', 'hold'],
       }),
+      field_visit: treatmentSchema('field_visit', {
+        enabled: false,
+        channels: ['visit'],
+        cost: 25,
+        fallback: ['human_call', 'plan_offer', 'gentle_nudge', 'hold'],
+      }),
+      agency_placement: treatmentSchema('agency_placement', {
+        enabled: false,
+        channels: ['agency'],
+        cost: 60,
+        fallback: ['field_visit', 'human_call', 'plan_offer', 'gentle_nudge', 'hold'],
+      }),
     })
     .prefault({}),
+  /**
+   * The staged flow (DESIGN §6: reminder → call → field visit → agency or legal): a treatment of stage k is chosen
+   * only when stage k − 1 was tried within `tried_within_days`, or is ruled out today and was itself reached.
+   * Absent = no staging (the strategy's order alone). Treatments in no stage are never held back.
+   */
+  staging: z
+    .strictObject({
+      stages: z.array(stageSchema).min(2),
+      /** A stage counts as tried when one of its `tried_by` contacts is at most this many days old. */
+      tried_within_days: positiveInt.max(90).default(60),
+    })
+    .superRefine((st, ctx) => {
+      const seen = new Map<string, number>();
+      st.stages?.forEach((stage, k) => {
+        stage.treatments.forEach((t, j) => {
+          const at = seen.get(t);
+          if (at !== undefined)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['stages', k, 'treatments', j],
+              message: `expected each treatment in one stage only; ${t} is already in stage ${at + 1}`,
+              input: t,
+            });
+          else seen.set(t, k);
+        });
+      });
+    })
+    .optional(),
   plan: z
     .strictObject({
       /** Share of monthly income the plan may take: min at ability 0, max at ability 1 (linear between). */
@@ -318,6 +411,7 @@ export const guardrailsSchema = z
         email: cap.default({ attempts: 3, days: 7 }),
         app: cap.default({ attempts: 3, days: 7 }),
         letter: cap.default({ attempts: 2, days: 14 }),
+        visit: cap.default({ attempts: 2, days: 14 }),
       })
       .prefault({}),
     /** No call for this many days after a conversation (right party, promise, refusal, dispute); 0 = none. */
@@ -343,6 +437,43 @@ export const guardrailsSchema = z
           .int()
           .min(LIMITS.legalNoticeMinAgeDays, { message: 'expected at least 14 days (the legal limit)' })
           .default(14),
+      })
+      .prefault({}),
+    /**
+     * Field visits: only inside this local window and the account's contact hours both, so the window can only
+     * narrow them (outside, a visit is scheduled for the next instant inside both; no such instant rules it out).
+     * Never for a vulnerable or hardship customer, never while a promise is open (guardrails.ts).
+     */
+    field_visit: z
+      .strictObject({
+        window: z
+          .strictObject({ start: clock.default('09:00'), end: clock.default('20:00') })
+          .superRefine((raw, ctx) => {
+            if (!TIME_RE.test(raw.start) || !TIME_RE.test(raw.end)) return;
+            if (minuteOf(raw.start) >= minuteOf(raw.end))
+              ctx.addIssue({
+                code: 'custom',
+                path: ['end'],
+                message: `expected an end after the start (${raw.start})`,
+                input: raw.end,
+              });
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    /**
+     * Agency placement: only at or past this many days past due, never with an open complaint or promise, never
+     * for a vulnerable customer; the decision carries the record handed over (`Decision.handover`).
+     */
+    agency_placement: z
+      .strictObject({
+        min_days_past_due: z
+          .number()
+          .int()
+          .min(LIMITS.placementMinDaysPastDue, {
+            message: `expected at least ${LIMITS.placementMinDaysPastDue} days (the house floor)`,
+          })
+          .default(120),
       })
       .prefault({}),
   })
@@ -405,6 +536,8 @@ export const policySchema = z.strictObject({
       message: 'expected unique team names',
     })
     .optional(),
+  /** Field visits per day (one pool); absent = unlimited. Filled like call slots: where a visit adds most. */
+  visit_capacity: z.strictObject({ slots: z.number().int().min(0) }).optional(),
 });
 
 export const rulesSchema = z.strictObject(rulesShape);

@@ -1,5 +1,6 @@
 import type { DecisionTreatment, Treatment } from '../schema/enums.ts';
 import type { ContactRow, PaymentRow } from '../schema/tables.ts';
+import type { Handover } from './handover.ts';
 import type { PlanOffer } from './plan-offer.ts';
 import type { ReasonCode } from './reasons.ts';
 import type { PolicyChannel, Segment } from './schema.ts';
@@ -42,6 +43,13 @@ export interface DecideContext {
   humanReview?: { requested_at: string };
   /** Set when today's human-call slots are spent, so a call spills to the next-best treatment. */
   callCapacityExhausted?: boolean;
+  /**
+   * Attempts made that the contact history does not hold (a backtest's own earlier replayed decisions): they show
+   * a stage of the staged flow was tried, and count for nothing else (no cap, no cooldown).
+   */
+  stageEvidence?: readonly Pick<ContactRow, 'ts' | 'channel'>[];
+  /** Set when today's field-visit slots are spent (`visit_capacity`), so a visit spills likewise. */
+  visitCapacityExhausted?: boolean;
 }
 
 /** Expected money of a treatment for this account (currency units). */
@@ -87,4 +95,6 @@ export interface Decision {
   call_team: string | null;
   /** Arm of the policy's experiment; null when the policy has none. */
   experiment_arm: 'champion' | 'challenger' | null;
+  /** The record handed to the agency when the treatment is agency_placement (what it needs to go on lawfully); else null. */
+  handover: Handover | null;
 }

@@ -25,8 +25,20 @@ export type ContactOutcome = (typeof CONTACT_OUTCOMES)[number];
 export const EMPLOYMENT_STATUSES = ['employed', 'self_employed', 'unemployed', 'retired', 'student'] as const;
 export type EmploymentStatus = (typeof EMPLOYMENT_STATUSES)[number];
 
-/** What a policy can do with a delinquent account on a day. `hold` = no collection contact. */
-export const TREATMENTS = ['hold', 'gentle_nudge', 'plan_offer', 'human_call', 'legal'] as const;
+/**
+ * What a policy can do with a delinquent account on a day. `hold` = no collection contact. The staged flow's
+ * `field_visit` (an agent at the customer's address) and `agency_placement` (the account handed to a collection
+ * agency with its record) come last, so the codes of the others (logged treatments, tapes) do not move.
+ */
+export const TREATMENTS = [
+  'hold',
+  'gentle_nudge',
+  'plan_offer',
+  'human_call',
+  'legal',
+  'field_visit',
+  'agency_placement',
+] as const;
 export type Treatment = (typeof TREATMENTS)[number];
 
 /**

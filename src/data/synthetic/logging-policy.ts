@@ -1,5 +1,4 @@
-import { TREATMENTS } from '../../core/schema/enums.ts';
-import { bucketOf } from './response.ts';
+import { bucketOf, LOGGED_TREATMENT_COUNT } from './response.ts';
 
 /** What the historical policy could see of a delinquent account (observables only, never the latents). */
 export interface LoggingView {
@@ -33,7 +32,8 @@ const EXPLORATION = 0.1;
  * calls need a callable phone, legal needs every prerequisite.
  */
 export function loggingPolicy(v: LoggingView): Float64Array {
-  const p = new Float64Array(TREATMENTS.length);
+  // The first five treatments only: the old policy never visited or placed (TREATMENTS' later entries).
+  const p = new Float64Array(LOGGED_TREATMENT_COUNT);
   if (v.suppressed) {
     p[0] = 1;
     return p;

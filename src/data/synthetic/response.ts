@@ -28,6 +28,13 @@ export interface ResponseState {
   disputeOpen: boolean;
 }
 
+/**
+ * The treatments the synthetic logging policy takes (the first five of TREATMENTS): the truth table has columns for
+ * these only. The staged flow's treatments are never logged; their truth comes from `trueResponse` too
+ * (staged-truth.ts), so backtests can price them.
+ */
+export const LOGGED_TREATMENT_COUNT = 5;
+
 /** The true P(pay anything in 30 days) and P(cover the overdue | pay), per treatment (indexed as TREATMENTS). */
 export interface TrueResponse {
   pPay: Float64Array;
@@ -84,6 +91,12 @@ function lift(t: Treatment, hw: number, ha: number): [number, number] {
       return [0.25 + 1.3 * ha * (1 - hw), 0.2];
     case 'legal':
       return [-0.3 + 1.1 * ha, 0.7 * ha - 0.2];
+    // A visit finds the able but reluctant at home (more than a call does) and brings larger payments; an agency
+    // recovers from the able, less than legal action does, and barely moves the willing but unable.
+    case 'field_visit':
+      return [0.35 + 1.6 * ha * (1 - hw), 0.35];
+    case 'agency_placement':
+      return [-0.2 + 0.9 * ha * (1 - 0.5 * hw), 0.5 * ha - 0.1];
   }
 }
 
@@ -100,6 +113,10 @@ function invertedLift(t: Treatment, hw: number, ha: number): [number, number] {
       return [0.25 + 1.4 * hw * (1 - ha), 0.3];
     case 'legal':
       return [-0.6 + 0.7 * ha, 0.5 * ha - 0.2];
+    case 'field_visit':
+      return [0.3 + 1.3 * hw * (1 - ha), 0.3];
+    case 'agency_placement':
+      return [-0.5 + 0.6 * ha, 0.4 * ha - 0.2];
   }
 }
 

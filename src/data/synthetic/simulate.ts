@@ -14,7 +14,13 @@ import {
 } from './customer.ts';
 import { KNOBS } from './knobs.ts';
 import { loggingPolicy } from './logging-policy.ts';
-import { expectedRecovery, type ResponseProfile, sigmoid, trueResponse } from './response.ts';
+import {
+  expectedRecovery,
+  LOGGED_TREATMENT_COUNT,
+  type ResponseProfile,
+  sigmoid,
+  trueResponse,
+} from './response.ts';
 
 /** A cell as the generator emits it; money and probabilities arrive pre-formatted as strings. */
 export type Cell = string | number | boolean | null;
@@ -455,7 +461,8 @@ export function simulateCustomer(
         let mixPayCover = 0;
         let mixRec = 0;
         const per: Cell[] = [];
-        for (let k = 0; k < TREATMENTS.length; k++) {
+        // The truth table has the logged treatments' columns only (the staged flow's are priced by staged-truth.ts).
+        for (let k = 0; k < LOGGED_TREATMENT_COUNT; k++) {
           const pp = resp.pPay[k]!;
           const pc = resp.pCover[k]!;
           const er = expectedRecovery(od.cents, pp, pc);
