@@ -535,7 +535,7 @@ export function qiniChart(
             [4, 4],
           ],
         },
-        legend: null,
+        legend: { title: null, orient: 'bottom' },
       },
     },
   };

@@ -45,24 +45,26 @@ export function formatResponse(r: TrainResponseResult): string {
   const f = (x: number | undefined) => (x === undefined ? '  n/a ' : x.toFixed(4));
   const lines = [
     `response models on ${r.snapshots.toLocaleString('en-US')} logged snapshots (out of time from ${r.outOfTimeFrom})`,
-    '  treatment      logged (train/val/OOT)   OOT AUC pay  cover',
+    '  treatment        logged (train/val/OOT)   OOT AUC pay  cover',
   ];
   for (const t of TREATMENTS) {
     const a = r.fit.arms[t];
     if (!a) {
-      lines.push(`  ${t.padEnd(14)} no response: ${r.fit.notFitted[t] ?? 'not fitted'}`);
+      lines.push(`  ${t.padEnd(16)} no response: ${r.fit.notFitted[t] ?? 'not fitted'}`);
       continue;
     }
     const rows = `${a.rows.train}/${a.rows.validation}/${a.rows.outOfTime}`;
-    lines.push(`  ${t.padEnd(14)} ${rows.padEnd(24)} ${f(a.pay?.auc)}  ${f(a.cover?.auc)}`);
+    lines.push(`  ${t.padEnd(16)} ${rows.padEnd(24)} ${f(a.pay?.auc)}  ${f(a.cover?.auc)}`);
   }
   lines.push('  overlap (share of logged snapshots per treatment; * = response used there):');
+  // Each column as wide as its treatment's name (agency_placement is 16), at least 12, one space between.
+  const width = TREATMENTS.map((t) => Math.max(12, t.length) + 1);
   lines.push(
-    `  ${'days past due'.padEnd(14)} ${'n'.padStart(7)}  ${TREATMENTS.map((t) => t.padStart(13)).join('')}`,
+    `  ${'days past due'.padEnd(14)} ${'n'.padStart(7)}  ${TREATMENTS.map((t, k) => t.padStart(width[k]!)).join('')}`,
   );
   for (const row of r.fit.overlap) {
-    const cells = TREATMENTS.map((t) =>
-      `${(row.shares[t] * 100).toFixed(1)}%${row.supported.includes(t) ? '*' : ' '}`.padStart(13),
+    const cells = TREATMENTS.map((t, k) =>
+      `${(row.shares[t] * 100).toFixed(1)}%${row.supported.includes(t) ? '*' : ' '}`.padStart(width[k]!),
     ).join('');
     lines.push(`  ${row.cell.padEnd(14)} ${String(row.snapshots).padStart(7)}  ${cells}`);
   }
