@@ -1,19 +1,21 @@
 // Issue 16 item 4, automated-decision rights over HTTP (China PIPL art. 24; GDPR / UK GDPR art. 22): a customer's
 // request for a human decision, recorded through the API and kept in the ledger, turns every score of the account
 // into `human_review` from its time until a person resolves it; and any recorded decision can be explained in
-// plain words. Run over the real DuckDB ledger and the write-ahead log in front of it (the score path reads the
+// plain words. Run over the real DuckDB ledger, the write-ahead log in front of it and PostgreSQL (the score path reads the
 // requests from each).
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { FastifyInstance, InjectOptions } from 'fastify';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parsePolicyText } from '../src/core/policy/load.ts';
 import { createApp } from '../src/http/app.ts';
 import { type ApiKey, hashKey } from '../src/http/auth.ts';
 import type { Ledger } from '../src/ledger/contract.ts';
 import { openDuckDbLedger } from '../src/ledger/duckdb.ts';
+import { openPostgresLedger } from '../src/ledger/postgres.ts';
 import { openWalLedger } from '../src/ledger/wal/ledger.ts';
 import type { LiveState } from '../src/service/live-types.ts';
+import { findPostgres, type TestPostgres } from './helpers/postgres.ts';
 import {
   bearer,
   committedState,
@@ -55,6 +57,16 @@ afterEach(async () => {
   }
 });
 
+// PostgreSQL too when one can be found or started here (test/helpers/postgres.ts); else its runs are skipped, named.
+const postgres = findPostgres();
+let pgServer: TestPostgres | null = null;
+beforeAll(async () => {
+  if (postgres.available) pgServer = await postgres.start();
+}, 120_000);
+afterAll(async () => {
+  await pgServer?.stop();
+});
+
 const stores: [string, () => Promise<Ledger>][] = [
   ['duckdb', () => openDuckDbLedger(join(dir, `ledger-${++fileNo}.duckdb`))],
   [
@@ -66,7 +78,18 @@ const stores: [string, () => Promise<Ledger>][] = [
       });
     },
   ],
+  ...(postgres.available
+    ? ([['postgres', async () => openPostgresLedger(await pgServer!.freshSchema())]] as [
+        string,
+        () => Promise<Ledger>,
+      ][])
+    : []),
 ];
+
+if (!postgres.available)
+  describe.skip(`automated-decision rights over HTTP (postgres ledger skipped: ${postgres.reason})`, () => {
+    it('the same tests', () => {});
+  });
 
 describe.each(stores)('automated-decision rights over HTTP (%s ledger)', (_name, openStore) => {
   /** A clock the test moves. */
