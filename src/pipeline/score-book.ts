@@ -161,8 +161,8 @@ export interface BookSummary {
   seconds: number;
   /**
    * Where the seconds went, measured on this thread: reading the input (the history store or the JSON lines,
-   * waiting for it included), scoring and deciding (`scoreAndDecide`), and writing the output (staging rows, the
-   * final CSV or Parquet).
+   * waiting for it included), scoring and deciding (`scoreAndDecide`; with worker threads, packing the chunks for
+   * them and waiting for their answers), and writing the output (staging rows, the final CSV or Parquet).
    */
   phases: { read: number; score: number; write: number };
 }
