@@ -38,6 +38,15 @@ const { values } = parseArgs({
 });
 const history = values.history;
 
+/**
+ * Treatments no history logs, priced as the nearest one that is logged (where that one has an estimate): a field
+ * visit is a conversation in person, like a call; an agency placement ends in recovery action, like legal.
+ */
+const PROXIES = { field_visit: 'human_call', agency_placement: 'legal' } as const;
+
+/** Two decimals, as the policy files carry lifts (never -0). */
+const r2 = (v: number) => Math.round(v * 100) / 100 || 0;
+
 let tmp: string | null = null;
 let responseDir = values.response;
 if (!responseDir) {
@@ -62,7 +71,7 @@ try {
   const segment = Int32Array.from(w, (wi, i) =>
     SEGMENTS.indexOf(segmentOf({ willingness: wi, ability: a[i]! }, policy.champion)),
   );
-  const table = estimateLifts(predictResponses(response.set, data.x, data.dpd), w, a, segment);
+  const table = estimateLifts(predictResponses(response.set, data.x, data.dpd), w, a, segment, PROXIES);
   const block = liftsBlock(table, {
     response: `${response.manifest.name}/${response.manifest.version}`,
     history,
@@ -72,16 +81,37 @@ try {
   if (values.write) {
     const text = readFileSync(values.policy, 'utf8');
     const lines = text.split('\n');
-    const start = lines.findIndex((l) => l === '  lifts:');
+    const start = lines.indexOf('  lifts:');
     if (start < 0) throw new Error(`${values.policy}: no '  lifts:' line under response:`);
     let end = start + 1;
     while (end < lines.length && lines[end]!.trim() !== '') end++;
     lines.splice(start, end - start, ...block.split('\n'));
     writeFileSync(values.policy, lines.join('\n'));
     console.log(`wrote the lifts of ${values.policy} from ${response.manifest.version}`);
+    // The built-in defaults (a policy without a lifts block) are the same numbers: policies/default.yaml is
+    // exactly the built-in defaults (test/policy-load.test.ts).
+    if (values.policy === 'policies/default.yaml') {
+      const schema = 'src/core/policy/schema.ts';
+      const src = readFileSync(schema, 'utf8');
+      const head =
+        'const DEFAULT_LIFTS: Record<Segment, Record<Treatment, { pay: number; cover: number }>> = {';
+      const from = src.indexOf(head);
+      const to = src.indexOf('\n};\n', from);
+      if (from < 0 || to < 0) throw new Error(`${schema}: no DEFAULT_LIFTS constant to rewrite`);
+      writeFileSync(schema, `${src.slice(0, from)}${head}\n${defaultLiftsBody(table)}${src.slice(to)}`);
+      console.log(`wrote DEFAULT_LIFTS of ${schema}`);
+    }
   } else console.log(block);
 } finally {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
+}
+
+/** The body of schema.ts's DEFAULT_LIFTS (segments and treatments in order, two decimals). */
+function defaultLiftsBody(table: LiftTable): string {
+  return SEGMENTS.map(
+    (s) =>
+      `  ${s}: {\n${TREATMENTS.map((t) => `    ${t}: { pay: ${r2(table[s][t].pay)}, cover: ${r2(table[s][t].cover)} },`).join('\n')}\n  },`,
+  ).join('\n');
 }
 
 /** The policy file's `lifts:` block, two-space indented under `response:`, each lift's source as a comment. */
@@ -89,14 +119,14 @@ function liftsBlock(
   table: LiftTable,
   from: { response: string; history: string; model: string; snapshots: number },
 ): string {
-  const r2 = (v: number) => Math.round(v * 100) / 100 || 0;
   const out = [
     '  lifts:',
     `    # Written by scripts/write-lifts.ts from the response artifact ${from.response} (repayrisk train`,
     `    # --history ${from.history} --response --seed 1) and the scoring model ${from.model}, over ${from.snapshots}`,
     '    # logged snapshots: per segment, the mean of logit(fitted P(pay | t)) − logit(willingness), and likewise',
     '    # cover over ability, over accounts inside the treatment’s logged support. n = accounts; "pooled" = too few',
-    '    # in the segment, mean over all segments; "as hold" = never inside the support, so no evidence it adds anything.',
+    '    # in the segment, mean over all segments; "as hold" = never inside the support, so no evidence it adds anything;',
+    '    # never logged anywhere: a field visit as a call, an agency placement as legal (scripts/write-lifts.ts PROXIES).',
   ];
   for (const s of SEGMENTS) {
     out.push(`    ${s}:`);

@@ -15,7 +15,9 @@ export type LiftSource =
   | 'segment'
   /** too few such accounts in the segment: mean over every segment's */
   | 'pooled'
-  /** no account inside the treatment's support at all: no evidence it adds anything, so hold's lift */
+  /** never inside the support, priced as a stated proxy treatment that is (e.g. a field visit as a call) */
+  | 'proxy'
+  /** no account inside the treatment's support at all (nor its proxy's): no evidence it adds anything, so hold's */
   | 'as_hold';
 
 export interface EstimatedLift {
@@ -24,6 +26,8 @@ export interface EstimatedLift {
   source: LiftSource;
   /** Accounts the mean is over (0 for `as_hold`). */
   n: number;
+  /** The treatment whose estimate a `proxy` lift copies. */
+  proxy?: Treatment;
 }
 
 export type LiftTable = Record<Segment, Record<Treatment, EstimatedLift>>;
@@ -38,6 +42,8 @@ const clampP = (p: number) => Math.min(1 - 1e-6, Math.max(1e-6, p));
  * treatment's logged support of logit(P̂(pay | t)) − logit(willingness) and logit(P̂(cover | pay, t)) −
  * logit(ability). Outside the support a fitted response is never used, here as in the decisions.
  * @param segment - each account's segment (index into SEGMENTS)
+ * @param proxies - for a treatment with no account inside its support, a treatment to price it as (when that
+ *   one has an estimate); otherwise it is priced as hold
  * @throws RangeError when the lengths differ.
  */
 export function estimateLifts(
@@ -45,6 +51,7 @@ export function estimateLifts(
   willingness: ArrayLike<number>,
   ability: ArrayLike<number>,
   segment: ArrayLike<number>,
+  proxies: Partial<Record<Treatment, Treatment>> = {},
   minRows = MIN_SEGMENT_ROWS,
 ): LiftTable {
   const n = pred.rows;
@@ -93,7 +100,13 @@ export function estimateLifts(
     };
     const hold = own(TREATMENTS.indexOf('hold')) ?? { pay: 0, cover: 0, source: 'as_hold' as const, n: 0 };
     TREATMENTS.forEach((t, k) => {
-      row[t] = own(k) ?? { pay: hold.pay, cover: hold.cover, source: 'as_hold', n: 0 };
+      const proxy = proxies[t];
+      const viaProxy = proxy ? own(TREATMENTS.indexOf(proxy)) : null;
+      row[t] =
+        own(k) ??
+        (viaProxy && proxy
+          ? { ...viaProxy, source: 'proxy', proxy }
+          : { pay: hold.pay, cover: hold.cover, source: 'as_hold', n: 0 });
     });
     table[seg] = row;
   });
