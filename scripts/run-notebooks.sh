@@ -2,6 +2,7 @@
 # Executes every notebooks-ts/*.ipynb headless with the tslab TypeScript kernel; exits non-zero on a cell error.
 #   scripts/run-notebooks.sh            install what is missing, register the kernel, execute
 #   scripts/run-notebooks.sh --install  only install and register (CI calls this before the tests)
+#   NOTEBOOKS="notebooks-ts/05-learned-vs-matrix.ipynb" scripts/run-notebooks.sh   only those
 # Needs Debian's jupyter-nbconvert, python3-ipykernel and jupyter-client (installed here as root or with sudo -n)
 # and tslab from node_modules (a devDependency). Executed copies go to $NOTEBOOK_OUT (default: a temp dir).
 set -euo pipefail
@@ -33,7 +34,8 @@ node "$PWD/node_modules/tslab/bin/tslab" install --python="$JUPYTER_PY" --binary
 OUT=${NOTEBOOK_OUT:-$(mktemp -d)}
 mkdir -p "$OUT"
 failed=()
-for nb in notebooks-ts/*.ipynb; do
+# NOTEBOOKS (space-separated paths) picks some; default every notebook.
+for nb in ${NOTEBOOKS:-notebooks-ts/*.ipynb}; do
   start=$(date +%s)
   if jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=600 \
     --ExecutePreprocessor.kernel_name=tslab --output-dir "$OUT" "$nb" >"$OUT/$(basename "$nb" .ipynb).log" 2>&1; then

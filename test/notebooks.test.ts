@@ -43,6 +43,21 @@ describe('notebooks-ts', () => {
         expect(errors, `${nb} has error outputs`).toEqual([]);
       }
     },
-    300_000,
+    // Five notebooks, one of which fits two small worlds' scoring and response models: minutes on a shared CI box.
+    900_000,
   );
+
+  it('every committed notebook carries its outputs (scripts/refresh-notebooks.sh), none of them an error', () => {
+    for (const nb of notebooks) {
+      const saved = JSON.parse(readFileSync(join('notebooks-ts', nb), 'utf8')) as {
+        cells: { cell_type: string; outputs?: { output_type: string }[] }[];
+      };
+      const outputs = saved.cells.filter((c) => c.cell_type === 'code').flatMap((c) => c.outputs ?? []);
+      expect(outputs.length, `${nb}: no outputs; run scripts/refresh-notebooks.sh`).toBeGreaterThan(0);
+      expect(
+        outputs.filter((o) => o.output_type === 'error'),
+        `${nb} was saved with an error`,
+      ).toEqual([]);
+    }
+  });
 });
