@@ -225,7 +225,8 @@ export async function evaluateResponse(o: EvaluateResponseOptions): Promise<Resp
   const holdIndex = T_INDEX.get('hold')!;
   const ranks: RankRow[] = [];
   for (const t of TREATMENTS) {
-    if (t === 'hold') continue;
+    // A treatment never logged (the staged flow's field visit and agency placement) has no fitted arm to rank.
+    if (t === 'hold' || !response.set.arms[t]) continue;
     const k = T_INDEX.get(t)!;
     const predicted: number[] = [];
     const truth: number[] = [];
