@@ -87,6 +87,35 @@ export const planOfferSchema = z.strictObject({
 
 const arm = z.enum(['champion', 'challenger']).nullable();
 
+/** The record handed to an agency with an agency_placement decision (core/policy/handover.ts `Handover`). */
+const handoverSchema = z.strictObject({
+  rule_pack: z.string(),
+  rule_pack_version: z.string(),
+  days_past_due: z.number(),
+  amount_overdue: z.number(),
+  balance: z.number(),
+  flags: z.strictObject({
+    hardship: z.boolean(),
+    vulnerable: z.boolean(),
+    do_not_call: z.boolean(),
+    complaint_open: z.boolean(),
+    phone_valid: z.boolean(),
+    email_valid: z.boolean(),
+  }),
+  legal_notice_date: z.string().nullable(),
+  blocked_channels: z.array(z.strictObject({ channel: z.string(), guardrails: z.array(z.string()) })),
+  contacts_by_channel: z.record(z.string(), z.number()),
+  last_contacts: z.array(z.strictObject({ ts: z.string(), channel: z.string(), outcome: z.string() })),
+  last_conversation_at: z.string().nullable(),
+  open_promises: z.array(
+    z.strictObject({
+      made_at: z.string(),
+      amount: z.number().nullable(),
+      promise_date: z.string().nullable(),
+    }),
+  ),
+});
+
 export const scoredAccountSchema = z.strictObject({
   decision_id: z.string(),
   account_id: z.string(),
@@ -109,6 +138,7 @@ export const scoredAccountSchema = z.strictObject({
   policy_version: z.string(),
   experiment_arm: arm,
   call_team: z.string().nullable(),
+  handover: handoverSchema.nullable(),
 });
 
 export const batchItemOkSchema = scoredAccountSchema.extend({

@@ -30,6 +30,8 @@ export interface ScoredAccount {
   policy_version: string;
   experiment_arm: Decision['experiment_arm'];
   call_team: string | null;
+  /** The record handed to the agency with an agency_placement; else null. */
+  handover: Decision['handover'];
 }
 
 export interface ScoreOptions {
@@ -90,6 +92,7 @@ export function scoreAndDecide(
       policy_version: d.policy_version,
       experiment_arm: d.experiment_arm,
       call_team: d.call_team,
+      handover: d.handover,
     };
     results.push(r);
     const sh = shadow?.[i];
