@@ -1,9 +1,9 @@
 // Bench: batch scoring of a book through the score API's score-and-decide path (`repayrisk score --history`).
-//   npx tsx bench/score-book.ts [--accounts 100000] [--keep DIR] [--model DIR] [--floor-ms 3000] [--threads N]
+//   npx tsx bench/score-book.ts [--accounts 100000] [--keep DIR] [--model DIR] [--floor-ms 3000] [--workers N]
 // Generates a synthetic world (or reuses --keep DIR), then scores every account's snapshot on the last date with
 // the committed champion and the default policy, writing Parquet. Prints accounts/s, peak RSS, and where the time
 // goes on the reading thread: reading (history store + features' prepared history), scoring and deciding (models,
-// their driver explanations, the policy; with worker threads — the default, --threads 1 for none — packing the
+// their driver explanations, the policy; with worker threads — the default, --workers 0 for none — packing the
 // chunks and waiting for the workers) and writing; the process's CPU seconds (DuckDB's and the workers' threads
 // included) beside the wall.
 // Then the in-process floor (issue 15): score-and-decide of the example account of docs/api.md, one account per
@@ -27,7 +27,7 @@ const { values } = parseArgs({
     keep: { type: 'string' },
     model: { type: 'string' },
     'floor-ms': { type: 'string', default: '3000' },
-    threads: { type: 'string' },
+    workers: { type: 'string' },
   },
 });
 /** The issue's figure for the path before the history store (2,900 accounts/s, same machine kind). */
@@ -66,7 +66,7 @@ try {
     input: { history: dir },
     out,
     slots: null,
-    ...(values.threads ? { threads: Number(values.threads) } : {}),
+    ...(values.workers ? { workers: Number(values.workers) } : {}),
     onNote: (m) => console.log(`  ${m}`),
   });
   const s = (performance.now() - t0) / 1000;
@@ -82,7 +82,7 @@ try {
   console.log(
     `  CPU ${cpu.toFixed(1)} s over ${s.toFixed(1)} s wall (${(cpu / s).toFixed(2)} cores busy), ` +
       `${fmt((1e6 * cpu) / r.scored)} µs CPU per account` +
-      (values.threads === '1'
+      (values.workers === '0'
         ? `; score+decide alone would allow ${fmt(r.scored / score)} accounts/s on one core`
         : ' (scoring on worker threads: score+decide is packing and waiting for them)'),
   );

@@ -19,7 +19,7 @@ describe('repayrisk score --history on worker threads', () => {
   });
 
   /** One run's output (CSV text) and summary; a small chunk so the book spans many chunks and both workers. */
-  async function run(name: string, threads: number, slots: CallSlots | null, live = state) {
+  async function run(name: string, workers: number, slots: CallSlots | null, live = state) {
     const out = join(dir, `${name}.csv`);
     const notes: string[] = [];
     const summary = await scoreBook({
@@ -27,7 +27,7 @@ describe('repayrisk score --history on worker threads', () => {
       input: { history: world },
       out,
       slots,
-      threads,
+      workers,
       chunkSize: 97,
       onNote: (m) => notes.push(m),
     });
@@ -41,7 +41,7 @@ describe('repayrisk score --history on worker threads', () => {
     ['call capacity shared book-wide', { kind: 'total', slots: 5 }],
   ] as const) {
     it(`writes the same book as one thread: ${label}`, async () => {
-      const one = await run(`one-${slots ? 'cap' : 'free'}`, 1, slots);
+      const one = await run(`one-${slots ? 'cap' : 'free'}`, 0, slots);
       const two = await run(`two-${slots ? 'cap' : 'free'}`, 2, slots);
       // The workers really ran (a failed start falls back to this thread and says so).
       expect(two.notes.filter((n) => n.includes('did not start'))).toEqual([]);
@@ -56,7 +56,7 @@ describe('repayrisk score --history on worker threads', () => {
   }
 
   it('scores on this thread, with the same answers, when the workers would load another policy than the one given', async () => {
-    const one = await run('given-one', 1, null);
+    const one = await run('given-one', 0, null);
     // The state says it came from another file: the workers load that file, find it differs, and refuse.
     const two = await run('given-two', 2, null, {
       ...state,

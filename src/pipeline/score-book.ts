@@ -27,8 +27,8 @@ import { type LineError, lineErrorText } from './decide-jsonl.ts';
 /** Accounts scored and decided per call of `scoreAndDecide` when the book is streamed. */
 export const BOOK_CHUNK = 5000;
 
-/** Most threads `scoreBook` scores on by default (more cores than this go to DuckDB and the reading). */
-export const BOOK_THREADS = 4;
+/** Most scoring workers `scoreBook` starts by default (more cores than this go to DuckDB and the reading). */
+export const BOOK_WORKERS = 4;
 
 /** UTC+14: the first zone to start a calendar day does so 14 hours before UTC. */
 const EARLIEST_OFFSET_MS = 14 * 3_600_000;
@@ -125,11 +125,12 @@ export interface BookRun {
   /** Accounts per `scoreAndDecide` call (default BOOK_CHUNK). Does not change any result. */
   chunkSize?: number;
   /**
-   * Threads that score and decide (book-workers.ts) while this one reads: default the machine's cores (at most
-   * BOOK_THREADS); 1 scores on this thread. A history book of one chunk or less, and JSON lines, are always
-   * scored here (a worker costs a model load; lines are parsed one by one anyway). Does not change any result.
+   * Worker threads that score and decide (book-workers.ts) while this one reads: default one per core but the
+   * reading thread's (at most BOOK_WORKERS); 0 scores on this thread. A history book of one chunk or less, and
+   * JSON lines, are always scored here (a worker costs ~2 CPU-s to start and load the model). Does not change any
+   * result.
    */
-  threads?: number;
+  workers?: number;
   clock?: () => number;
   /** Accounts (history) or lines (accounts) read so far, of `total`. */
   onProgress?: (done: number, total: number, unit: string) => void;
@@ -194,7 +195,7 @@ interface BookSource {
  * equals what the API answers for that account at the same `now`. Rows come out in input order (account_id order
  * for a history, line order for JSON lines), one per account.
  *
- * Threads: a book of more than one chunk is scored by worker threads (`threads`, book-workers.ts), chunk by
+ * Threads: a book of more than one chunk is scored by worker threads (`workers`, book-workers.ts), chunk by
  * chunk, while this thread reads the next ones; their rows are written in chunk order, so the output is the one
  * this thread alone writes, byte for byte.
  *
@@ -243,11 +244,13 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
   let runId = '';
 
   const chunkSize = run.chunkSize ?? BOOK_CHUNK;
-  const threads = run.threads ?? Math.min(availableParallelism(), BOOK_THREADS);
+  // One core reads (DuckDB's threads and this one); the others score. On two cores: one worker, whose start
+  // (~2 CPU-s) overlaps the store's setup, scoring while this thread reads.
+  const nWorkers = run.workers ?? Math.min(availableParallelism() - 1, BOOK_WORKERS);
   // Started now, so the workers load the models while the input is read; on failure this thread scores.
   const pool =
-    threads > 1 && source.total > chunkSize && 'history' in run.input
-      ? BookWorkers.start(threads, state).catch((e: Error) => {
+    nWorkers > 0 && source.total > chunkSize && 'history' in run.input
+      ? BookWorkers.start(nWorkers, state).catch((e: Error) => {
           run.onNote?.(
             `scoring on one thread: the scoring workers did not start (${e.message.split('\n')[0]})`,
           );
