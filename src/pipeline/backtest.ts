@@ -80,6 +80,12 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestReport> {
     logged: new PolicyReplay(null, champion.champion, decisionMs),
   };
   const profile = worldResponseProfile(o.history);
+  // Only a policy that can choose a visit or a placement needs their truth (the table has the logged ones only).
+  const staged = [champion, challenger].some((p) =>
+    [p?.champion, p?.challenger].some(
+      (r) => r && (r.treatments.field_visit.enabled || r.treatments.agency_placement.enabled),
+    ),
+  );
   let n = 0;
   let realisedSum = 0;
   let curedSum = 0;
@@ -102,7 +108,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestReport> {
       logged: s.logged,
       paid30: s.paid30,
       // The truth table prices the logged treatments; the staged flow's come from the world's response profile.
-      truth: s.truth ? withStagedTruth(s.truth, s.account, profile) : null,
+      truth: s.truth && staged ? withStagedTruth(s.truth, s.account, profile) : s.truth,
     }));
     chunk.snapshots.forEach((s, i) => {
       if (!s.payments) return;
