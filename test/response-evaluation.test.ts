@@ -86,6 +86,10 @@ beforeAll(async () => {
       readFileSync(join(out, 'response-evaluation.json'), 'utf8'),
     ) as ResponseEvaluation;
     results[w.name] = { evaluation, responseDir };
+    // The figures of README's and docs/strategy.md's table, for whoever refreshes them.
+    console.log(
+      `${w.name} world (seed ${w.seed}, ${evaluation.snapshots} held out): ${describeWorld(evaluation)}`,
+    );
   }
 }, 1_200_000);
 
