@@ -340,6 +340,96 @@ function ledgerContract(name: string, fresh: FreshStore, kind = name): void {
       }
     });
 
+    it("a limited append writes calls only while they fit the day's capacity, per team or as one pool", async () => {
+      await setup();
+      try {
+        const teams = {
+          sinceMs: T0,
+          slots: {
+            kind: 'teams' as const,
+            teams: [
+              { name: 'east', slots: 2 },
+              { name: 'west', slots: 1 },
+            ],
+          },
+        };
+        // Yesterday's calls and calls before sinceMs do not count.
+        await ledger.appendDecisions([decision('old', { call_team: 'east', decided_at: iso(T0 - HOUR) })]);
+        await ledger.appendDecisions(
+          [decision('e1', { call_team: 'east' }), decision('w1', { call_team: 'west' })],
+          undefined,
+          teams,
+        );
+        await expectLedgerError(
+          ledger.appendDecisions(
+            [decision('e2', { call_team: 'east' }), decision('w2', { call_team: 'west' })],
+            undefined,
+            teams,
+          ),
+          'call_slots_taken',
+          /team west has 1 call slot\(s\) today, 1 already taken: no room for 1 more; nothing was written/,
+        );
+        expect(await ledger.getDecision('e2')).toBeNull();
+        // A team the capacity does not name has no slot.
+        await expectLedgerError(
+          ledger.appendDecisions([decision('n1', { call_team: 'north' })], undefined, teams),
+          'call_slots_taken',
+          /team north has 0 call slot/,
+        );
+        // Decisions without a call take no slot: they are written when the day is full.
+        await ledger.appendDecisions(
+          [decision('e2', { call_team: 'east' }), decision('p1')],
+          undefined,
+          teams,
+        );
+        await ledger.appendDecisions([decision('p2')], undefined, teams);
+        expect(await ledger.callSlotsUsed(T0)).toEqual(
+          new Map([
+            ['east', 2],
+            ['west', 1],
+          ]),
+        );
+        // One pool counts every team's calls.
+        const pool = { sinceMs: T0, slots: { kind: 'total' as const, slots: 4 } };
+        await expectLedgerError(
+          ledger.appendDecisions(
+            [decision('a1', { call_team: 'all' }), decision('a2', { call_team: 'all' })],
+            undefined,
+            pool,
+          ),
+          'call_slots_taken',
+          /the call pool has 4 call slot\(s\) today, 3 already taken: no room for 2 more/,
+        );
+        await ledger.appendDecisions(
+          [decision('a1', { call_team: 'all' })],
+          answer('k-slots', { scope: 'x POST /v1/score' }),
+          pool,
+        );
+        expect(await ledger.counts()).toEqual({ decisions: 7, contacts: 0 });
+        expect(await ledger.getAnswer('x POST /v1/score', 'k-slots')).not.toBeNull();
+      } finally {
+        await teardown();
+      }
+    });
+
+    it('concurrent limited appends never spend more slots than the capacity', async () => {
+      await setup();
+      try {
+        const limit = { sinceMs: T0, slots: { kind: 'total' as const, slots: 3 } };
+        const tries = Array.from({ length: 8 }, (_, i) =>
+          ledger.appendDecisions([decision(`c${i}`, { call_team: 'all' })], undefined, limit),
+        );
+        const settled = await Promise.allSettled(tries);
+        expect(settled.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+        for (const r of settled)
+          if (r.status === 'rejected') expect((r.reason as LedgerError).code).toBe('call_slots_taken');
+        expect(await ledger.callSlotsUsed(T0)).toEqual(new Map([['all', 3]]));
+        expect((await ledger.counts()).decisions).toBe(3);
+      } finally {
+        await teardown();
+      }
+    });
+
     it('refuses a duplicate contact_id and leaves nothing of its batch behind', async () => {
       await setup();
       try {
@@ -988,6 +1078,24 @@ if (postgres.available) {
       const url = await server.freshSchema();
       const walDir = join(walDirs, `wal-${++w}`);
       return async () => openWalLedger(await openPostgresLedger(url), walDir, { loadDelayMs: 5 });
+    });
+
+    it('two ledgers on one database (two pools, as two processes hold) never spend more slots than the capacity', async () => {
+      const url = await server.freshSchema();
+      const a = await openPostgresLedger(url);
+      const b = await openPostgresLedger(url);
+      try {
+        const limit = { sinceMs: T0, slots: { kind: 'teams' as const, teams: [{ name: 'east', slots: 4 }] } };
+        const tries = Array.from({ length: 20 }, (_, i) =>
+          (i % 2 ? a : b).appendDecisions([decision(`x${i}`, { call_team: 'east' })], undefined, limit),
+        );
+        const settled = await Promise.allSettled(tries);
+        expect(settled.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
+        expect(await a.callSlotsUsed(T0)).toEqual(new Map([['east', 4]]));
+      } finally {
+        await a.close();
+        await b.close();
+      }
     });
 
     it('refuses tables laid out by a newer build', async () => {

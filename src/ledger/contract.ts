@@ -1,3 +1,4 @@
+import type { CallSlots } from '../core/policy/capacity.ts';
 import type { ReviewChannel, ReviewEventKind, ReviewOutcome } from '../core/policy/human-review.ts';
 import type { PlanOffer } from '../core/policy/plan-offer.ts';
 import type { ContactRow } from '../core/schema/tables.ts';
@@ -129,6 +130,18 @@ export interface AuditQuery {
   before: { ms: number; id: string } | null;
 }
 
+/**
+ * The day's human-call capacity an append of decisions must fit in (`Ledger.appendDecisions`): the slots the rows
+ * take (decisions with a `call_team`) plus those already taken since `sinceMs` (as `callSlotsUsed` counts them),
+ * per team, or all teams together against one pool.
+ */
+export interface CallSlotLimit {
+  /** Start of the day the slots are counted over, epoch ms (the score route takes the UTC day). */
+  sinceMs: number;
+  /** The day's whole capacity (not what is left of it): one pool, or per team (a team not named has none). */
+  slots: CallSlots;
+}
+
 export interface Ledger {
   /** Which store this is ('duckdb' | 'postgres'), for /readyz and logs. */
   readonly kind: string;
@@ -136,8 +149,18 @@ export interface Ledger {
    * Appends decisions, and `answer` when given, in one transaction; resolves only once they are durable
    * (committed). All or nothing: an answer whose `(scope, key)` is taken fails the append with code
    * `idempotency_key_taken` and nothing is written. With no rows, only the answer is written.
+   *
+   * With `limit`, the check that the rows' call slots fit the day's capacity and the append are one atomic step
+   * among limited appends: when they do not fit (another request — in PostgreSQL possibly another process — took
+   * the slots since they were read), nothing is written and the append fails with code `call_slots_taken`.
+   * PostgreSQL holds this across every process sharing the database (a transaction-scoped advisory lock around
+   * the count and the insert); the single-process stores (DuckDB, the write-ahead log) hold it in their process.
    */
-  appendDecisions(rows: readonly DecisionRecord[], answer?: StoredAnswer): Promise<void>;
+  appendDecisions(
+    rows: readonly DecisionRecord[],
+    answer?: StoredAnswer,
+    limit?: CallSlotLimit,
+  ): Promise<void>;
   /** Appends contacts, and `answer` when given, in one transaction: as `appendDecisions`. */
   appendContacts(rows: readonly ContactRecord[], answer?: StoredAnswer): Promise<void>;
   /** Appends review events (requests and resolutions), and `answer` when given, in one transaction: as `appendDecisions`. */

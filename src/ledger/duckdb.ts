@@ -12,8 +12,10 @@ import {
   VARCHAR,
 } from '@duckdb/node-api';
 import type { ContactRow } from '../core/schema/tables.ts';
+import { appendWithinLimit, SlotTurns } from './call-slots.ts';
 import type {
   AuditQuery,
+  CallSlotLimit,
   ContactRecord,
   DecisionRecord,
   ReviewEventRecord,
@@ -232,6 +234,7 @@ export async function openDuckDbLedger(path: string): Promise<WalStore> {
 
 class DuckDbLedger implements WalStore {
   readonly kind = 'duckdb';
+  private readonly slotTurns = new SlotTurns();
   private readonly writes = new SerialQueue();
   private readonly reads = new SerialQueue();
   private readonly prepared = new Map<string, DuckDBPreparedStatement>();
@@ -266,11 +269,19 @@ class DuckDbLedger implements WalStore {
     private readonly reviewed: Set<string>,
   ) {}
 
-  async appendDecisions(rows: readonly DecisionRecord[], answer?: StoredAnswer): Promise<void> {
+  async appendDecisions(
+    rows: readonly DecisionRecord[],
+    answer?: StoredAnswer,
+    limit?: CallSlotLimit,
+  ): Promise<void> {
     this.assertOpen();
     checkDecisions(rows);
     if (answer) checkAnswer(answer);
-    await this.append('decisions', DECISION_COLUMNS, rows, 'decision_id', 'decisions', answer);
+    const append = () => this.append('decisions', DECISION_COLUMNS, rows, 'decision_id', 'decisions', answer);
+    // One process owns the file, so the check and the append taking turns in this process is enough.
+    if (limit)
+      await appendWithinLimit(this.slotTurns, rows, limit, (since) => this.callSlotsUsed(since), append);
+    else await append();
   }
 
   async appendContacts(rows: readonly ContactRecord[], answer?: StoredAnswer): Promise<void> {

@@ -1,7 +1,9 @@
 import pg from 'pg';
 import type { ContactRow } from '../core/schema/tables.ts';
+import { slotShortfall, slotsTaken } from './call-slots.ts';
 import type {
   AuditQuery,
+  CallSlotLimit,
   ContactRecord,
   DecisionRecord,
   ReviewEventRecord,
@@ -52,6 +54,20 @@ type Column = (typeof DECISION_COLUMNS)[number];
 
 /** Key of the advisory lock that serialises table creation when several processes open one database at once. */
 const DDL_LOCK_KEY = 7_241_733_001;
+
+/**
+ * Key of the advisory lock a limited append of decisions holds from its count of the day's call slots to its
+ * commit: every process sharing the database takes it, so two never spend the same slot. Only appends that take
+ * a slot wait for it (the rest of the traffic never does).
+ */
+const CALL_SLOTS_LOCK_KEY = 7_241_733_002;
+
+/** The slots taken per team since $1, as `callSlotsUsed` counts them (also inside a limited append). */
+const CALL_SLOTS_SQL = `SELECT call_team, count(*)::float8 AS n FROM decisions
+  WHERE call_team IS NOT NULL AND decided_at >= $1::timestamptz GROUP BY call_team`;
+
+const usedOf = (rows: Record<string, unknown>[]) =>
+  new Map(rows.map((r) => [r.call_team as string, Number(r.n)]));
 
 /**
  * A PostgreSQL URL fit for messages and logs: scheme, user, host, port and database, without the password or the
@@ -166,11 +182,18 @@ class PostgresLedger implements WalStore {
     private readonly pool: pg.Pool,
   ) {}
 
-  async appendDecisions(rows: readonly DecisionRecord[], answer?: StoredAnswer): Promise<void> {
+  async appendDecisions(
+    rows: readonly DecisionRecord[],
+    answer?: StoredAnswer,
+    limit?: CallSlotLimit,
+  ): Promise<void> {
     this.assertOpen();
     checkDecisions(rows);
     if (answer) checkAnswer(answer);
-    await this.track(this.append('decisions', DECISION_COLUMNS, rows, 'decision_id', 'decisions', answer));
+    const check = limit && slotsTaken(rows).size > 0 ? limit : undefined;
+    await this.track(
+      this.append('decisions', DECISION_COLUMNS, rows, 'decision_id', 'decisions', answer, check),
+    );
   }
 
   async appendContacts(rows: readonly ContactRecord[], answer?: StoredAnswer): Promise<void> {
@@ -253,12 +276,7 @@ class PostgresLedger implements WalStore {
   }
 
   async callSlotsUsed(sinceMs: number): Promise<Map<string, number>> {
-    const rows = await this.read(
-      `SELECT call_team, count(*)::float8 AS n FROM decisions
-       WHERE call_team IS NOT NULL AND decided_at >= $1::timestamptz GROUP BY call_team`,
-      [sinceIso(sinceMs)],
-    );
-    return new Map(rows.map((r) => [r.call_team as string, Number(r.n)]));
+    return usedOf(await this.read(CALL_SLOTS_SQL, [sinceIso(sinceMs)]));
   }
 
   async counts(): Promise<{ decisions: number; contacts: number }> {
@@ -378,7 +396,12 @@ class PostgresLedger implements WalStore {
     );
   }
 
-  /** Inserts `rows` in one transaction, as one statement, and `answer` (when given) in the same transaction. */
+  /**
+   * Inserts `rows` in one transaction, as one statement, and `answer` (when given) in the same transaction. With
+   * `limit` (decisions only), the transaction first takes the call-slot lock and counts the day's slots: each
+   * statement of a READ COMMITTED transaction sees what committed before it began, so the count taken after the
+   * lock sees every earlier holder's commit, and the lock is held until this one's commit.
+   */
   private async append(
     table: string,
     cols: readonly Column[],
@@ -386,6 +409,7 @@ class PostgresLedger implements WalStore {
     key: string,
     what: string,
     answer: StoredAnswer | undefined,
+    limit?: CallSlotLimit,
   ): Promise<void> {
     if (rows.length === 0 && !answer) return;
     const values = rows.map((r) => rowValues(cols, r));
@@ -401,6 +425,12 @@ class PostgresLedger implements WalStore {
     let broken: unknown;
     try {
       await client.query('BEGIN; SET LOCAL synchronous_commit TO on');
+      if (limit) {
+        await client.query('SELECT pg_advisory_xact_lock($1)', [CALL_SLOTS_LOCK_KEY]);
+        const used = usedOf((await client.query(CALL_SLOTS_SQL, [sinceIso(limit.sinceMs)])).rows);
+        const short = slotShortfall(used, rows as readonly DecisionRecord[], limit);
+        if (short) throw short;
+      }
       if (rows.length) await client.query(insertSql(table, cols), arrays);
       if (answer)
         await client.query(
@@ -412,6 +442,7 @@ class PostgresLedger implements WalStore {
       await client.query('ROLLBACK').catch((re: unknown) => {
         broken = re;
       });
+      if (e instanceof LedgerError) throw e;
       const dup = duplicateKey(e);
       if (dup.found && dup.answer && answer) throw answerTaken(answer, rows.length, what, e);
       if (dup.found) throw duplicateInLedger(key, dup.id, rows.length, what, e);

@@ -32,6 +32,7 @@ export const LEDGER_SCHEMA_VERSION = 3;
 export type LedgerErrorCode =
   | 'duplicate_id'
   | 'idempotency_key_taken'
+  | 'call_slots_taken'
   | 'invalid_record'
   | 'closed'
   | 'unavailable'

@@ -2,8 +2,10 @@ import { Writable } from 'node:stream';
 import { reviewOrder } from '../../src/core/policy/human-review.ts';
 import type { ContactRow } from '../../src/core/schema/tables.ts';
 import { type ApiKey, hashKey } from '../../src/http/auth.ts';
+import { slotShortfall } from '../../src/ledger/call-slots.ts';
 import type {
   AuditQuery,
+  CallSlotLimit,
   ContactRecord,
   DecisionRecord,
   Ledger,
@@ -84,9 +86,18 @@ export class MemoryLedger implements Ledger {
     if (answer) this.answers.set(answerId(answer.scope, answer.key), { ...answer });
   }
 
-  async appendDecisions(rows: readonly DecisionRecord[], answer?: StoredAnswer): Promise<void> {
+  async appendDecisions(
+    rows: readonly DecisionRecord[],
+    answer?: StoredAnswer,
+    limit?: CallSlotLimit,
+  ): Promise<void> {
     this.check('append');
     checkDecisions(rows);
+    // Synchronous from the count to the push: nothing can interleave, as the contract asks of a limited append.
+    if (limit) {
+      const short = slotShortfall(this.slotsSince(limit.sinceMs), rows, limit);
+      if (short) throw short;
+    }
     const held = new Set(this.decisions.map((d) => d.decision_id));
     this.admit(
       rows,
@@ -204,6 +215,10 @@ export class MemoryLedger implements Ledger {
 
   async callSlotsUsed(sinceMs: number): Promise<Map<string, number>> {
     this.check('read');
+    return this.slotsSince(sinceMs);
+  }
+
+  private slotsSince(sinceMs: number): Map<string, number> {
     const out = new Map<string, number>();
     for (const d of this.decisions)
       if (d.call_team !== null && Date.parse(d.decided_at) >= sinceMs)

@@ -1,12 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { RepayriskError } from '../../core/errors.ts';
-import { repeatedAccounts } from '../../core/policy/batch.ts';
+import { policySlots, repeatedAccounts } from '../../core/policy/batch.ts';
+import type { CallSlots } from '../../core/policy/capacity.ts';
 import { reviewStateAt } from '../../core/policy/human-review.ts';
 import type { FieldIssue } from '../../core/schema/issues.ts';
 import { describeValue, fieldIssues } from '../../core/schema/issues.ts';
+import type { ContactRow } from '../../core/schema/tables.ts';
 import { admitArchive } from '../../core/scoring/input.ts';
 import type { AccountArchive } from '../../core/scoring/score.ts';
+import { isSlotsTaken } from '../../ledger/call-slots.ts';
+import type { CallSlotLimit } from '../../ledger/contract.ts';
 import type { LiveState } from '../../service/live-types.ts';
 import {
   contactHistorySince,
@@ -21,6 +25,20 @@ import { archiveParser } from '../request-validation.ts';
 import { scoreBatchSchema } from '../schemas.ts';
 
 const DAY_MS = 86_400_000;
+
+/**
+ * How many times a request decides again after another writer (another request, or another process on the same
+ * PostgreSQL) took the call slots it counted on; after that it decides with no slot left, which spends none, so a
+ * request always ends. Each refusal means some other append took slots, so the retries are few in practice.
+ */
+const SLOT_ATTEMPTS = 5;
+
+/** The policy's capacity with every slot taken: the decisions spill their calls as when the day is full. */
+function noSlotsLeft(slots: CallSlots): CallSlots {
+  return slots.kind === 'total'
+    ? { kind: 'total', slots: 0 }
+    : { kind: 'teams', teams: slots.teams.map((t) => ({ name: t.name, slots: 0 })) };
+}
 
 /** A batch item whose account an earlier item already holds: one decision per account per batch. */
 function repeatIssue(first: number, accountId: string): FieldIssue {
@@ -59,7 +77,9 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
    * cannot fail a whole batch.
    */
   // With a call capacity, reading today's used slots and recording the new calls must not interleave between
-  // requests, or two batches would both spend the same free slots: such requests take turns (per app).
+  // requests, or two batches would both spend the same free slots. The ledger refuses an append whose calls no
+  // longer fit (atomically in PostgreSQL, across processes), and the request then decides again; requests of one
+  // process also take turns, so they do not refuse one another.
   let capacityTurn: Promise<unknown> = Promise.resolve();
   // `respond` builds the answer (or throws a 400) before the append, so that with an Idempotency-Key the answer is
   // committed in the same transaction as the decisions (src/http/idempotency.ts).
@@ -104,14 +124,47 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const state = reviewStateAt(events, now);
       if (state.open_since) humanReview.set(id, { requested_at: state.open_since });
     }
-    const slots = state.policy.capacity
-      ? remainingSlots(
-          state.policy,
-          await ledgerCall(ctx, 'read call slots', () =>
-            ctx.ledger.callSlotsUsed(Math.floor(now / DAY_MS) * DAY_MS),
-          ),
-        )
-      : null;
+    const dayStart = Math.floor(now / DAY_MS) * DAY_MS;
+    const capacity = policySlots(state.policy);
+    for (let attempt = 1; ; attempt++) {
+      const slots = !capacity
+        ? null
+        : attempt > SLOT_ATTEMPTS
+          ? noSlotsLeft(capacity)
+          : remainingSlots(
+              state.policy,
+              await ledgerCall(ctx, 'read call slots', () => ctx.ledger.callSlotsUsed(dayStart)),
+            );
+      const done = await decideOnce(state, items, requestId, idem, respond, {
+        now,
+        ledgerContacts,
+        humanReview,
+        slots,
+        limit: capacity ? { sinceMs: dayStart, slots: capacity } : undefined,
+      });
+      if (done.recorded) return done.answer;
+    }
+  }
+
+  /**
+   * Decides the items once with `slots` and records the decisions within `limit`; `recorded: false` when the
+   * ledger refused them because their call slots were taken meanwhile (nothing was written).
+   */
+  async function decideOnce(
+    state: LiveState,
+    items: readonly { index: number; archive: AccountArchive }[],
+    requestId: string,
+    idem: IdempotentRequest | null,
+    respond: (d: Decided) => unknown,
+    o: {
+      now: number;
+      ledgerContacts: ReadonlyMap<string, readonly ContactRow[]>;
+      humanReview: Map<string, { requested_at: string }>;
+      slots: CallSlots | null;
+      limit: CallSlotLimit | undefined;
+    },
+  ): Promise<{ recorded: true; answer: unknown } | { recorded: false }> {
+    const { now, ledgerContacts, humanReview, slots } = o;
     const decide = (batch: readonly { archive: AccountArchive }[], newId: () => string, withSlots = slots) =>
       scoreAndDecide(
         batch.map((b) => b.archive),
@@ -143,17 +196,26 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
       out = good.length ? decide(good, ctx.newId) : { results: [], records: [] };
     }
     const scored = new Map<number, ScoredAccount>(out.results.map((r, k) => [good[k]!.index, r]));
-    if (unscorable.size) ctx.metrics.scoreItems.inc({ status: 'unscorable' }, unscorable.size);
     const answer = respond({ scored, unscorable });
-    if (out.records.length)
-      await ledgerCall(ctx, 'record decisions', () =>
-        ctx.ledger.appendDecisions(out.records, idem?.answer(200, answer)),
+    if (out.records.length) {
+      const records = out.records;
+      const taken = await ledgerCall(ctx, 'record decisions', () =>
+        ctx.ledger.appendDecisions(records, idem?.answer(200, answer), o.limit).then(
+          () => false,
+          (e: unknown) => {
+            if (isSlotsTaken(e)) return true;
+            throw e;
+          },
+        ),
       );
+      if (taken) return { recorded: false };
+    }
+    if (unscorable.size) ctx.metrics.scoreItems.inc({ status: 'unscorable' }, unscorable.size);
     for (const r of out.results) {
       ctx.metrics.decisions.inc({ treatment: r.treatment });
       for (const g of r.guardrails) ctx.metrics.guardrails.inc({ guardrail: g });
     }
-    return answer;
+    return { recorded: true, answer };
   }
 
   app.post('/v1/score', { config: { scope: 'score' } }, async (req) => {

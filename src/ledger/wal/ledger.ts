@@ -1,7 +1,9 @@
 import { reviewOrder } from '../../core/policy/human-review.ts';
 import type { ContactRow } from '../../core/schema/tables.ts';
+import { appendWithinLimit, SlotTurns } from '../call-slots.ts';
 import type {
   AuditQuery,
+  CallSlotLimit,
   ContactRecord,
   DecisionRecord,
   Ledger,
@@ -210,6 +212,7 @@ export async function openWalLedger(
 
 class WalLedgerImpl implements WalLedger {
   readonly kind: string;
+  private readonly slotTurns = new SlotTurns();
   private readonly decisions = new Map<string, DecisionRecord>();
   private readonly contacts = new Map<string, ContactRecord>();
   private readonly contactsByAccount = new Map<string, ContactRecord[]>();
@@ -284,7 +287,11 @@ class WalLedgerImpl implements WalLedger {
     else this.remember(op);
   }
 
-  async appendDecisions(rows: readonly DecisionRecord[], answer?: StoredAnswer): Promise<void> {
+  async appendDecisions(
+    rows: readonly DecisionRecord[],
+    answer?: StoredAnswer,
+    limit?: CallSlotLimit,
+  ): Promise<void> {
     this.assertOpen();
     checkDecisions(rows);
     if (answer) checkAnswer(answer);
@@ -294,7 +301,11 @@ class WalLedgerImpl implements WalLedger {
       rows: rows.map(normalDecision),
       answer: answer ? normalAnswer(answer) : null,
     };
-    await this.track(this.append(op));
+    const append = () => this.track(this.append(op));
+    // One process owns the log, so the check and the append taking turns in this process is enough.
+    if (limit)
+      await appendWithinLimit(this.slotTurns, rows, limit, (since) => this.callSlotsUsed(since), append);
+    else await append();
   }
 
   async appendReviewEvents(rows: readonly ReviewEventRecord[], answer?: StoredAnswer): Promise<void> {
