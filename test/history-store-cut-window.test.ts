@@ -22,7 +22,10 @@ async function bookRead(dir: string, cut: boolean) {
         snapshots: g.snapshots,
         contacts: g.contacts,
         history: Object.fromEntries(
-          Object.entries(h).map(([k, v]) => [k, ArrayBuffer.isView(v) ? [...v] : v]),
+          Object.entries(h).map(([k, v]) => [
+            k,
+            ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v,
+          ]),
         ),
       });
     }
