@@ -432,8 +432,9 @@ class DecisionBuilder {
   ): Decision {
     // A visit keeps to the visit window inside the contact hours (guardrails.ts `visitWindow`).
     const visit = t === 'field_visit';
-    const outside = visit ? c.visitOutsideHours : c.outsideHours;
-    const earliest = visit ? c.visitEarliestMs : c.earliestMs;
+    const timing = visit ? c.visitTiming() : { earliestMs: c.earliestMs, outside: c.outsideHours };
+    const outside = timing.outside;
+    const earliest = timing.earliestMs;
     if (outside) {
       this.fire([outside]);
       this.say('SCHEDULED', `${outside.detail}: first contact at ${isoInZone(tz, earliest)}`);

@@ -70,12 +70,12 @@ export interface Constraints {
   /** Set when now is outside the contact hours. */
   outsideHours: GuardrailHit | null;
   /**
-   * A field visit's first allowed instant: inside both the contact hours and the policy's visit window (now when
-   * inside both, else the next instant that is). NaN when no minute lies inside both.
+   * A field visit's timing, worked out on demand (most decisions are no visit, and it costs a time-zone
+   * conversion): its first allowed instant inside both the contact hours and the policy's visit window (now when
+   * inside both, else the next instant that is; NaN when no minute lies inside both), and the hit when now is
+   * outside them (a visit is then scheduled).
    */
-  visitEarliestMs: number;
-  /** Set when now is outside the visit window or the contact hours (a visit is then scheduled). */
-  visitOutsideHours: GuardrailHit | null;
+  visitTiming: () => { earliestMs: number; outside: GuardrailHit | null };
 }
 
 const DAY_MS = 86_400_000;
@@ -143,8 +143,7 @@ export function constraintsFor(
     channel: {},
     earliestMs: now,
     outsideHours: null,
-    visitEarliestMs: now,
-    visitOutsideHours: null,
+    visitTiming: () => ({ earliestMs: now, outside: null }),
   };
   if (account.deceased_flag) c.suppressed.push({ name: 'deceased', detail: 'customer reported deceased' });
   if (account.bankruptcy_flag) c.suppressed.push({ name: 'bankruptcy', detail: 'bankruptcy proceedings' });
@@ -198,9 +197,8 @@ function visitWindow(
 ): void {
   const ws = Math.max(hoursStart, minuteOf(g.field_visit.window.start));
   const we = Math.min(hoursEnd, minuteOf(g.field_visit.window.end));
-  const span = `${hhmm(ws)}–${hhmm(we)}`;
   if (ws >= we) {
-    c.visitEarliestMs = Number.NaN;
+    c.visitTiming = () => ({ earliestMs: Number.NaN, outside: null });
     add(
       c.treatment,
       'field_visit',
@@ -209,13 +207,14 @@ function visitWindow(
     );
     return;
   }
-  if (clock.minute < ws || clock.minute >= we) {
-    c.visitEarliestMs = localToUtcMs(tz, clock.minute < ws ? clock.day : clock.day + 1, ws);
-    c.visitOutsideHours = {
-      name: 'visit_hours',
-      detail: `local time ${hhmm(clock.minute)} is outside the visit window ${span} (inside the contact hours)`,
-    };
-  }
+  if (clock.minute < ws || clock.minute >= we)
+    c.visitTiming = () => ({
+      earliestMs: localToUtcMs(tz, clock.minute < ws ? clock.day : clock.day + 1, ws),
+      outside: {
+        name: 'visit_hours',
+        detail: `local time ${hhmm(clock.minute)} is outside the visit window ${hhmm(ws)}–${hhmm(we)} (inside the contact hours)`,
+      },
+    });
 }
 
 /**
