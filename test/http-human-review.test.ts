@@ -405,7 +405,7 @@ describe.each(stores)('automated-decision rights over HTTP (%s ledger)', (_name,
         policy_version: 'legal-first',
         model_version: state.champion.version,
         decision: { treatment: 'legal', automated: true },
-        rights: { basis: 'Personal Information Protection Law of the PRC, art. 24' },
+        rights: { basis: 'PIPL art. 24' },
       });
       expect(e.decision.summary).toMatch(/legal proceedings/);
       // Why, in words: the low willingness estimate, never its code or its three decimals.
@@ -418,7 +418,7 @@ describe.each(stores)('automated-decision rights over HTTP (%s ledger)', (_name,
           source: 'NIFA 2024 guidelines (collection hours)',
         },
       ]);
-      expect(e.rules.pack).toMatchObject({ name: 'cn-2025', version: '2025.1', current_version: null });
+      expect(e.rules.pack).toMatchObject({ name: 'cn-2025', version: '2025.2', current_version: null });
       expect(e.rules.pack.clauses.map((c: { source: string }) => c.source)).toContain(
         'credit-card measures art. 68',
       );

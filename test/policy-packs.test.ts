@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decide } from '../src/core/policy/decide.ts';
+import { explainDecision } from '../src/core/policy/explain.ts';
 import { constraintsFor, GUARDRAILS } from '../src/core/policy/guardrails.ts';
 import { type Policy, parsePolicy } from '../src/core/policy/load.ts';
 import { builtinPacks } from '../src/core/policy/packs/catalog.ts';
@@ -82,6 +83,8 @@ interface Case {
   account?: Partial<AccountRow>;
   contacts?: ContactRow[];
   policy?: Policy;
+  /** The customer's standing request for a human decision, ISO 8601. */
+  humanReview?: string;
   expect: {
     treatment?: Decision['treatment'];
     channel?: Decision['channel'];
@@ -96,6 +99,31 @@ interface Case {
 }
 
 const CASES: Record<RuleKind, Case[]> = {
+  automated_decision_rights: [
+    {
+      name: 'cn-2025: a standing request turns the legal step the strategy wants into human_review, citing PIPL art. 24',
+      pack: 'cn-2025',
+      now: CN_NOW,
+      scores: { willingness: 0.1, ability: 0.1 },
+      humanReview: '2026-11-24T10:00:00+08:00',
+      expect: { treatment: 'human_review', fired: ['human_review'], exactly: true },
+    },
+    {
+      name: 'cn-2025: no request, the same account is decided automatically',
+      pack: 'cn-2025',
+      now: CN_NOW,
+      scores: { willingness: 0.1, ability: 0.1 },
+      expect: { notFired: ['human_review'] },
+    },
+    {
+      name: 'uk-conc: a standing request gives human_review at night too (nothing scheduled), UK GDPR art. 22',
+      pack: 'uk-conc',
+      now: '2026-11-25T23:30:00Z',
+      scores: { willingness: 0.8, ability: 0.8 },
+      humanReview: '2026-11-25T09:00:00Z',
+      expect: { treatment: 'human_review', fired: ['human_review'], exactly: true },
+    },
+  ],
   connected_calls_per_day: [
     {
       name: '2 connected calls today (lender, agency): the 3rd is allowed',
@@ -447,7 +475,11 @@ function run(c: Case): Decision {
   return decide(
     account,
     c.scores,
-    { now: Date.parse(c.now), contacts: c.contacts ?? [] },
+    {
+      now: Date.parse(c.now),
+      contacts: c.contacts ?? [],
+      ...(c.humanReview ? { humanReview: { requested_at: c.humanReview } } : {}),
+    },
     c.policy ?? POLICY,
   );
 }
@@ -564,5 +596,38 @@ describe('every pack rule is enforced by a guardrail that has a test, and docs/p
         `${clause} is named in docs/policy.md but is no pack rule's source`,
       ).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('a human_review decision explains itself with the clause of the pack that has the rule', () => {
+  it.each([
+    ['cn-2025', 'PIPL art. 24'],
+    ['uk-conc', 'UK GDPR art. 22'],
+    ['us-reg-f', null],
+  ] as const)('%s', (pack, clause) => {
+    const d = run({
+      name: pack,
+      pack,
+      now: pack === 'cn-2025' ? CN_NOW : '2026-11-25T18:00:00Z',
+      scores: { willingness: 0.1, ability: 0.1 },
+      humanReview: '2026-11-20T00:00:00Z',
+      expect: {},
+    });
+    expect(d.treatment).toBe('human_review');
+    expect(d.guardrails).toEqual(['human_review']);
+    const p = builtinPacks().get(pack)!;
+    const e = explainDecision(
+      {
+        ...d,
+        decision_id: 'd-1',
+        model_version: 'm',
+        drivers: null,
+        rule_pack: pack,
+        rule_pack_version: p.version,
+      },
+      p,
+    );
+    expect(e.rules.applied).toEqual([expect.objectContaining({ guardrail: 'human_review', source: clause })]);
+    expect(e.rights.basis).toBe(clause);
   });
 });

@@ -54,6 +54,13 @@ export function decide(
       rules.mode === 'matrix'
         ? matrixPreference(rules, segment, scores, out)
         : valuePreference(account, rules, segment, scores, c, out);
+    const right = floors.pack.rules.automated_decision_rights;
+    out.fire([
+      {
+        name: 'human_review',
+        detail: `human decision requested at ${context.humanReview.requested_at}${right ? ` (${floors.pack.pack}: ${right.source})` : ''}`,
+      },
+    ]);
     out.say(
       'HUMAN_REVIEW_REQUESTED',
       `human decision requested at ${context.humanReview.requested_at}: no automated treatment (the strategy would try ${suggestion[0] ?? 'hold'})`,

@@ -86,12 +86,6 @@ export interface Explanation {
   text: string[];
 }
 
-/** Where the right to a human decision comes from, by rule pack; a pack not listed: the lender's own policy. */
-const RIGHTS_BASIS: Readonly<Record<string, string>> = {
-  'cn-2025': 'Personal Information Protection Law of the PRC, art. 24',
-  'uk-conc': 'UK GDPR art. 22',
-};
-
 /** Channel names in words. */
 const CHANNEL_WORDS: Readonly<Record<string, string>> = {
   sms: 'text message',
@@ -239,6 +233,7 @@ export const GUARDRAIL_WORDS: Readonly<Record<string, string>> = {
   capacity_hold: 'A concern about managing your finances was noted: recovery is paused.',
   forbearance: 'Our rules on help for customers in difficulty shaped the plan we offer.',
   no_lump_sum: 'We will not ask for the whole amount at once.',
+  human_review: 'You asked for a person to decide, so our automated system took no step.',
 };
 
 /** The pack rule kind each guardrail enforces (the reverse of RULE_GUARDRAIL). */
@@ -356,7 +351,8 @@ export function explainDecision(d: ExplainableDecision, pack: Pack | null): Expl
           ),
         };
 
-  const basis = (d.rule_pack && RIGHTS_BASIS[d.rule_pack]) ?? null;
+  // Where the right to a human decision comes from: the pack's own rule; a pack without one, the lender's policy.
+  const basis = pack?.rules.automated_decision_rights?.source ?? null;
   const rightsText = automated
     ? `You have the right to ask for a person to review this decision and decide instead of our automated system${basis ? ` (${basis})` : ''}. Tell us by phone, letter, email, in our app or on our website, quoting decision ${d.decision_id}. From the moment you ask, we take no automated collection step on your account until a member of our staff has decided.`
     : `A member of our staff will decide, as you asked${basis ? ` (${basis})` : ''}. You will be told the outcome, and you may ask for this explanation again at any time, quoting decision ${d.decision_id}.`;

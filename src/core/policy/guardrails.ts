@@ -48,6 +48,8 @@ export const GUARDRAILS = [
   // Offer rules of a rule pack (plan-offer.ts): they shape a plan offer's terms rather than block a treatment.
   'forbearance',
   'no_lump_sum',
+  // A customer's standing request for a human decision: no automated treatment (decide.ts, docs/policy.md).
+  'human_review',
 ] as const;
 export type GuardrailName = (typeof GUARDRAILS)[number];
 

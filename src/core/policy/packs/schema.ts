@@ -48,6 +48,11 @@ const rulesSchema = z.strictObject({
    * unaffordable plan; and every plan offer refers the customer to free debt advice. A policy cannot switch it off.
    */
   forbearance: z.strictObject(cited).optional(),
+  /**
+   * The customer may ask for a person, not automation, to decide (the service then answers `human_review`, never an
+   * automated step) and for an explanation of any decision (`GET /v1/decisions/:id/explanation`).
+   */
+  automated_decision_rights: z.strictObject(cited).optional(),
   /** A plan offer never asks for the balance in fewer than `min_months` payments (no lump-sum demand). */
   no_lump_sum: z.strictObject({ min_months: z.number().int().min(2).max(12), ...cited }).optional(),
 });
@@ -83,6 +88,7 @@ export const RULE_GUARDRAIL = {
   hardship_no_legal: 'hardship_no_legal',
   forbearance: 'forbearance',
   no_lump_sum: 'no_lump_sum',
+  automated_decision_rights: 'human_review',
 } as const satisfies Record<RuleKind, string>;
 
 /** A rule pack was refused; `issues` lists every problem, the message names the file. */
