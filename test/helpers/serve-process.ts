@@ -76,6 +76,8 @@ export async function startServe(opts: {
   cwd?: string;
   logLevel?: string;
   timeoutMs?: number;
+  /** More environment (e.g. DATABASE_URL for a PostgreSQL ledger, which is otherwise removed). */
+  env?: Record<string, string>;
 }): Promise<ServeProcess> {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   // The DuckDB file under test, whatever the environment says (DATABASE_URL would switch to PostgreSQL).
@@ -95,7 +97,7 @@ export async function startServe(opts: {
     {
       cwd: opts.cwd ?? REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...env, LOG_LEVEL: opts.logLevel ?? 'warn' },
+      env: { ...env, LOG_LEVEL: opts.logLevel ?? 'warn', ...opts.env },
     },
   );
   running.add(child);

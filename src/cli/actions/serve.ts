@@ -9,6 +9,14 @@ import { closeWithDeadline } from '../../http/drain.ts';
 import { openLedger } from '../../ledger/open.ts';
 import { LiveModels, loadLiveState } from '../../service/live.ts';
 import { resolveServeInput } from '../commands/serve.ts';
+import {
+  CLUSTER_KEYS_ENV,
+  checkWorkers,
+  isClusterWorker,
+  leaveCluster,
+  reportReady,
+  runPrimary,
+} from './serve-cluster.ts';
 
 /** What `repayrisk serve` was given, parsed by commander. */
 export interface ServeOptions {
@@ -22,6 +30,8 @@ export interface ServeOptions {
   /** Write-ahead log directory: decisions and contacts are durable once synced there (docs/ledger.md). */
   wal?: string;
   keys?: string;
+  /** Worker processes (node:cluster) sharing the port and a PostgreSQL ledger; 1 = this process serves. */
+  workers: number;
   watch: boolean;
   drainTimeout: number;
 }
@@ -95,8 +105,21 @@ export async function serveAction(o: ServeOptions): Promise<void> {
     policyPath: resolveServeInput('policy', o.policy, cwd),
     ...(o.response ? { responseDir: resolve(cwd, o.response) } : {}),
   };
-  const { keys, oneTime } = await loadKeys(o.keys);
-  await checkPortFree(o.port, o.host);
+  const workers = o.workers ?? 1;
+  const worker = isClusterWorker();
+  checkWorkers(workers, { databaseUrl: process.env.DATABASE_URL, wal: o.wal });
+  // A worker takes the primary's keys (hashes), so a one-time key printed once works on every worker.
+  const fromPrimary = worker ? process.env[CLUSTER_KEYS_ENV] : undefined;
+  const { keys, oneTime } = fromPrimary
+    ? { keys: parseApiKeys(fromPrimary, `${CLUSTER_KEYS_ENV} (from the primary)`), oneTime: null }
+    : await loadKeys(o.keys);
+  // A worker's port is the primary's to check: the primary's listening socket is shared, a probe would collide.
+  if (!worker) await checkPortFree(o.port, o.host);
+  if (workers > 1 && !worker) {
+    const address = await runPrimary(workers, { [CLUSTER_KEYS_ENV]: JSON.stringify(keys) });
+    printBanner({ address, workers, oneTime, keys: keys.length, o, cwd, source });
+    return;
+  }
   const live = new LiveModels(await loadLiveState(source), source);
   const databaseUrl = process.env.DATABASE_URL;
   let ledger: Awaited<ReturnType<typeof openLedger>>;
@@ -165,26 +188,50 @@ export async function serveAction(o: ServeOptions): Promise<void> {
       app.log.error({ err: String(e) }, 'shutdown failed');
       process.exitCode = 1;
     }
+    // A worker's channel to the primary would keep it alive: let go so it exits (the primary counts the exits).
+    leaveCluster();
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
-  const state = live.current();
+  if (worker) {
+    reportReady(address);
+    return;
+  }
+  printBanner({ address, workers: 1, oneTime, keys: keys.length, o, cwd, source, state: live.current() });
+}
+
+/**
+ * The banner, for the person at the terminal, on stderr: stdout carries the JSON log lines, which a log shipper
+ * keeps, and the one-time key must never land there. With workers, the primary prints it (it loads no model).
+ */
+function printBanner(b: {
+  address: string;
+  workers: number;
+  oneTime: string | null;
+  keys: number;
+  o: ServeOptions;
+  cwd: string;
+  source: { modelsRoot: string; policyPath: string };
+  state?: ReturnType<LiveModels['current']>;
+}): void {
+  const { address, oneTime, o, cwd, source, state } = b;
+  const databaseUrl = process.env.DATABASE_URL;
   const where = `${databaseUrl ? 'PostgreSQL (DATABASE_URL)' : o.ledger}${o.wal ? `, write-ahead log ${o.wal}` : ''}`;
   const key = oneTime ?? '<your API key>';
-  // For the person at the terminal, on stderr: stdout carries the JSON log lines, which a log shipper keeps, and
-  // the one-time key must never land there.
   process.stderr.write(
     [
       `repayrisk serving on ${address}`,
-      `  model ${state.champion.version}${state.challenger ? ` (challenger ${state.challenger.version} in shadow)` : ''}, policy ${state.policy.version}, ledger ${where}`,
+      state
+        ? `  model ${state.champion.version}${state.challenger ? ` (challenger ${state.challenger.version} in shadow)` : ''}, policy ${state.policy.version}, ledger ${where}`
+        : `  ${b.workers} worker processes sharing this port, ledger ${where}`,
       `  models ${shown(source.modelsRoot, cwd)}, policy file ${shown(source.policyPath, cwd)}`,
-      ...(state.response
+      ...(state?.response
         ? [`  treatment responses ${state.response.manifest.version} from ${shown(state.response.dir, cwd)}`]
         : []),
       oneTime
         ? `  no API keys configured (--keys or REPAYRISK_API_KEYS_FILE): a one-time key for this run, all scopes:\n    ${oneTime}\n  (repayrisk keys create --id NAME --scopes score,contacts makes a lasting one)`
-        : `  ${keys.length} API key(s) from configuration`,
+        : `  ${b.keys} API key(s) from configuration`,
       '  try:',
       `    curl -s -H 'authorization: Bearer ${key}' -H 'content-type: application/json' \\`,
       `      --data @docs/examples/score-request.json ${address}/v1/score`,

@@ -36,6 +36,12 @@ export function registerServe(program: Command): void {
       '--wal <dir>',
       'write-ahead log directory: decisions and contacts are durable once synced to the log (group commit) and loaded into the ledger in the background (docs/ledger.md)',
     )
+    .option(
+      '--workers <n>',
+      'worker processes sharing the port and one PostgreSQL ledger (DATABASE_URL; not with the DuckDB ledger or --wal, which one process owns); a worker that dies is restarted (docs/ledger.md)',
+      intOption('--workers', 1, 256),
+      1,
+    )
     .option('--keys <file>', 'API keys (YAML/JSON: id, sha256, scopes); default $REPAYRISK_API_KEYS_FILE')
     .option('--no-watch', 'do not reload when CHAMPION, CHALLENGER or the policy file change')
     .option(
