@@ -47,11 +47,6 @@ function taken(who: string, cap: number, used: number, want: number): LedgerErro
   );
 }
 
-/** True for the error `appendDecisions` gives when the rows' call slots were taken meanwhile. */
-export function isSlotsTaken(e: unknown): boolean {
-  return e instanceof LedgerError && e.code === 'call_slots_taken';
-}
-
 /**
  * Runs limited appends one at a time in this process: the single-process stores read the slots used and append
  * inside one turn, so two appends never both spend the last slot. (PostgreSQL does this in the database instead.)
