@@ -430,6 +430,93 @@ function ledgerContract(name: string, fresh: FreshStore, kind = name): void {
       }
     });
 
+    it("counts field visits from sinceMs on, and a limited append writes visits only while they fit the day's", async () => {
+      await setup();
+      try {
+        const visit = (id: string, ms = T0, over: Partial<DecisionRecord> = {}) =>
+          decision(id, {
+            treatment: 'field_visit',
+            channel: 'visit',
+            offer: null,
+            decided_at: iso(ms),
+            ...over,
+          });
+        await ledger.appendDecisions([
+          visit('v-old', T0 - 1),
+          visit('v1'),
+          decision('p1'),
+          decision('c1', { treatment: 'human_call', call_team: 'east' }),
+          visit('v2', T0 + HOUR),
+        ]);
+        expect(await ledger.visitsUsed(T0)).toBe(2);
+        expect(await ledger.visitsUsed(T0 - 1)).toBe(3);
+        expect(await ledger.visitsUsed(T0 + 2 * HOUR)).toBe(0);
+        const limit = { sinceMs: T0, visits: 3 };
+        await expectLedgerError(
+          ledger.appendDecisions([visit('v3'), visit('v4')], undefined, limit),
+          'call_slots_taken',
+          /field visits have 3 slot\(s\) today, 2 already taken: no room for 2 more; nothing was written/,
+        );
+        expect(await ledger.getDecision('v3')).toBeNull();
+        await ledger.appendDecisions([visit('v3'), decision('p2')], undefined, limit);
+        // Decisions that visit no one take no visit slot: they are written when the day's visits are gone.
+        await ledger.appendDecisions([decision('p3')], undefined, limit);
+        await expectLedgerError(
+          ledger.appendDecisions([visit('v4')], undefined, limit),
+          'call_slots_taken',
+          /field visits have 3 slot\(s\) today, 3 already taken: no room for 1 more/,
+        );
+        // Calls and visits are held apart: a call slot left does not make room for a visit, nor the other way.
+        const both = { sinceMs: T0, slots: { kind: 'total' as const, slots: 2 }, visits: 3 };
+        await ledger.appendDecisions(
+          [decision('c2', { treatment: 'human_call', call_team: 'east' })],
+          undefined,
+          both,
+        );
+        await expectLedgerError(
+          ledger.appendDecisions([visit('v4')], undefined, both),
+          'call_slots_taken',
+          /field visits have 3 slot/,
+        );
+        // The next day has its slots again.
+        const tomorrow = T0 + 24 * HOUR;
+        await ledger.appendDecisions([visit('v-next', tomorrow)], undefined, {
+          sinceMs: tomorrow,
+          visits: 3,
+        });
+        expect(await ledger.visitsUsed(T0)).toBe(4);
+        expect(await ledger.visitsUsed(tomorrow)).toBe(1);
+        await ledger.close();
+        ledger = await open();
+        expect(await ledger.visitsUsed(T0)).toBe(4);
+        expect(await ledger.callSlotsUsed(T0)).toEqual(new Map([['east', 2]]));
+      } finally {
+        await teardown();
+      }
+    });
+
+    it('concurrent limited appends never spend more visit slots than the capacity', async () => {
+      await setup();
+      try {
+        const limit = { sinceMs: T0, visits: 3 };
+        const tries = Array.from({ length: 8 }, (_, i) =>
+          ledger.appendDecisions(
+            [decision(`v${i}`, { treatment: 'field_visit', channel: 'visit', offer: null })],
+            undefined,
+            limit,
+          ),
+        );
+        const settled = await Promise.allSettled(tries);
+        expect(settled.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+        for (const r of settled)
+          if (r.status === 'rejected') expect((r.reason as LedgerError).code).toBe('call_slots_taken');
+        expect(await ledger.visitsUsed(T0)).toBe(3);
+        expect((await ledger.counts()).decisions).toBe(3);
+      } finally {
+        await teardown();
+      }
+    });
+
     it('refuses a duplicate contact_id and leaves nothing of its batch behind', async () => {
       await setup();
       try {
@@ -1092,6 +1179,29 @@ if (postgres.available) {
         const settled = await Promise.allSettled(tries);
         expect(settled.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
         expect(await a.callSlotsUsed(T0)).toEqual(new Map([['east', 4]]));
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+
+    it('two ledgers on one database (two pools) never spend more visit slots than the capacity', async () => {
+      const url = await server.freshSchema();
+      const a = await openPostgresLedger(url);
+      const b = await openPostgresLedger(url);
+      try {
+        const limit = { sinceMs: T0, visits: 4 };
+        const tries = Array.from({ length: 20 }, (_, i) =>
+          (i % 2 ? a : b).appendDecisions(
+            [decision(`v${i}`, { treatment: 'field_visit', channel: 'visit', offer: null })],
+            undefined,
+            limit,
+          ),
+        );
+        const settled = await Promise.allSettled(tries);
+        expect(settled.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
+        expect(await a.visitsUsed(T0)).toBe(4);
+        expect(await b.visitsUsed(T0)).toBe(4);
       } finally {
         await a.close();
         await b.close();

@@ -131,15 +131,21 @@ export interface AuditQuery {
 }
 
 /**
- * The day's human-call capacity an append of decisions must fit in (`Ledger.appendDecisions`): the slots the rows
+ * The day's capacity an append of decisions must fit in (`Ledger.appendDecisions`): the human-call slots the rows
  * take (decisions with a `call_team`) plus those already taken since `sinceMs` (as `callSlotsUsed` counts them),
- * per team, or all teams together against one pool.
+ * per team or all teams together against one pool; and the field-visit slots they take (decisions whose treatment
+ * is `field_visit`) plus those taken since `sinceMs` (as `visitsUsed` counts them).
  */
 export interface CallSlotLimit {
   /** Start of the day the slots are counted over, epoch ms (the score route takes the UTC day). */
   sinceMs: number;
-  /** The day's whole capacity (not what is left of it): one pool, or per team (a team not named has none). */
-  slots: CallSlots;
+  /**
+   * The day's whole call capacity (not what is left of it): one pool, or per team (a team not named has none);
+   * absent = calls are not limited.
+   */
+  slots?: CallSlots;
+  /** The day's whole field-visit capacity (slots, not what is left of them); absent = visits are not limited. */
+  visits?: number;
 }
 
 export interface Ledger {
@@ -150,9 +156,10 @@ export interface Ledger {
    * (committed). All or nothing: an answer whose `(scope, key)` is taken fails the append with code
    * `idempotency_key_taken` and nothing is written. With no rows, only the answer is written.
    *
-   * With `limit`, the check that the rows' call slots fit the day's capacity and the append are one atomic step
-   * among limited appends: when they do not fit (another request — in PostgreSQL possibly another process — took
-   * the slots since they were read), nothing is written and the append fails with code `call_slots_taken`.
+   * With `limit`, the check that the rows' call and visit slots fit the day's capacity and the append are one
+   * atomic step among limited appends: when they do not fit (another request — in PostgreSQL possibly another
+   * process — took the slots since they were read), nothing is written and the append fails with code
+   * `call_slots_taken` (for visits too).
    * PostgreSQL holds this across every process sharing the database (a transaction-scoped advisory lock around
    * the count and the insert); the single-process stores (DuckDB, the write-ahead log) hold it in their process.
    */
@@ -184,6 +191,8 @@ export interface Ledger {
   contactsFor(accountIds: readonly string[], sinceMs: number): Promise<Map<string, ContactRow[]>>;
   /** Human-call slots already taken since `sinceMs`: decisions with a `call_team`, counted per team. */
   callSlotsUsed(sinceMs: number): Promise<Map<string, number>>;
+  /** Field-visit slots already taken since `sinceMs`: decisions whose treatment is `field_visit`. */
+  visitsUsed(sinceMs: number): Promise<number>;
   /** Row counts, for health checks and tests (stored answers and review events are not counted). */
   counts(): Promise<{ decisions: number; contacts: number }>;
   /** True when the store answers a trivial query. */

@@ -12,7 +12,7 @@ import {
   VARCHAR,
 } from '@duckdb/node-api';
 import type { ContactRow } from '../core/schema/tables.ts';
-import { appendWithinLimit, SlotTurns } from './call-slots.ts';
+import { appendWithinLimit, SlotTurns, VISIT_TREATMENT } from './call-slots.ts';
 import type {
   AuditQuery,
   CallSlotLimit,
@@ -279,8 +279,7 @@ class DuckDbLedger implements WalStore {
     if (answer) checkAnswer(answer);
     const append = () => this.append('decisions', DECISION_COLUMNS, rows, 'decision_id', 'decisions', answer);
     // One process owns the file, so the check and the append taking turns in this process is enough.
-    if (limit)
-      await appendWithinLimit(this.slotTurns, rows, limit, (since) => this.callSlotsUsed(since), append);
+    if (limit) await appendWithinLimit(this.slotTurns, rows, limit, this, append);
     else await append();
   }
 
@@ -454,6 +453,15 @@ class DuckDbLedger implements WalStore {
       [VARCHAR],
     );
     return new Map(rows.map((r) => [r.call_team as string, Number(r.n)]));
+  }
+
+  async visitsUsed(sinceMs: number): Promise<number> {
+    const rows = await this.read(
+      'SELECT count(*) AS n FROM decisions WHERE treatment = ? AND decided_at >= ?::TIMESTAMPTZ',
+      [VISIT_TREATMENT, sinceIso(sinceMs)],
+      [VARCHAR, VARCHAR],
+    );
+    return Number(rows[0]?.n ?? 0);
   }
 
   async counts(): Promise<{ decisions: number; contacts: number }> {

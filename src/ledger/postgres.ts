@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { ContactRow } from '../core/schema/tables.ts';
-import { slotShortfall, slotsTaken } from './call-slots.ts';
+import { slotShortfall, takesCapacity, VISIT_TREATMENT } from './call-slots.ts';
 import type {
   AuditQuery,
   CallSlotLimit,
@@ -56,8 +56,8 @@ type Column = (typeof DECISION_COLUMNS)[number];
 const DDL_LOCK_KEY = 7_241_733_001;
 
 /**
- * Key of the advisory lock a limited append of decisions holds from its count of the day's call slots to its
- * commit: every process sharing the database takes it, so two never spend the same slot. Only appends that take
+ * Key of the advisory lock a limited append of decisions holds from its count of the day's call and visit slots to
+ * its commit: every process sharing the database takes it, so two never spend the same slot. Only appends that take
  * a slot wait for it (the rest of the traffic never does).
  */
 const CALL_SLOTS_LOCK_KEY = 7_241_733_002;
@@ -65,6 +65,9 @@ const CALL_SLOTS_LOCK_KEY = 7_241_733_002;
 /** The slots taken per team since $1, as `callSlotsUsed` counts them (also inside a limited append). */
 const CALL_SLOTS_SQL = `SELECT call_team, count(*)::float8 AS n FROM decisions
   WHERE call_team IS NOT NULL AND decided_at >= $1::timestamptz GROUP BY call_team`;
+
+/** The field visits decided since $2, as `visitsUsed` counts them (also inside a limited append). */
+const VISITS_SQL = `SELECT count(*)::float8 AS n FROM decisions WHERE treatment = $1 AND decided_at >= $2::timestamptz`;
 
 const usedOf = (rows: Record<string, unknown>[]) =>
   new Map(rows.map((r) => [r.call_team as string, Number(r.n)]));
@@ -190,7 +193,7 @@ class PostgresLedger implements WalStore {
     this.assertOpen();
     checkDecisions(rows);
     if (answer) checkAnswer(answer);
-    const check = limit && slotsTaken(rows).size > 0 ? limit : undefined;
+    const check = limit && takesCapacity(rows, limit) ? limit : undefined;
     await this.track(
       this.append('decisions', DECISION_COLUMNS, rows, 'decision_id', 'decisions', answer, check),
     );
@@ -277,6 +280,11 @@ class PostgresLedger implements WalStore {
 
   async callSlotsUsed(sinceMs: number): Promise<Map<string, number>> {
     return usedOf(await this.read(CALL_SLOTS_SQL, [sinceIso(sinceMs)]));
+  }
+
+  async visitsUsed(sinceMs: number): Promise<number> {
+    const rows = await this.read(VISITS_SQL, [VISIT_TREATMENT, sinceIso(sinceMs)]);
+    return Number(rows[0]?.n ?? 0);
   }
 
   async counts(): Promise<{ decisions: number; contacts: number }> {
@@ -398,9 +406,9 @@ class PostgresLedger implements WalStore {
 
   /**
    * Inserts `rows` in one transaction, as one statement, and `answer` (when given) in the same transaction. With
-   * `limit` (decisions only), the transaction first takes the call-slot lock and counts the day's slots: each
-   * statement of a READ COMMITTED transaction sees what committed before it began, so the count taken after the
-   * lock sees every earlier holder's commit, and the lock is held until this one's commit.
+   * `limit` (decisions only), the transaction first takes the call-slot lock and counts the day's call and visit
+   * slots: each statement of a READ COMMITTED transaction sees what committed before it began, so the counts taken
+   * after the lock see every earlier holder's commit, and the lock is held until this one's commit.
    */
   private async append(
     table: string,
@@ -427,8 +435,13 @@ class PostgresLedger implements WalStore {
       await client.query('BEGIN; SET LOCAL synchronous_commit TO on');
       if (limit) {
         await client.query('SELECT pg_advisory_xact_lock($1)', [CALL_SLOTS_LOCK_KEY]);
-        const used = usedOf((await client.query(CALL_SLOTS_SQL, [sinceIso(limit.sinceMs)])).rows);
-        const short = slotShortfall(used, rows as readonly DecisionRecord[], limit);
+        const since = sinceIso(limit.sinceMs);
+        const calls = usedOf((await client.query(CALL_SLOTS_SQL, [since])).rows);
+        const visits =
+          limit.visits === undefined
+            ? 0
+            : Number((await client.query(VISITS_SQL, [VISIT_TREATMENT, since])).rows[0]?.n ?? 0);
+        const short = slotShortfall({ calls, visits }, rows as readonly DecisionRecord[], limit);
         if (short) throw short;
       }
       if (rows.length) await client.query(insertSql(table, cols), arrays);

@@ -220,6 +220,7 @@ export function ledgerDdl(dialect: Dialect): string[] {
     stmts.push(
       'CREATE INDEX IF NOT EXISTS contacts_account_ts ON contacts (account_id, ts)',
       'CREATE INDEX IF NOT EXISTS decisions_call_slots ON decisions (decided_at) INCLUDE (call_team) WHERE call_team IS NOT NULL',
+      "CREATE INDEX IF NOT EXISTS decisions_visits ON decisions (decided_at) WHERE treatment = 'field_visit'",
       'CREATE INDEX IF NOT EXISTS decisions_account_time ON decisions (account_id, decided_at)',
       'CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys (created_at)',
       'CREATE INDEX IF NOT EXISTS review_events_account ON review_events (account_id, ts)',

@@ -39,6 +39,8 @@ export interface ScoreOptions {
   ledgerContacts?: ReadonlyMap<string, readonly ContactRow[]>;
   /** Call slots left for this batch; undefined = the policy's capacity; null = unlimited. */
   slots?: CallSlots | null;
+  /** Field-visit slots left for this batch; undefined = the policy's visit capacity; null = unlimited. */
+  visitSlots?: number | null;
   /** Makes decision ids (the adapter passes a UUID factory; tests pass a counter). */
   newId: () => string;
   requestId?: string | null;
@@ -150,9 +152,9 @@ function decideWithReviews(
   opts: ScoreOptions,
 ): Decision[] {
   const reviews = opts.humanReview;
-  if (!reviews?.size) return decideBatch(items, now, state.policy, opts.slots);
+  if (!reviews?.size) return decideBatch(items, now, state.policy, opts.slots, opts.visitSlots);
   const automated = items.filter((it) => !reviews.has(it.account.account_id));
-  const batch = decideBatch(automated, now, state.policy, opts.slots);
+  const batch = decideBatch(automated, now, state.policy, opts.slots, opts.visitSlots);
   let k = 0;
   return items.map((it) => {
     const review = reviews.get(it.account.account_id);
@@ -200,4 +202,9 @@ export function remainingSlots(policy: Policy, used: ReadonlyMap<string, number>
     kind: 'teams',
     teams: cap.teams.map((t) => ({ name: t.name, slots: Math.max(0, t.slots - (used.get(t.name) ?? 0)) })),
   };
+}
+
+/** Field-visit slots left today: the policy's visit capacity minus the visits the ledger holds; null = unlimited. */
+export function remainingVisits(policy: Policy, used: number): number | null {
+  return policy.visitCapacity ? Math.max(0, policy.visitCapacity.slots - used) : null;
 }

@@ -36,7 +36,8 @@ export interface LedgerFaults {
 
 /**
  * An in-memory ledger that honours the contract: appends are all or nothing, reads see only committed rows,
- * `contactsFor` filters by account and `ts >= sinceMs`, `callSlotsUsed` counts decisions with a call team.
+ * `contactsFor` filters by account and `ts >= sinceMs`, `callSlotsUsed` counts decisions with a call team,
+ * `visitsUsed` decisions whose treatment is `field_visit`.
  * `faults` makes operations fail on demand (the 503 paths).
  */
 export class MemoryLedger implements Ledger {
@@ -95,7 +96,8 @@ export class MemoryLedger implements Ledger {
     checkDecisions(rows);
     // Synchronous from the count to the push: nothing can interleave, as the contract asks of a limited append.
     if (limit) {
-      const short = slotShortfall(this.slotsSince(limit.sinceMs), rows, limit);
+      const used = { calls: this.slotsSince(limit.sinceMs), visits: this.visitsSince(limit.sinceMs) };
+      const short = slotShortfall(used, rows, limit);
       if (short) throw short;
     }
     const held = new Set(this.decisions.map((d) => d.decision_id));
@@ -216,6 +218,18 @@ export class MemoryLedger implements Ledger {
   async callSlotsUsed(sinceMs: number): Promise<Map<string, number>> {
     this.check('read');
     return this.slotsSince(sinceMs);
+  }
+
+  async visitsUsed(sinceMs: number): Promise<number> {
+    this.check('read');
+    return this.visitsSince(sinceMs);
+  }
+
+  private visitsSince(sinceMs: number): number {
+    let n = 0;
+    for (const d of this.decisions)
+      if (d.treatment === 'field_visit' && Date.parse(d.decided_at) >= sinceMs) n++;
+    return n;
   }
 
   private slotsSince(sinceMs: number): Map<string, number> {

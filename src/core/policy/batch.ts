@@ -40,18 +40,22 @@ export function policySlots(policy: Policy): CallSlots | null {
  * Decides a day's batch. Each account is decided on its own; then, when calls are limited and too few, the
  * day's human-call slots go to the accounts where a call adds the most expected net recovery over the treatment
  * they would get without one (their decision with `callCapacityExhausted`), and the others spill to that
- * treatment. While slots suffice, every call the strategy chose keeps its slot.
- * `slots` overrides the policy's capacity (null = unlimited; undefined = the policy's).
+ * treatment. While slots suffice, every call the strategy chose keeps its slot. Field visits are rationed the same
+ * way, first, against `visitSlots`.
+ * `slots` overrides the policy's call capacity (null = unlimited; undefined = the policy's). `visitSlots` is the
+ * number of field-visit slots left for this batch (undefined = the policy's `visitCapacity.slots`; null =
+ * unlimited): the API passes what the ledger says is left of the day's, so requests share one day's visits.
  */
 export function decideBatch(
   items: readonly BatchItem[],
   now: number,
   policy: Policy,
   slots: CallSlots | null = policySlots(policy),
+  visitSlots: number | null = policy.visitCapacity?.slots ?? null,
 ): Decision[] {
   const out = items.map((it) => decide(it.account, it.scores, { now, contacts: it.contacts }, policy));
   // Field visits first: a visit that gets no slot spills, possibly to a call, which then competes for call slots.
-  const visitSpilled = allocateVisits(items, out, now, policy);
+  const visitSpilled = allocateVisits(items, out, now, policy, visitSlots);
   if (!slots) return out;
   const callers: number[] = [];
   const spills: Decision[] = [];
@@ -94,18 +98,19 @@ export function decideBatch(
 }
 
 /**
- * Gives the day's field-visit slots (`policy.visitCapacity`) to the visits that add the most expected net recovery
- * over their next-best treatment, the way call slots are given (`assignCallSlots`), and replaces the others in `out`
- * by that treatment (`CAPACITY_SPILL`). Returns the positions that spilled.
+ * Gives the field-visit slots left (`slots`; null = unlimited) to the visits that add the most expected net
+ * recovery over their next-best treatment, the way call slots are given (`assignCallSlots`), and replaces the
+ * others in `out` by that treatment (`CAPACITY_SPILL`). Returns the positions that spilled.
  */
 function allocateVisits(
   items: readonly BatchItem[],
   out: Decision[],
   now: number,
   policy: Policy,
+  slots: number | null,
 ): Set<number> {
   const spilled = new Set<number>();
-  if (!policy.visitCapacity) return spilled;
+  if (slots === null) return spilled;
   const visitors: number[] = [];
   const spills: Decision[] = [];
   const gains: { gain: number; account: AccountRow }[] = [];
@@ -122,7 +127,7 @@ function allocateVisits(
     spills.push(spill);
     gains.push({ gain: out[i]!.expected.net - spill.expected.net, account: it.account });
   }
-  const assignment = assignCallSlots(gains, { kind: 'total', slots: policy.visitCapacity.slots }, policy);
+  const assignment = assignCallSlots(gains, { kind: 'total', slots: Math.max(0, slots) }, policy);
   visitors.forEach((i, k) => {
     if (assignment[k] === null) {
       out[i] = spills[k]!;

@@ -14,6 +14,7 @@ import type { LiveState } from '../../service/live-types.ts';
 import {
   contactHistorySince,
   remainingSlots,
+  remainingVisits,
   type ScoredAccount,
   scoreAndDecide,
 } from '../../service/score-request.ts';
@@ -27,8 +28,8 @@ const DAY_MS = 86_400_000;
 
 /**
  * How many times a request decides again after another writer (another request, or another process on the same
- * PostgreSQL) took the call slots it counted on; after that it decides with no slot left, which spends none, so a
- * request always ends. Each refusal means some other append took slots, so the retries are few in practice.
+ * PostgreSQL) took the call or visit slots it counted on; after that it decides with no slot left, which spends
+ * none, so a request always ends. Each refusal means some other append took slots, so the retries are few in practice.
  */
 const SLOT_ATTEMPTS = 5;
 
@@ -61,7 +62,7 @@ type Decided = { scored: Map<number, ScoredAccount>; unscorable: Map<number, Fie
 
 /**
  * `POST /v1/score`: one archive, or `{ accounts: [...] }`. The ledger's recent contacts are merged into each
- * archive, the live champion scores, the live policy decides (today's call slots from the ledger), and the
+ * archive, the live champion scores, the live policy decides (today's call and visit slots from the ledger), and the
  * decisions are appended to the ledger before the answer leaves.
  */
 export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -75,8 +76,9 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
    * but schema-valid values) is set apart as unscorable and the rest are decided without it, so one such account
    * cannot fail a whole batch.
    */
-  // With a call capacity, reading today's used slots and recording the new calls must not interleave between
-  // requests, or two batches would both spend the same free slots. The ledger refuses an append whose calls no
+  // With a call or visit capacity, reading today's used slots and recording the new calls and visits must not
+  // interleave between requests, or two batches would both spend the same free slots. The ledger refuses an
+  // append whose calls or visits no
   // longer fit (atomically in PostgreSQL, across processes), and the request then decides again; requests of one
   // process also take turns, so they do not refuse one another.
   let capacityTurn: Promise<unknown> = Promise.resolve();
@@ -89,7 +91,8 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
     respond: (d: Decided) => unknown,
   ): Promise<unknown> {
     const state = ctx.live.current();
-    if (!state.policy.capacity) return decideAndRecordWith(state, items, requestId, idem, respond);
+    if (!state.policy.capacity && !state.policy.visitCapacity)
+      return decideAndRecordWith(state, items, requestId, idem, respond);
     const turn = capacityTurn.then(() =>
       decideAndRecordWith(ctx.live.current(), items, requestId, idem, respond),
     );
@@ -125,29 +128,50 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
     }
     const dayStart = Math.floor(now / DAY_MS) * DAY_MS;
     const capacity = policySlots(state.policy);
+    const visitCapacity = state.policy.visitCapacity?.slots;
+    const limit: CallSlotLimit | undefined =
+      capacity || visitCapacity !== undefined
+        ? {
+            sinceMs: dayStart,
+            ...(capacity ? { slots: capacity } : {}),
+            ...(visitCapacity !== undefined ? { visits: visitCapacity } : {}),
+          }
+        : undefined;
     for (let attempt = 1; ; attempt++) {
-      const slots = !capacity
-        ? null
-        : attempt > SLOT_ATTEMPTS
-          ? noSlotsLeft(capacity)
-          : remainingSlots(
-              state.policy,
-              await ledgerCall(ctx, 'read call slots', () => ctx.ledger.callSlotsUsed(dayStart)),
-            );
+      const exhausted = attempt > SLOT_ATTEMPTS;
+      const [slots, visitSlots] = await Promise.all([
+        !capacity
+          ? null
+          : exhausted
+            ? noSlotsLeft(capacity)
+            : ledgerCall(ctx, 'read call slots', () => ctx.ledger.callSlotsUsed(dayStart)).then((used) =>
+                remainingSlots(state.policy, used),
+              ),
+        // The day's visits are held across requests (and processes, on PostgreSQL) like its calls.
+        visitCapacity === undefined
+          ? null
+          : exhausted
+            ? 0
+            : ledgerCall(ctx, 'read visit slots', () => ctx.ledger.visitsUsed(dayStart)).then((used) =>
+                remainingVisits(state.policy, used),
+              ),
+      ]);
       const done = await decideOnce(state, items, requestId, idem, respond, {
         now,
         ledgerContacts,
         humanReview,
         slots,
-        limit: capacity ? { sinceMs: dayStart, slots: capacity } : undefined,
+        visitSlots,
+        limit,
       });
       if (done.recorded) return done.answer;
     }
   }
 
   /**
-   * Decides the items once with `slots` and records the decisions within `limit`; `recorded: false` when the
-   * ledger refused them because their call slots were taken meanwhile (nothing was written).
+   * Decides the items once with `slots` and `visitSlots` and records the decisions within `limit`;
+   * `recorded: false` when the ledger refused them because their call or visit slots were taken meanwhile
+   * (nothing was written).
    */
   async function decideOnce(
     state: LiveState,
@@ -160,16 +184,17 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
       ledgerContacts: ReadonlyMap<string, readonly ContactRow[]>;
       humanReview: Map<string, { requested_at: string }>;
       slots: CallSlots | null;
+      visitSlots: number | null;
       limit: CallSlotLimit | undefined;
     },
   ): Promise<{ recorded: true; answer: unknown } | { recorded: false }> {
-    const { now, ledgerContacts, humanReview, slots } = o;
+    const { now, ledgerContacts, humanReview, slots, visitSlots } = o;
     const decide = (batch: readonly { archive: AccountArchive }[], newId: () => string, withSlots = slots) =>
       scoreAndDecide(
         batch.map((b) => b.archive),
         state,
         now,
-        { ledgerContacts, slots: withSlots, newId, requestId, humanReview },
+        { ledgerContacts, slots: withSlots, visitSlots, newId, requestId, humanReview },
       );
 
     const unscorable = new Map<number, FieldIssue[]>();

@@ -1,6 +1,6 @@
 import { reviewOrder } from '../../core/policy/human-review.ts';
 import type { ContactRow } from '../../core/schema/tables.ts';
-import { appendWithinLimit, SlotTurns } from '../call-slots.ts';
+import { appendWithinLimit, SlotTurns, VISIT_TREATMENT } from '../call-slots.ts';
 import type {
   AuditQuery,
   CallSlotLimit,
@@ -303,8 +303,7 @@ class WalLedgerImpl implements WalLedger {
     };
     const append = () => this.track(this.append(op));
     // One process owns the log, so the check and the append taking turns in this process is enough.
-    if (limit)
-      await appendWithinLimit(this.slotTurns, rows, limit, (since) => this.callSlotsUsed(since), append);
+    if (limit) await appendWithinLimit(this.slotTurns, rows, limit, this, append);
     else await append();
   }
 
@@ -484,6 +483,21 @@ class WalLedgerImpl implements WalLedger {
       // Same turn as the memory count: every later decision is counted by `remember`.
       this.slots?.set(sinceMs, new Map(out));
       return out;
+    });
+  }
+
+  async visitsUsed(sinceMs: number): Promise<number> {
+    this.assertOpen();
+    sinceIso(sinceMs);
+    const hit = this.slots?.getVisits(sinceMs);
+    if (hit !== undefined) return hit;
+    return this.lock.read(async () => {
+      let n = await this.inner.visitsUsed(sinceMs);
+      for (const d of this.decisions.values())
+        if (d.treatment === VISIT_TREATMENT && Date.parse(d.decided_at) >= sinceMs) n++;
+      // Same turn as the memory count: every later decision is counted by `remember`.
+      this.slots?.setVisits(sinceMs, n);
+      return n;
     });
   }
 

@@ -1,4 +1,5 @@
 import type { ContactRow } from '../../core/schema/tables.ts';
+import { VISIT_TREATMENT } from '../call-slots.ts';
 import type { ContactRecord, DecisionRecord } from '../contract.ts';
 
 /** A contact in a window: its row, its time in epoch ms, and its id when known (rows read from a store lack it). */
@@ -76,12 +77,13 @@ export class ContactWindows {
 }
 
 /**
- * Human-call slots taken since a few recent bounds (the score path asks from the start of the UTC day), per team:
- * counted once from the store and the unloaded records, then kept current by every acknowledged decision. Valid
- * only while this process is the store's only writer.
+ * Human-call slots taken since a few recent bounds (the score path asks from the start of the UTC day), per team,
+ * and field visits since them: counted once from the store and the unloaded records, then kept current by every
+ * acknowledged decision. Valid only while this process is the store's only writer.
  */
 export class SlotCounts {
   private readonly bySince = new Map<number, Map<string, number>>();
+  private readonly visitsBySince = new Map<number, number>();
 
   constructor(private readonly maxBounds = 8) {}
 
@@ -96,14 +98,28 @@ export class SlotCounts {
     while (this.bySince.size > this.maxBounds) this.bySince.delete(this.bySince.keys().next().value!);
   }
 
-  /** An acknowledged decision: counted under every bound at or before its time when it took a call slot. */
+  getVisits(sinceMs: number): number | undefined {
+    return this.visitsBySince.get(sinceMs);
+  }
+
+  setVisits(sinceMs: number, n: number): void {
+    this.visitsBySince.delete(sinceMs);
+    this.visitsBySince.set(sinceMs, n);
+    while (this.visitsBySince.size > this.maxBounds)
+      this.visitsBySince.delete(this.visitsBySince.keys().next().value!);
+  }
+
+  /** An acknowledged decision: counted under every bound at or before its time when it took a call or visit slot. */
   add(d: DecisionRecord): void {
-    if (d.call_team === null) return;
     const ms = Date.parse(d.decided_at);
+    if (d.treatment === VISIT_TREATMENT)
+      for (const [since, n] of this.visitsBySince) if (ms >= since) this.visitsBySince.set(since, n + 1);
+    if (d.call_team === null) return;
     for (const [since, m] of this.bySince) if (ms >= since) m.set(d.call_team, (m.get(d.call_team) ?? 0) + 1);
   }
 
   clear(): void {
     this.bySince.clear();
+    this.visitsBySince.clear();
   }
 }
