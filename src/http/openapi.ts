@@ -47,6 +47,14 @@ type Json = Record<string, unknown>;
 
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 const json = (schema: Json) => ({ 'application/json': { schema } });
+/** The path parameter of the decision routes. */
+const DECISION_ID = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: 'The `decision_id` a score answer gave.',
+  schema: { type: 'string' },
+};
 
 /**
  * The OpenAPI 3.1 document of the API. Request bodies are generated (zod 4 `z.toJSONSchema`) from the very schemas
@@ -298,16 +306,7 @@ export function buildOpenApi(o: OpenApiOptions): Json {
         summary: 'A recorded decision',
         description: `${scopeText('score')} The decision as the ledger holds it, with the scores, the challenger's shadow scores and the request id that made it.`,
         ...secured('score'),
-        parameters: [
-          {
-            name: 'id',
-            in: 'path',
-            required: true,
-            description: 'The `decision_id` a score answer gave.',
-            schema: { type: 'string' },
-          },
-          param('RequestId'),
-        ],
+        parameters: [DECISION_ID, param('RequestId')],
         responses: {
           '200': ok('The decision.', json(ref('DecisionRecord'))),
           '404': err('No decision with this id (`not_found`).'),
@@ -324,16 +323,7 @@ export function buildOpenApi(o: OpenApiOptions): Json {
         summary: 'A recorded decision explained in plain language',
         description: `${scopeText('score')} What was decided, why (the reasons in the customer's words, the models' strongest drivers as phrases), the rules that applied with the rule pack's clauses, the right to ask for a person to decide and how, and when and under which policy and model it was made: \`text\` holds it as paragraphs to hand to the customer (China PIPL art. 24; GDPR / UK GDPR art. 22). Built from the decision as the ledger recorded it, so it reads the same whenever it is asked for.`,
         ...secured('score'),
-        parameters: [
-          {
-            name: 'id',
-            in: 'path',
-            required: true,
-            description: 'The `decision_id` a score answer gave.',
-            schema: { type: 'string' },
-          },
-          param('RequestId'),
-        ],
+        parameters: [DECISION_ID, param('RequestId')],
         responses: {
           '200': ok('The explanation.', json(ref('Explanation'))),
           '404': err('No decision with this id (`not_found`).'),

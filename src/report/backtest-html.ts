@@ -26,7 +26,7 @@ import {
 } from './backtest-charts.ts';
 import { renderSvg } from './charts.ts';
 import { escapeHtml as esc, fixed, integer, percent, signed } from './format.ts';
-import { BASE_STYLE } from './style.ts';
+import { BASE_STYLE, pageStart } from './style.ts';
 
 const STYLE = `${BASE_STYLE}
 td.na { color: var(--muted); }
@@ -423,17 +423,7 @@ export async function renderBacktestReport(r: BacktestReport): Promise<string> {
       `<h4>By delinquency bucket</h4>${groupTable(p.by_bucket, est, 'Days past due')}`,
   );
   return [
-    '<!doctype html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${esc(title)}</title>`,
-    `<style>${STYLE}</style>`,
-    '</head>',
-    '<body>',
-    '<main>',
-    `<header><h1>${esc(title)}</h1>`,
+    ...pageStart(title, STYLE),
     facts(r),
     '</header>',
     warnings(r),

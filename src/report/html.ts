@@ -16,7 +16,7 @@ import {
   scoreDistributionChart,
 } from './charts.ts';
 import { escapeHtml as esc, fixed, integer, percent, signed } from './format.ts';
-import { BASE_STYLE } from './style.ts';
+import { BASE_STYLE, pageStart } from './style.ts';
 import type { KindComparison, ModelReportInput, ReportedModel, ScorecardPointsRow } from './types.ts';
 
 const STYLE = `${BASE_STYLE}
@@ -314,17 +314,7 @@ export async function renderModelReport(input: ModelReportInput): Promise<string
           .join('')}</ol></nav>`
       : '';
   return [
-    '<!doctype html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${esc(input.title)}</title>`,
-    `<style>${STYLE}</style>`,
-    '</head>',
-    '<body>',
-    '<main>',
-    `<header><h1>${esc(input.title)}</h1>`,
+    ...pageStart(input.title, STYLE),
     factsTable(input.facts),
     '</header>',
     nav,

@@ -8,7 +8,7 @@ import type { CalibrationBin } from '../core/metrics/types.ts';
 import type { QiniCurve } from '../core/uplift/qini.ts';
 import { calibrationChart, qiniChart, renderSvg } from './charts.ts';
 import { escapeHtml as esc, fixed, integer, percent } from './format.ts';
-import { BASE_STYLE } from './style.ts';
+import { BASE_STYLE, pageStart } from './style.ts';
 
 /** One treatment arm as the report shows it. */
 export interface ReportedArm {
@@ -101,17 +101,7 @@ export async function renderResponseReport(input: ResponseReportInput): Promise<
   for (const [i, arm] of input.arms.entries()) sections.push(await armSection(arm, i));
   const notFitted = Object.entries(input.notFitted);
   return [
-    '<!doctype html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${esc(input.title)}</title>`,
-    `<style>${STYLE}</style>`,
-    '</head>',
-    '<body>',
-    '<main>',
-    `<header><h1>${esc(input.title)}</h1>`,
+    ...pageStart(input.title, STYLE),
     `<table class="facts"><tbody>\n${facts.join('\n')}\n</tbody></table>`,
     '</header>',
     '<section id="overlap">',

@@ -1,4 +1,5 @@
 import { PALETTE } from './charts.ts';
+import { escapeHtml } from './format.ts';
 
 /** The look every self-contained report shares: system fonts, tables, figures, badges, print rules. */
 export const BASE_STYLE = `
@@ -38,3 +39,23 @@ footer { margin-top: 40px; font-size: 12px; color: var(--muted); }
   tr { break-inside: avoid; }
 }
 `;
+
+/**
+ * The opening of a self-contained report page, up to and including its `<h1>` inside an open `<header>`: every
+ * report starts the same way, with its own style sheet.
+ */
+export function pageStart(title: string, style: string): string[] {
+  return [
+    '<!doctype html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(title)}</title>`,
+    `<style>${style}</style>`,
+    '</head>',
+    '<body>',
+    '<main>',
+    `<header><h1>${escapeHtml(title)}</h1>`,
+  ];
+}
