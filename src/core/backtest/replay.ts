@@ -116,30 +116,16 @@ export class PolicyReplay {
         d.channel,
         d.expected.recovery,
       );
-      if (d.treatment === 'field_visit' && this.policy.visitCapacity) {
-        const spill = decide(
-          input.account,
-          input.scores,
-          { ...context, visitCapacityExhausted: true },
-          this.policy,
-        );
-        this.visits.push({
-          index,
-          date: input.account.as_of_date,
-          gain: d.expected.net - spill.expected.net,
-          account: input.account,
-          spill,
-          input,
-        });
-      }
-      if (d.treatment === 'human_call' && this.policy.capacity) {
-        const spill = decide(
-          input.account,
-          input.scores,
-          { ...context, callCapacityExhausted: true },
-          this.policy,
-        );
-        this.calls.push({
+      // A visit or a call competes for the day's slots; the decision it falls back to without one is kept beside it.
+      const limited =
+        d.treatment === 'field_visit' && this.policy.visitCapacity
+          ? { list: this.visits, exhausted: { visitCapacityExhausted: true } }
+          : d.treatment === 'human_call' && this.policy.capacity
+            ? { list: this.calls, exhausted: { callCapacityExhausted: true } }
+            : null;
+      if (limited) {
+        const spill = decide(input.account, input.scores, { ...context, ...limited.exhausted }, this.policy);
+        limited.list.push({
           index,
           date: input.account.as_of_date,
           gain: d.expected.net - spill.expected.net,

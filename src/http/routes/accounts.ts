@@ -101,7 +101,7 @@ function decodeCursor(c: string): AuditQuery['before'] {
 }
 
 /** The account id from the path (URL-decoded by the router), validated like every identifier. */
-function accountIdOf(raw: string): string {
+export function accountIdOf(raw: string): string {
   const problem = identifierProblem(raw);
   if (problem !== null)
     throw HttpError.invalid(

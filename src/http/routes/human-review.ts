@@ -4,7 +4,6 @@ import { explainDecision } from '../../core/policy/explain.ts';
 import { reviewStateAt } from '../../core/policy/human-review.ts';
 import { builtinPacks } from '../../core/policy/packs/catalog.ts';
 import type { Pack } from '../../core/policy/packs/schema.ts';
-import { identifierProblem } from '../../core/schema/ids.ts';
 import { describeValue, fieldIssues } from '../../core/schema/issues.ts';
 import { reportedInstant } from '../../core/time/skew.ts';
 import type { ReviewEventRecord } from '../../ledger/contract.ts';
@@ -17,6 +16,7 @@ import {
   humanReviewResolveSchema,
   type humanReviewStateSchema,
 } from '../schemas.ts';
+import { accountIdOf } from './accounts.ts';
 
 /**
  * Automated-decision rights (China PIPL art. 24; GDPR and UK GDPR art. 22): a customer may ask that a person, not
@@ -204,15 +204,4 @@ export function humanReviewRoutes(app: FastifyInstance, ctx: RouteContext): void
 /** The rule pack by name: as the live policy resolved it, else as the service ships it, else null. */
 function packNamed(state: LiveState, name: string): Pack | null {
   return state.policy.packs.byName.get(name)?.pack ?? builtinPacks().get(name) ?? null;
-}
-
-/** The account id from the path, validated like every identifier. */
-function accountIdOf(raw: string): string {
-  const problem = identifierProblem(raw);
-  if (problem !== null)
-    throw HttpError.invalid(
-      [{ path: 'params.account_id', message: problem, got: describeValue(raw) }],
-      'the path',
-    );
-  return raw;
 }
