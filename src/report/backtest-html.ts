@@ -26,7 +26,7 @@ import {
 } from './backtest-charts.ts';
 import { renderSvg } from './charts.ts';
 import { escapeHtml as esc, fixed, integer, percent, signed } from './format.ts';
-import { BASE_STYLE, pageStart } from './style.ts';
+import { BASE_STYLE, PAGE_END, pageStart } from './style.ts';
 
 const STYLE = `${BASE_STYLE}
 td.na { color: var(--muted); }
@@ -451,11 +451,6 @@ export async function renderBacktestReport(r: BacktestReport): Promise<string> {
       "was fitted on when this history is its training data, else this history's snapshots of its training " +
       'months; n/a when it has none): below 0.10 stable, 0.10–0.25 watch, above 0.25 act.</p>',
     stabilityTable(r.stability),
-    '<footer>Self-contained report written by repayrisk: charts are inline SVG rendered with vega-lite; nothing is ' +
-      'loaded from the network.</footer>',
-    '</main>',
-    '</body>',
-    '</html>',
-    '',
+    ...PAGE_END,
   ].join('\n');
 }

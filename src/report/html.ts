@@ -16,7 +16,7 @@ import {
   scoreDistributionChart,
 } from './charts.ts';
 import { escapeHtml as esc, fixed, integer, percent, signed } from './format.ts';
-import { BASE_STYLE, pageStart } from './style.ts';
+import { BASE_STYLE, PAGE_END, pageStart } from './style.ts';
 import type { KindComparison, ModelReportInput, ReportedModel, ScorecardPointsRow } from './types.ts';
 
 const STYLE = `${BASE_STYLE}
@@ -319,11 +319,6 @@ export async function renderModelReport(input: ModelReportInput): Promise<string
     '</header>',
     nav,
     ...sections,
-    '<footer>Self-contained report written by repayrisk: charts are inline SVG rendered with vega-lite; nothing is ' +
-      'loaded from the network.</footer>',
-    '</main>',
-    '</body>',
-    '</html>',
-    '',
+    ...PAGE_END,
   ].join('\n');
 }

@@ -8,7 +8,7 @@ import type { CalibrationBin } from '../core/metrics/types.ts';
 import type { QiniCurve } from '../core/uplift/qini.ts';
 import { calibrationChart, qiniChart, renderSvg } from './charts.ts';
 import { escapeHtml as esc, fixed, integer, percent } from './format.ts';
-import { BASE_STYLE, pageStart } from './style.ts';
+import { BASE_STYLE, PAGE_END, pageStart } from './style.ts';
 
 /** One treatment arm as the report shows it. */
 export interface ReportedArm {
@@ -115,11 +115,6 @@ export async function renderResponseReport(input: ResponseReportInput): Promise<
       : '',
     '</section>',
     ...sections,
-    '<footer>Self-contained report written by repayrisk: charts are inline SVG rendered with vega-lite; nothing is ' +
-      'loaded from the network.</footer>',
-    '</main>',
-    '</body>',
-    '</html>',
-    '',
+    ...PAGE_END,
   ].join('\n');
 }

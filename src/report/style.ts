@@ -59,3 +59,13 @@ export function pageStart(title: string, style: string): string[] {
     `<header><h1>${escapeHtml(title)}</h1>`,
   ];
 }
+
+/** The close of a report page opened by `pageStart` (after its sections): the footer, then the open elements. */
+export const PAGE_END: readonly string[] = [
+  '<footer>Self-contained report written by repayrisk: charts are inline SVG rendered with vega-lite; nothing is ' +
+    'loaded from the network.</footer>',
+  '</main>',
+  '</body>',
+  '</html>',
+  '',
+];
