@@ -70,20 +70,18 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
   // Compiled from the published JSON Schema when the app is built, not on the first request.
   const parseArchive = archiveParser();
 
+  // With a call or visit capacity, reading today's used slots and recording the new calls and visits must not
+  // interleave between requests, or two batches would both spend the same free slots. The ledger refuses an
+  // append whose calls or visits no longer fit (atomically in PostgreSQL, across processes), and the request then
+  // decides again; requests of one process also take turns, so they do not refuse one another.
+  let capacityTurn: Promise<unknown> = Promise.resolve();
   /**
    * Scores and decides the archives as one batch and records the decisions; returns the answer per input index.
    * An archive the core cannot score (a RepayriskError from scoreAndDecide, e.g. the model gives NaN for extreme
    * but schema-valid values) is set apart as unscorable and the rest are decided without it, so one such account
-   * cannot fail a whole batch.
+   * cannot fail a whole batch. `respond` builds the answer (or throws a 400) before the append, so that with an
+   * Idempotency-Key the answer is committed in the same transaction as the decisions (src/http/idempotency.ts).
    */
-  // With a call or visit capacity, reading today's used slots and recording the new calls and visits must not
-  // interleave between requests, or two batches would both spend the same free slots. The ledger refuses an
-  // append whose calls or visits no
-  // longer fit (atomically in PostgreSQL, across processes), and the request then decides again; requests of one
-  // process also take turns, so they do not refuse one another.
-  let capacityTurn: Promise<unknown> = Promise.resolve();
-  // `respond` builds the answer (or throws a 400) before the append, so that with an Idempotency-Key the answer is
-  // committed in the same transaction as the decisions (src/http/idempotency.ts).
   function decideAndRecord(
     items: readonly { index: number; archive: AccountArchive }[],
     requestId: string,
@@ -123,8 +121,8 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
     // human_review, never an automated treatment (routes/human-review.ts records the requests).
     const humanReview = new Map<string, { requested_at: string }>();
     for (const [id, events] of reviews) {
-      const state = reviewStateAt(events, now);
-      if (state.open_since) humanReview.set(id, { requested_at: state.open_since });
+      const review = reviewStateAt(events, now);
+      if (review.open_since) humanReview.set(id, { requested_at: review.open_since });
     }
     const dayStart = Math.floor(now / DAY_MS) * DAY_MS;
     const capacity = policySlots(state.policy);
