@@ -8,6 +8,7 @@ import type { Decision, Scores } from '../src/core/policy/types.ts';
 import type { Treatment } from '../src/core/schema/enums.ts';
 import type { AccountRow } from '../src/core/schema/tables.ts';
 import { makeAccount } from './helpers/account.ts';
+import { CAPTURED_LIFTS } from './helpers/captured-lifts.ts';
 
 /**
  * The strategy of DESIGN §6: matrix, expected value, channel choice, plan sizing, champion/challenger. Every
@@ -17,7 +18,11 @@ import { makeAccount } from './helpers/account.ts';
 /** Wednesday 2026-11-25 12:00 in Chicago: inside the contact hours. */
 const NOW = Date.parse('2026-11-25T18:00:00Z');
 const DEFAULT = parsePolicy({ version: 'decide-test' }, 'test');
-const EV = parsePolicy({ version: 'ev-test', mode: 'expected_value' }, 'test');
+// Expected-value tests state their lifts (the shipped ones are re-estimated from fitted artifacts).
+const EV = parsePolicy(
+  { version: 'ev-test', mode: 'expected_value', response: { lifts: CAPTURED_LIFTS } },
+  'test',
+);
 
 const HH: Scores = { willingness: 0.8, ability: 0.8 };
 const HL: Scores = { willingness: 0.8, ability: 0.2 };
@@ -240,14 +245,8 @@ describe('expected-value mode', () => {
   it('without treatment estimates, uses the policy lifts on the logit scale', () => {
     const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
     const logit = (p: number) => Math.log(p / (1 - p));
-    // Default lifts of the low-willingness / high-ability cell.
-    const lifts: Record<Logged, { pay: number; cover: number }> = {
-      hold: { pay: -0.2, cover: 0 },
-      gentle_nudge: { pay: -0.16, cover: 0.08 },
-      plan_offer: { pay: 0.05, cover: -0.72 },
-      human_call: { pay: 0.78, cover: 0.28 },
-      legal: { pay: 0.16, cover: 0.29 },
-    };
+    // The EV policy's lifts of the low-willingness / high-ability cell.
+    const lifts = CAPTURED_LIFTS.low_willingness_high_ability;
     const by = Object.fromEntries(
       TS.map((t) => [
         t,

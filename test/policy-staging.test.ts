@@ -7,6 +7,7 @@ import type { Decision } from '../src/core/policy/types.ts';
 import type { AccountRow, ContactRow } from '../src/core/schema/tables.ts';
 import { readPolicyFile } from '../src/registry/policy-file.ts';
 import { makeAccount, makeContact } from './helpers/account.ts';
+import { CAPTURED_LIFTS } from './helpers/captured-lifts.ts';
 import { randomDecideCases } from './helpers/decide-cases.ts';
 
 // Must match scripts/capture-decide-golden.ts, which wrote the golden file with the decide of commit 29207a3
@@ -503,6 +504,8 @@ describe('visit capacity: the day’s visit slots go where a visit adds most', (
       treatments: { field_visit: { enabled: true } },
       matrix: { low_willingness_high_ability: ['field_visit', 'gentle_nudge'] },
       visit_capacity: { slots: 2 },
+      // Lifts under which a visit adds more than a reminder (slots go by that gain), stated here.
+      response: { lifts: CAPTURED_LIFTS },
     },
     'visit-slots',
   );

@@ -1,6 +1,7 @@
 import { createRng, type Rng } from '../../src/core/random.ts';
 import type { AccountRow, ContactRow, PaymentRow } from '../../src/core/schema/tables.ts';
 import { makeAccount, makeContact } from './account.ts';
+import { CAPTURED_LIFTS } from './captured-lifts.ts';
 
 /**
  * One input of `decide` as a policy without `staging` sees it: a raw policy (before defaults), an account, its
@@ -105,6 +106,8 @@ function randomPolicy(rng: Rng, k: number): Record<string, unknown> {
   if (Object.keys(g).length) p.guardrails = g;
   if (rng.bernoulli(0.3)) p.packs = { regions: { 'CN-31': 'cn-2025' } };
   if (rng.bernoulli(0.2)) p.promises = { broken_promise_follow_up_days: rng.int(0, 20) };
+  // The lifts the golden decisions were captured with, stated (no draw: the cases stay what they were).
+  p.response = { lifts: CAPTURED_LIFTS };
   return p;
 }
 
