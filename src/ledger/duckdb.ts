@@ -311,6 +311,11 @@ class DuckDbLedger implements WalStore {
     return out;
   }
 
+  /** See WalStore.mayHaveReviewEvents: exact, this process being the file's only writer. */
+  mayHaveReviewEvents(accountId: string): boolean {
+    return this.reviewed.has(accountId);
+  }
+
   private async readReviews(ids: string[]): Promise<Map<string, ReviewEventRecord[]>> {
     const rows = await this.read(
       `SELECT ${selectList('duckdb', REVIEW_COLUMNS)} FROM review_events WHERE account_id IN (SELECT unnest(?))

@@ -325,19 +325,32 @@ class WalLedgerImpl implements WalLedger {
     this.assertOpen();
     const ids = [...new Set(accountIds)];
     if (ids.length === 0) return Promise.resolve(new Map());
-    return this.lock.read(async () => {
-      const stored = await this.inner.reviewEvents(ids);
-      const out = new Map<string, ReviewEventRecord[]>();
-      for (const id of ids) {
-        const list = [...(stored.get(id) ?? []), ...(this.reviewsByAccount.get(id) ?? [])];
-        if (list.length)
-          out.set(
-            id,
-            list.sort(reviewOrder).map((e) => ({ ...e })),
-          );
-      }
-      return out;
-    });
+    // The score path asks for every account it decides, and most never asked for a review. When the store (its
+    // only writer, synchronously) holds none for these accounts, memory holds every one there is: answered in this
+    // turn, without waiting for a load in progress to release the lock (it used to hold every score request for
+    // the length of the store's commit). A load moves an event into the store and the store marks its account in
+    // the turn its commit resolves, before the event leaves memory, so no turn sees it in neither place.
+    const store = this.inner;
+    if (this.windows && store.mayHaveReviewEvents && !ids.some((id) => store.mayHaveReviewEvents!(id)))
+      return Promise.resolve(this.unloadedReviews(ids, new Map()));
+    return this.lock.read(async () => this.unloadedReviews(ids, await this.inner.reviewEvents(ids)));
+  }
+
+  /** `stored` merged with the unloaded events of `ids`, in review order, copied (accounts with none left out). */
+  private unloadedReviews(
+    ids: readonly string[],
+    stored: ReadonlyMap<string, readonly ReviewEventRecord[]>,
+  ): Map<string, ReviewEventRecord[]> {
+    const out = new Map<string, ReviewEventRecord[]>();
+    for (const id of ids) {
+      const list = [...(stored.get(id) ?? []), ...(this.reviewsByAccount.get(id) ?? [])];
+      if (list.length)
+        out.set(
+          id,
+          list.sort(reviewOrder).map((e) => ({ ...e })),
+        );
+    }
+    return out;
   }
 
   async appendContacts(rows: readonly ContactRecord[], answer?: StoredAnswer): Promise<void> {

@@ -51,6 +51,12 @@ export interface WalStore extends Ledger {
    * id-filter.ts). Optional: without it every append asks `heldIds`.
    */
   forEachHeldKey?(onKeys: (keys: readonly string[]) => void): Promise<void>;
+  /**
+   * False when the store certainly holds no review event of the account, answered synchronously from what the
+   * store knows as its only writer (DuckDB keeps the exact set of accounts with an event, updated in the same turn
+   * a load commits). Optional: without it (PostgreSQL, which other processes write) every read asks the store.
+   */
+  mayHaveReviewEvents?(accountId: string): boolean;
 }
 
 /** The DDL of the `wal_position` table, the same in both dialects. */
