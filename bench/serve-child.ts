@@ -1,5 +1,7 @@
 // A server for bench/serve.ts, in its own process so the load generator does not share its CPU.
-//   node --import tsx bench/serve-child.ts app|bare <ledger-dir> <key-sha256>
+//   node --import tsx bench/serve-child.ts app|wal|bare <ledger-dir> <key-sha256>
+// `app`: the DuckDB ledger alone (every decision committed in DuckDB before the answer); `wal`: the DuckDB ledger
+// behind the write-ahead log (every decision synced to the log before the answer, loaded into DuckDB behind).
 // Prints `port <n>` when listening.
 import { join } from 'node:path';
 import Fastify from 'fastify';
@@ -21,7 +23,10 @@ if (mode === 'bare') {
 } else {
   const source = { modelsRoot: 'models', policyPath: DEFAULT_POLICY_PATH };
   const live = new LiveModels(await loadLiveState(source), source);
-  const ledger = await openLedger({ path: join(dir!, 'ledger.duckdb') });
+  const ledger = await openLedger({
+    path: join(dir!, 'ledger.duckdb'),
+    ...(mode === 'wal' ? { walDir: join(dir!, 'wal') } : {}),
+  });
   const app = await createApp({
     live,
     ledger,

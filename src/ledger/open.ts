@@ -1,12 +1,23 @@
+import { existsSync } from 'node:fs';
 import type { Ledger } from './contract.ts';
 import { openDuckDbLedger } from './duckdb.ts';
 import { openPostgresLedger } from './postgres.ts';
 import { openWalLedger, type WalLedgerOptions } from './wal/ledger.ts';
+import type { WalStore } from './wal/store.ts';
 
 export { LedgerError, type LedgerErrorCode } from './schema-sql.ts';
 
 /** Where the DuckDB ledger lives when no path is given (relative to the working directory). */
 export const DEFAULT_LEDGER_PATH = 'var/ledger.duckdb';
+
+/**
+ * The write-ahead log directory of a DuckDB ledger file when none is named: beside the file, its name plus `-wal`
+ * (`var/ledger.duckdb` -> `var/ledger.duckdb-wal/`; `<file>.wal` is DuckDB's own log file). `repayrisk serve`
+ * logs there by default (docs/ledger.md).
+ */
+export function walDirBeside(path: string): string {
+  return `${path}-wal`;
+}
 
 /** Which ledger store to open. The caller reads the environment (DATABASE_URL) and passes it in. */
 export interface LedgerOptions {
@@ -17,25 +28,40 @@ export interface LedgerOptions {
   /**
    * A directory for a write-ahead log; when set, the log is the durability point (appends resolve after its
    * group commit) and the store above is loaded from it in the background (see docs/ledger.md).
+   *
+   * Left out, a DuckDB file opens behind the log beside it (`walDirBeside`) when that directory exists, so a file
+   * a server logged into is never read without the records the log holds and the file does not yet; `false` opens
+   * the store alone, after loading whatever that log still holds into it.
    */
-  walDir?: string;
-  /** Tuning and notices of the write-ahead log (only with `walDir`). */
+  walDir?: string | false;
+  /** Tuning and notices of the write-ahead log (only with a log). */
   wal?: WalLedgerOptions;
 }
 
 /**
- * Opens the ledger (DESIGN §2): PostgreSQL when `databaseUrl` is set, else a DuckDB file at `path`; with `walDir`,
- * behind a write-ahead log in that directory.
+ * Opens the ledger (DESIGN §2): PostgreSQL when `databaseUrl` is set, else a DuckDB file at `path`; behind a
+ * write-ahead log in `walDir`, or, for a DuckDB file, in the log beside it when that exists (see `walDir`).
  * @throws {LedgerError} naming the store (or the log) and what failed — e.g. "cannot connect to PostgreSQL at
  *   postgres://user@host:5432/db: ECONNREFUSED" (never the password).
  */
 export async function openLedger(opts: LedgerOptions = {}): Promise<Ledger> {
-  const store = opts.databaseUrl
-    ? await openPostgresLedger(opts.databaseUrl)
-    : await openDuckDbLedger(opts.path ?? DEFAULT_LEDGER_PATH);
-  if (!opts.walDir) return store;
+  const path = opts.path ?? DEFAULT_LEDGER_PATH;
+  const open = () => (opts.databaseUrl ? openPostgresLedger(opts.databaseUrl) : openDuckDbLedger(path));
+  const beside = opts.databaseUrl ? null : walDirBeside(path);
+  const walDir =
+    opts.walDir === false ? null : (opts.walDir ?? (beside && existsSync(beside) ? beside : null));
+  if (opts.walDir === false && beside && existsSync(beside)) {
+    // The store alone, asked for: first load what the log beside it holds (opening the log loads it; close drains).
+    const store = await open();
+    await (await behind(store, beside, opts)).close();
+  }
+  const store = await open();
+  return walDir ? behind(store, walDir, opts) : store;
+}
+
+async function behind(store: WalStore, dir: string, opts: LedgerOptions): Promise<Ledger> {
   try {
-    return await openWalLedger(store, opts.walDir, opts.wal);
+    return await openWalLedger(store, dir, opts.wal);
   } catch (e) {
     await store.close().catch(() => undefined);
     throw e;

@@ -6,7 +6,7 @@ import { RepayriskError } from '../../core/errors.ts';
 import { createApp } from '../../http/app.ts';
 import { type ApiKey, hashKey, parseApiKeys } from '../../http/auth.ts';
 import { closeWithDeadline } from '../../http/drain.ts';
-import { openLedger } from '../../ledger/open.ts';
+import { openLedger, walDirBeside } from '../../ledger/open.ts';
 import { LiveModels, loadLiveState } from '../../service/live.ts';
 import { resolveServeInput } from '../commands/serve.ts';
 import {
@@ -27,8 +27,11 @@ export interface ServeOptions {
   /** Response artifact folder: fitted per-account treatment responses for an expected-value policy. */
   response?: string;
   ledger: string;
-  /** Write-ahead log directory: decisions and contacts are durable once synced there (docs/ledger.md). */
-  wal?: string;
+  /**
+   * Write-ahead log directory: decisions and contacts are durable once synced there (docs/ledger.md). Left out,
+   * the DuckDB ledger logs beside its file (`<ledger>-wal`) and PostgreSQL has none; `false` (`--no-wal`): none.
+   */
+  wal?: string | false;
   keys?: string;
   /** Worker processes (node:cluster) sharing the port and a PostgreSQL ledger; 1 = this process serves. */
   workers: number;
@@ -95,6 +98,21 @@ function listenError(e: NodeJS.ErrnoException, port: number, host: string): Erro
 }
 
 /**
+ * The write-ahead log `serve` writes, or null: `--wal DIR`; else, over the DuckDB ledger, the log beside its file
+ * (the durability point by default: one group-committed `fdatasync` for all concurrent requests instead of a DuckDB
+ * commit per request, docs/ledger.md); none with `--no-wal`, or over PostgreSQL (shared by several instances,
+ * each of which would keep its own log and counts).
+ */
+export function serveWalDir(
+  o: Pick<ServeOptions, 'wal' | 'ledger'>,
+  databaseUrl: string | undefined,
+): string | null {
+  if (o.wal === false) return null;
+  if (o.wal) return o.wal;
+  return databaseUrl ? null : walDirBeside(o.ledger);
+}
+
+/**
  * `repayrisk serve`: checks its inputs and the port, opens the ledger, listens, and drains on SIGTERM/SIGINT.
  * @throws RepayriskError (io) when an input is missing, the port is taken, or the ledger cannot be opened.
  */
@@ -107,7 +125,7 @@ export async function serveAction(o: ServeOptions): Promise<void> {
   };
   const workers = o.workers ?? 1;
   const worker = isClusterWorker();
-  checkWorkers(workers, { databaseUrl: process.env.DATABASE_URL, wal: o.wal });
+  checkWorkers(workers, { databaseUrl: process.env.DATABASE_URL, wal: o.wal || undefined });
   // A worker takes the primary's keys (hashes), so a one-time key printed once works on every worker.
   const fromPrimary = worker ? process.env[CLUSTER_KEYS_ENV] : undefined;
   const { keys, oneTime } = fromPrimary
@@ -122,12 +140,13 @@ export async function serveAction(o: ServeOptions): Promise<void> {
   }
   const live = new LiveModels(await loadLiveState(source), source);
   const databaseUrl = process.env.DATABASE_URL;
+  const walDir = serveWalDir(o, databaseUrl);
   let ledger: Awaited<ReturnType<typeof openLedger>>;
   try {
     ledger = await openLedger({
       ...(databaseUrl ? { databaseUrl } : { path: o.ledger }),
       // The log's notices (a torn tail cut at open, …) go to stderr, for the operator.
-      ...(o.wal ? { walDir: o.wal } : {}),
+      walDir: walDir ?? false,
     });
   } catch (e) {
     live.close();
@@ -217,7 +236,8 @@ function printBanner(b: {
 }): void {
   const { address, oneTime, o, cwd, source, state } = b;
   const databaseUrl = process.env.DATABASE_URL;
-  const where = `${databaseUrl ? 'PostgreSQL (DATABASE_URL)' : o.ledger}${o.wal ? `, write-ahead log ${o.wal}` : ''}`;
+  const wal = serveWalDir(o, databaseUrl);
+  const where = `${databaseUrl ? 'PostgreSQL (DATABASE_URL)' : o.ledger}${wal ? `, write-ahead log ${wal}` : ''}`;
   const key = oneTime ?? '<your API key>';
   process.stderr.write(
     [

@@ -34,8 +34,9 @@ export function registerServe(program: Command): void {
     .option('--ledger <file>', 'DuckDB ledger file (ignored when DATABASE_URL is set)', 'var/ledger.duckdb')
     .option(
       '--wal <dir>',
-      'write-ahead log directory: decisions and contacts are durable once synced to the log (group commit) and loaded into the ledger in the background (docs/ledger.md)',
+      'write-ahead log directory: decisions and contacts are durable once synced to the log (group commit) and loaded into the ledger in the background (default with the DuckDB ledger: <ledger>-wal beside its file; none with DATABASE_URL) (docs/ledger.md)',
     )
+    .option('--no-wal', 'no write-ahead log: every request commits in the ledger itself before its answer')
     .option(
       '--workers <n>',
       'worker processes sharing the port and one PostgreSQL ledger (DATABASE_URL; not with the DuckDB ledger or --wal, which one process owns); a worker that dies is restarted (docs/ledger.md)',
