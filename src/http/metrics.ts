@@ -123,6 +123,9 @@ export class CollectedGauge implements Metric {
 /** Latency buckets in seconds: 5 ms (health) up to 10 s (a full batch on a cold ledger). */
 export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 
+/** Buckets of the micro-batch size histogram (requests per batch). */
+const MICRO_BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256] as const;
+
 /** The content type of the Prometheus text format. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -168,6 +171,12 @@ export class ServiceMetrics {
     'Reloads of models and policy, by result (ok | refused: a part was refused and the old one kept).',
     ['result'],
   );
+  readonly microBatch = new Histogram(
+    'repayrisk_score_micro_batch_size',
+    'Single-account POST /v1/score requests decided together in one micro-batch (one ledger append).',
+    [],
+    MICRO_BATCH_BUCKETS,
+  );
   private readonly all: Metric[];
 
   constructor(live: () => { models: { role: string; version: string }[]; policyVersion: string }) {
@@ -192,6 +201,7 @@ export class ServiceMetrics {
       this.contacts,
       this.ledgerFailures,
       this.reloads,
+      this.microBatch,
       modelInfo,
       policyInfo,
     ];

@@ -21,6 +21,7 @@ import {
 import { isJsonObject, ledgerCall, type RouteContext } from '../context.ts';
 import { HttpError } from '../errors.ts';
 import type { IdempotentRequest } from '../idempotency.ts';
+import { type ItemOutcome, MicroBatcher } from '../micro-batch.ts';
 import { archiveParser } from '../request-validation.ts';
 import { scoreBatchSchema } from '../schemas.ts';
 
@@ -40,6 +41,23 @@ function noSlotsLeft(slots: CallSlots): CallSlots {
     : { kind: 'teams', teams: slots.teams.map((t) => ({ name: t.name, slots: 0 })) };
 }
 
+/** The 400 of a single account the core could not score. */
+function unscorableError(issues: FieldIssue[]): HttpError {
+  return new HttpError(400, 'unscorable', issues[0]!.message, issues);
+}
+
+/** The answer to a single-account request: its decision, or the 400 when it could not be scored. */
+function singleAnswer({ scored, unscorable }: Decided): ScoredAccount | undefined {
+  const issues = unscorable.get(0);
+  if (issues) throw unscorableError(issues);
+  return scored.get(0);
+}
+
+/** True when the policy limits the day's calls or visits (requests then take turns through the slot counts). */
+function hasCapacity(state: LiveState): boolean {
+  return Boolean(state.policy.capacity || state.policy.visitCapacity);
+}
+
 /** A batch item whose account an earlier item already holds: one decision per account per batch. */
 function repeatIssue(first: number, accountId: string): FieldIssue {
   return {
@@ -56,6 +74,25 @@ export interface InvalidItem {
   errors: FieldIssue[];
 }
 export type BatchItem = (ScoredAccount & { index: number; status: 'ok' }) | InvalidItem;
+
+/**
+ * One account to decide: its index in the answer and, for a micro-batched single-account request, the id of the
+ * request it came in (its decision records carry that id rather than the batch's first).
+ */
+interface ScoreItem {
+  index: number;
+  archive: AccountArchive;
+  requestId?: string;
+}
+
+/** A single-account request waiting in a micro-batch (src/http/micro-batch.ts). */
+interface SingleRequest {
+  archive: AccountArchive;
+  requestId: string;
+}
+
+/** At most this many single-account requests are decided in one micro-batch. */
+const MICRO_BATCH_MAX = 256;
 
 /** The decided accounts by input index, and the ones the core could not score. */
 type Decided = { scored: Map<number, ScoredAccount>; unscorable: Map<number, FieldIssue[]> };
@@ -83,14 +120,13 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
    * Idempotency-Key the answer is committed in the same transaction as the decisions (src/http/idempotency.ts).
    */
   function decideAndRecord(
-    items: readonly { index: number; archive: AccountArchive }[],
+    items: readonly ScoreItem[],
     requestId: string,
     idem: IdempotentRequest | null,
     respond: (d: Decided) => unknown,
   ): Promise<unknown> {
     const state = ctx.live.current();
-    if (!state.policy.capacity && !state.policy.visitCapacity)
-      return decideAndRecordWith(state, items, requestId, idem, respond);
+    if (!hasCapacity(state)) return decideAndRecordWith(state, items, requestId, idem, respond);
     const turn = capacityTurn.then(() =>
       decideAndRecordWith(ctx.live.current(), items, requestId, idem, respond),
     );
@@ -101,7 +137,7 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
   async function decideAndRecordWith(
     // One state for the whole request: a reload in between cannot mix two models or policies in one answer.
     state: LiveState,
-    items: readonly { index: number; archive: AccountArchive }[],
+    items: readonly ScoreItem[],
     requestId: string,
     idem: IdempotentRequest | null,
     respond: (d: Decided) => unknown,
@@ -173,7 +209,7 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
    */
   async function decideOnce(
     state: LiveState,
-    items: readonly { index: number; archive: AccountArchive }[],
+    items: readonly ScoreItem[],
     requestId: string,
     idem: IdempotentRequest | null,
     respond: (d: Decided) => unknown,
@@ -217,6 +253,9 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
       });
       out = good.length ? decide(good, ctx.newId) : { results: [], records: [] };
     }
+    good.forEach((it, k) => {
+      if (it.requestId !== undefined) out.records[k]!.request_id = it.requestId;
+    });
     const scored = new Map<number, ScoredAccount>(out.results.map((r, k) => [good[k]!.index, r]));
     const answer = respond({ scored, unscorable });
     if (out.records.length) {
@@ -241,6 +280,42 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return { recorded: true, answer };
   }
 
+  /**
+   * Concurrent single-account requests decided together (one ledger read, one scoring pass, one append), with the
+   * same answers each would get alone. Not with a call or visit capacity: a batch hands its slots to the accounts
+   * where they add most, and single requests get theirs first come, first served, as before.
+   */
+  const singles = new MicroBatcher<SingleRequest, ScoredAccount>(
+    async (batch) => {
+      const one = (r: SingleRequest): Promise<ItemOutcome<ScoredAccount>> =>
+        decideAndRecord([{ index: 0, archive: r.archive }], r.requestId, null, singleAnswer).then(
+          (value) => ({ ok: true, value: value as ScoredAccount }),
+          (error: unknown) => ({ ok: false, error }),
+        );
+      // The policy may have gained a capacity since these were queued (a reload): each then takes its turn.
+      if (batch.length === 1 || hasCapacity(ctx.live.current())) return Promise.all(batch.map(one));
+      const outcomes: ItemOutcome<ScoredAccount>[] = [];
+      await decideAndRecord(
+        batch.map((r, index) => ({ index, archive: r.archive, requestId: r.requestId })),
+        batch[0]!.requestId,
+        null,
+        ({ scored, unscorable }) => {
+          batch.forEach((_, k) => {
+            const r = scored.get(k);
+            outcomes[k] = r
+              ? { ok: true, value: r }
+              : { ok: false, error: unscorableError(unscorable.get(k)!) };
+          });
+          return undefined;
+        },
+      );
+      return outcomes;
+    },
+    (r) => r.archive.account.account_id,
+    MICRO_BATCH_MAX,
+    (size) => ctx.metrics.microBatch.observe({}, size),
+  );
+
   app.post('/v1/score', { config: { scope: 'score' } }, async (req) => {
     const body = req.body;
     if (body === undefined)
@@ -259,15 +334,14 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
         throw HttpError.invalid(admitted.issues);
       }
       ctx.metrics.scoreItems.inc({ status: 'ok' });
+      // With an Idempotency-Key the answer is committed with its own decisions, in an append of its own.
+      if (!req.idempotency && !hasCapacity(ctx.live.current()))
+        return singles.submit({ archive: admitted.archive, requestId: req.id });
       return decideAndRecord(
         [{ index: 0, archive: admitted.archive }],
         req.id,
         req.idempotency,
-        ({ scored, unscorable }) => {
-          const issues = unscorable.get(0);
-          if (issues) throw new HttpError(400, 'unscorable', issues[0]!.message, issues);
-          return scored.get(0);
-        },
+        singleAnswer,
       );
     }
 
