@@ -1,5 +1,6 @@
 import type { DecisionTreatment } from '../core/schema/enums.ts';
 import type { AccountArchive } from '../core/scoring/score.ts';
+import type { CopyArchives } from '../data/copy-archives.ts';
 import { csvLine } from '../data/csv-writer.ts';
 import type { LiveState } from '../service/live-types.ts';
 import { type ScoredAccount, scoreAndDecide } from '../service/score-request.ts';
@@ -55,6 +56,40 @@ export function decideChunk(
     if (r.call_team !== null) calls++;
   });
   return { lines, rows, treatments, calls, deferred };
+}
+
+/**
+ * `decideChunk` over rows `from .. to` of a history copy's date: the rows with an output position (`ns[r]` > 0;
+ * 0 marks a row that cannot be scored), built into archives here, so a worker holding the copy's date needs no
+ * packed archives. `deferred` holds row numbers (not chunk positions).
+ */
+export function decideCopyRange(
+  copy: CopyArchives,
+  from: number,
+  to: number,
+  ns: Int32Array,
+  state: LiveState,
+  now: number,
+  runId: string,
+  deferCalls: boolean,
+): ChunkResult {
+  const rows: number[] = [];
+  const archives: AccountArchive[] = [];
+  for (let r = from; r < to; r++)
+    if (ns[r]! > 0) {
+      rows.push(r);
+      archives.push(copy.archive(r));
+    }
+  const result = decideChunk(
+    archives,
+    rows.map((r) => ns[r]!),
+    state,
+    now,
+    runId,
+    deferCalls,
+  );
+  result.deferred = result.deferred.map((i) => rows[i]!);
+  return result;
 }
 
 /** The staging row of a scored account: BOOK_OUTPUT's cells in order, then its output position `n`. */

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { CopyDay } from '../data/history-copy.ts';
 import type { LiveState } from '../service/live-types.ts';
 import type { ChunkResult } from './book-chunk.ts';
 import { type PackedChunk, packedBuffers } from './book-pack.ts';
@@ -27,6 +28,25 @@ export interface ChunkJob {
   id: number;
   chunk: PackedChunk;
   ns: Int32Array;
+  now: number;
+  runId: string;
+  deferCalls: boolean;
+}
+
+/** Sent once to each worker before its first range: the history copy's date and the rows' output positions. */
+export interface CopyDayJob {
+  kind: 'day';
+  day: CopyDay;
+  /** Output position of each row of the date, 0 for a row that is not scored. */
+  ns: Int32Array;
+}
+
+/** A request to a worker holding a copy's date: rows `from .. to` (see `decideCopyRange`). */
+export interface RangeJob {
+  kind: 'range';
+  id: number;
+  from: number;
+  to: number;
   now: number;
   runId: string;
   deferCalls: boolean;
@@ -106,6 +126,28 @@ import(${JSON.stringify(TSX_API)})
    * worker; resolves with what `decideChunk` gives on it.
    */
   decide(job: Omit<ChunkJob, 'id'>): Promise<ChunkResult> {
+    return this.send((id) => ({ ...job, id }) satisfies ChunkJob, packedBuffers(job.chunk));
+  }
+
+  /**
+   * Hands every worker a history copy's date (its arrays are shared memory: not copied) and the rows' output
+   * positions; `decideRange` then names rows of it.
+   */
+  share(day: CopyDay, ns: Int32Array): void {
+    for (const w of this.workers) w.postMessage({ kind: 'day', day, ns } satisfies CopyDayJob);
+  }
+
+  /** Decides rows of the shared date on the least busy worker; resolves with `decideCopyRange`'s result. */
+  decideRange(job: Omit<RangeJob, 'id' | 'kind'>): Promise<ChunkResult> {
+    return this.send((id) => ({ ...job, kind: 'range', id }) satisfies RangeJob, []);
+  }
+
+  /** Chunks sent and not answered yet. */
+  get busy(): number {
+    return this.pending.size;
+  }
+
+  private send(message: (id: number) => unknown, transfer: ArrayBuffer[]): Promise<ChunkResult> {
     if (this.failed) return Promise.reject(this.failed);
     let w = 0;
     for (let i = 1; i < this.load.length; i++) if (this.load[i]! < this.load[w]!) w = i;
@@ -113,7 +155,7 @@ import(${JSON.stringify(TSX_API)})
     this.load[w]!++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { w, resolve, reject });
-      this.workers[w]!.postMessage({ ...job, id } satisfies ChunkJob, packedBuffers(job.chunk));
+      this.workers[w]!.postMessage(message(id), transfer);
     });
   }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, renameSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { RepayriskError } from '../core/errors.ts';
@@ -15,11 +15,22 @@ import type { AccountArchive } from '../core/scoring/score.ts';
 import { isTimeZone } from '../core/time/timezone.ts';
 import { CsvTableWriter } from '../data/csv-writer.ts';
 import { duckType, sqlIdent, sqlString, withDuckDB } from '../data/duckdb.ts';
+import { defaultCopyPath } from '../data/history-copy.ts';
 import { HistoryStore } from '../data/history-store.ts';
 import { PreparedBuffer } from '../data/prepared-buffer.ts';
 import type { LiveState } from '../service/live-types.ts';
 import { scoreAndDecide } from '../service/score-request.ts';
 import { type ChunkResult, decideChunk, outputCells } from './book-chunk.ts';
+import { scoreFromCopy } from './book-copy.ts';
+import {
+  type BookFormat,
+  bookFormat,
+  bookRunId,
+  checkNowAfterAsOf,
+  finishOutput,
+  fsyncFile,
+  STAGING,
+} from './book-output.ts';
 import { ChunkPacker, unpackArchives } from './book-pack.ts';
 import { BookWorkers } from './book-workers.ts';
 import { type LineError, lineErrorText } from './decide-jsonl.ts';
@@ -30,85 +41,16 @@ export const BOOK_CHUNK = 5000;
 /** Most scoring workers `scoreBook` starts by default (more cores than this go to DuckDB and the reading). */
 export const BOOK_WORKERS = 4;
 
-/** UTC+14: the first zone to start a calendar day does so 14 hours before UTC. */
-const EARLIEST_OFFSET_MS = 14 * 3_600_000;
-
 export { loadBatchState, MODEL_NAME } from './batch-state.ts';
-
-const column = (name: string, kind: ColumnKind, nullable: boolean, description: string): ColumnSpec => ({
-  name,
-  kind,
-  nullable,
-  description,
-});
-const text = { type: 'text' } as const;
-const num = { type: 'number' } as const;
-const int = { type: 'int' } as const;
-const ts = { type: 'timestamp' } as const;
+export { BOOK_OUTPUT, type BookFormat, bookFormat } from './book-output.ts';
 
 /**
- * The columns `repayrisk score --history | --accounts` writes, in order; the same in CSV and Parquet. Lists
- * (`reason_codes`, `guardrails`) are joined with `|`. Parquet types follow `duckType` (timestamps as
- * TIMESTAMPTZ instants; the CSV keeps `earliest_contact_at` with the customer's local offset).
+ * Where the accounts come from: a history folder (scored as of one snapshot date) or archives as JSON lines.
+ * A history folder is read through its typed copy (`repayrisk ingest`, docs/history-store.md) when `store` names
+ * one, or by default when `<history>/history.rrstore` exists; `store: false` reads the files. A stale copy is
+ * refused, never read.
  */
-export const BOOK_OUTPUT: TableSpec = {
-  name: 'scores',
-  description: 'One decision per scored account.',
-  key: ['decision_id'],
-  columns: [
-    column('decision_id', { type: 'id' }, false, '`<run id>-<n>`, n = 1-based position in the output.'),
-    column('account_id', { type: 'id' }, false, 'Account identifier.'),
-    column('as_of_date', { type: 'date' }, false, 'Snapshot date the account was scored as of.'),
-    column('decided_at', ts, false, 'Decision instant (`--now`), UTC.'),
-    column('willingness', num, false, 'P(pays anything within 30 days).'),
-    column('ability', num, false, 'P(payments within 30 days cover the overdue | pays).'),
-    column('expected_recovery', num, false, 'Expected recovery of the chosen treatment (currency).'),
-    column('segment', text, false, 'Willingness × ability cell.'),
-    column('treatment', { type: 'enum', values: DECISION_TREATMENTS }, false, 'What to do today.'),
-    column('channel', text, true, 'Channel to use; empty for hold.'),
-    column('earliest_contact_at', ts, true, 'First lawful contact instant; empty for hold.'),
-    column('offer_monthly_payment', num, true, 'Plan offers: monthly payment (currency).'),
-    column('offer_term_months', int, true, 'Plan offers: months the plan runs.'),
-    column('offer_term_extension_months', int, true, 'Plan offers: months added to the term.'),
-    column('offer_interest_relief', num, true, 'Plan offers: fraction of the APR waived.'),
-    column('offer_apr', num, true, 'Plan offers: APR after relief (fraction).'),
-    column(
-      'offer_affordable',
-      { type: 'bool' },
-      true,
-      'Plan offers: false when even the best terms exceed capacity.',
-    ),
-    column('reason_codes', text, false, 'Reason codes, `|`-joined, strategy first.'),
-    column('guardrails', text, true, 'Guardrails that fired, `|`-joined; empty when none.'),
-    column('model_version', text, false, 'Artifact version that scored the account.'),
-    column('policy_version', text, false, 'Policy version that decided it.'),
-    column('experiment_arm', text, true, 'Policy experiment arm; empty when the policy has none.'),
-    column('call_team', text, true, 'Team whose call slot a human call took (capacity runs); else empty.'),
-  ],
-};
-
-/** Staging adds the output position, so rows decided out of order (capacity) can be put back in order. */
-const ORDINAL = '__n';
-const STAGING: TableSpec = {
-  ...BOOK_OUTPUT,
-  columns: [...BOOK_OUTPUT.columns, column(ORDINAL, int, false, 'Output position.')],
-};
-
-export type BookFormat = 'csv' | 'parquet';
-
-/**
- * The output format named by a file's extension.
- * @throws RepayriskError `invalid_argument` when it is neither `.csv` nor `.parquet`.
- */
-export function bookFormat(out: string): BookFormat {
-  const lower = out.toLowerCase();
-  if (lower.endsWith('.csv')) return 'csv';
-  if (lower.endsWith('.parquet')) return 'parquet';
-  throw new RepayriskError('invalid_argument', `--out must end in .csv or .parquet, got '${out}'`);
-}
-
-/** Where the accounts come from: a history folder (scored as of one snapshot date) or archives as JSON lines. */
-export type BookInput = { history: string; asOf?: string } | { accounts: string };
+export type BookInput = { history: string; asOf?: string; store?: string | false } | { accounts: string };
 
 export interface BookRun {
   state: LiveState;
@@ -212,34 +154,29 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
   const clock = run.clock ?? Date.now;
   const t0 = clock();
   const format = bookFormat(run.out);
+  if ('history' in run.input && run.input.store !== false) {
+    const copy = run.input.store ?? defaultCopyPath(run.input.history);
+    if (run.input.store !== undefined || existsSync(copy)) return scoreFromCopy(run, run.input, copy);
+  }
   const { state } = run;
   const slots = run.slots === undefined ? policySlots(state.policy) : run.slots;
   const source =
     'history' in run.input ? await historySource(run.input) : await accountsSource(run.input, clock());
   const now = run.now ?? source.defaultNow ?? clock();
-  // The snapshot describes the start of its day; a decision before any zone reached that day would use it early.
-  if (source.asOf !== null && now < Date.parse(`${source.asOf}T00:00:00Z`) - EARLIEST_OFFSET_MS)
-    throw new RepayriskError(
-      'invalid_argument',
-      `--now ${new Date(now).toISOString()} is before the as-of date ${source.asOf}: its snapshots did not exist yet`,
-    );
+  checkNowAfterAsOf(source.asOf, now);
   // The input files' digest is read while the store reads them (a history's files are hashed beside the read,
   // not before it); the run id waits for it only where the first decision needs it.
-  const runIdOf = source.fingerprint.then((files) => {
-    const digest = createHash('sha256');
-    digest.update(
-      JSON.stringify({
-        input: 'history' in run.input ? 'history' : 'accounts',
-        asOf: source.asOf,
-        now,
-        model: state.champion.version,
-        policy: state.policy.version,
-        slots,
-        files,
-      }),
-    );
-    return `b${digest.digest('hex').slice(0, 12)}`;
-  });
+  const runIdOf = source.fingerprint.then((files) =>
+    bookRunId({
+      input: 'history' in run.input ? 'history' : 'accounts',
+      asOf: source.asOf,
+      now,
+      model: state.champion.version,
+      policy: state.policy.version,
+      slots,
+      files,
+    }),
+  );
   runIdOf.catch(() => undefined); // awaited below; a run that fails first must not leave it unhandled
   let runId = '';
 
@@ -421,33 +358,6 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
     seconds: (clock() - t0) / 1000,
     phases: { read: phases.read / 1000, score: phases.score / 1000, write: phases.write / 1000 },
   };
-}
-
-/**
- * Turns the staging CSV into the output at `tmpPath` with DuckDB: CSV keeps every cell's text as written
- * (read back as VARCHAR), Parquet gets typed columns. Sorted by position only when some rows were decided late.
- */
-async function finishOutput(staging: string, tmpPath: string, format: BookFormat, sort: boolean) {
-  const typeOf = (c: ColumnSpec) =>
-    c.name === ORDINAL ? 'BIGINT' : format === 'csv' ? 'VARCHAR' : duckType(c);
-  const columns = STAGING.columns.map((c) => `${sqlString(c.name)}: ${sqlString(typeOf(c))}`).join(', ');
-  const select = BOOK_OUTPUT.columns.map((c) => sqlIdent(c.name)).join(', ');
-  const src = `read_csv(${sqlString(staging)}, header = true, delim = ',', quote = '"', escape = '"', columns = {${columns}})`;
-  const options = format === 'csv' ? 'FORMAT csv, HEADER true' : 'FORMAT parquet, COMPRESSION zstd';
-  await withDuckDB(async (conn) => {
-    await conn.run(
-      `COPY (SELECT ${select} FROM ${src}${sort ? ` ORDER BY ${sqlIdent(ORDINAL)}` : ''}) TO ${sqlString(tmpPath)} (${options})`,
-    );
-  });
-}
-
-function fsyncFile(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** sha256 of files' bytes (streamed), each chunk also handed to `see`. */

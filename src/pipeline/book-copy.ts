@@ -1,0 +1,243 @@
+import { renameSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { RepayriskError } from '../core/errors.ts';
+import { policySlots } from '../core/policy/batch.ts';
+import { DECISION_TREATMENTS, type DecisionTreatment } from '../core/schema/enums.ts';
+import type { AccountArchive } from '../core/scoring/score.ts';
+import { isoOf } from '../core/time/dates.ts';
+import { CopyArchives } from '../data/copy-archives.ts';
+import { CsvTableWriter } from '../data/csv-writer.ts';
+import { type CopyDay, openCopy, readCopyDay } from '../data/history-copy.ts';
+import { scoreAndDecide } from '../service/score-request.ts';
+import { type ChunkResult, decideCopyRange, outputCells } from './book-chunk.ts';
+import { bookFormat, bookRunId, checkNowAfterAsOf, finishOutput, fsyncFile, STAGING } from './book-output.ts';
+import { BookWorkers } from './book-workers.ts';
+import type { BookRun, BookSummary } from './score-book.ts';
+
+/**
+ * Accounts per piece of work when a book is scored from the history copy. Small, so the calling thread — which
+ * scores too — comes back often to keep the workers fed, and both finish together. Does not change any result.
+ */
+export const COPY_CHUNK = 1000;
+
+/** Most worker threads beside the calling thread (which scores too). */
+const COPY_WORKERS = 4;
+
+/**
+ * `scoreBook` over a history folder's typed copy (`repayrisk ingest`, docs/history-store.md) instead of its files:
+ * the same decisions, ids and output bytes (the run id digests the source files' sha256 recorded in the copy),
+ * with no CSV to read: the copy's date is read into shared memory, and this thread and the workers each build
+ * archives for rows of it and score them, pieces handed out in turn and written in input order.
+ *
+ * @throws RepayriskError('invalid_data') for a stale, corrupt or truncated copy (see `openCopy`), and as
+ *   `scoreBook` does.
+ */
+export async function scoreFromCopy(
+  run: BookRun,
+  input: { history: string; asOf?: string },
+  copyPath: string,
+): Promise<BookSummary> {
+  const clock = run.clock ?? Date.now;
+  const t0 = clock();
+  const format = bookFormat(run.out);
+  const { state } = run;
+  const slots = run.slots === undefined ? policySlots(state.policy) : run.slots;
+  const phases = { read: 0, score: 0, write: 0 };
+  let t = performance.now();
+  const { file, meta } = openCopy(copyPath, input.history);
+  let day: CopyDay;
+  try {
+    const accountsFile = meta.sources.accounts!.file;
+    const last = meta.dates.at(-1);
+    if (!last) throw new RepayriskError('invalid_data', `${accountsFile} holds no snapshot`);
+    const asOf = input.asOf ?? isoOf(last.day);
+    if (!meta.dates.some((d) => isoOf(d.day) === asOf))
+      throw new RepayriskError(
+        'invalid_argument',
+        `--as-of ${asOf}: ${accountsFile} has no snapshot that day; its ${meta.dates.length} snapshot date(s) run from ${isoOf(meta.dates[0]!.day)} to ${isoOf(last.day)}`,
+      );
+    day = readCopyDay(file, meta, asOf);
+  } finally {
+    file.close();
+  }
+  const asOf = day.asOf;
+  const now = run.now ?? Date.parse(`${asOf}T12:00:00Z`);
+  checkNowAfterAsOf(asOf, now);
+  const runId = bookRunId({
+    input: 'history',
+    asOf,
+    now,
+    model: state.champion.version,
+    policy: state.policy.version,
+    slots,
+    files: meta.sourcesSha256,
+  });
+  const chunkSize = run.chunkSize ?? COPY_CHUNK;
+  const nWorkers = run.workers ?? Math.min(availableParallelism() - 1, COPY_WORKERS);
+  // Started now: they load the models while this thread scores the first pieces.
+  const pool =
+    nWorkers > 0 && day.rows > chunkSize
+      ? BookWorkers.start(nWorkers, state).catch((e: Error) => {
+          run.onNote?.(
+            `scoring on one thread: the scoring workers did not start (${e.message.split('\n')[0]})`,
+          );
+          return null;
+        })
+      : null;
+
+  // Output positions: rows that cannot be scored are named now and take none.
+  const archives = new CopyArchives(day);
+  const ns = new Int32Array(new SharedArrayBuffer(4 * day.rows));
+  let scored = 0;
+  let invalid = 0;
+  for (let r = 0; r < day.rows; r++) {
+    const why = archives.check(r, meta.sources.accounts!.file);
+    if (why === null) ns[r] = ++scored;
+    else {
+      invalid++;
+      run.onInvalid?.(why);
+    }
+  }
+  phases.read += performance.now() - t;
+
+  const stagingPath = `${run.out}.staging-${process.pid}.csv`;
+  const tmpPath = `${run.out}.tmp-${process.pid}`;
+  const treatments = Object.fromEntries(DECISION_TREATMENTS.map((x) => [x, 0])) as Record<
+    DecisionTreatment,
+    number
+  >;
+  let callsAllocated = 0;
+  const deferred: number[] = [];
+  const deferCalls = slots !== null;
+  let writer: CsvTableWriter;
+  try {
+    writer = new CsvTableWriter(stagingPath, STAGING);
+  } catch (e) {
+    await (await pool)?.close();
+    throw new RepayriskError('io', `cannot write next to ${run.out}: ${(e as Error).message}`);
+  }
+  let open = true;
+  const closeStaging = () => {
+    if (open) {
+      open = false; // never close a descriptor twice
+      writer.close();
+    }
+  };
+  let workers: BookWorkers | null = null;
+  let failure: unknown = null;
+  void pool?.then((w) => {
+    if (!w) return;
+    w.share(day, ns);
+    workers = w;
+  });
+  try {
+    const pieces = Math.ceil(day.rows / chunkSize);
+    const results: (ChunkResult | undefined)[] = new Array(pieces);
+    const pending = new Set<Promise<void>>();
+    let next = 0;
+    let written = 0;
+    let done = 0;
+    const writeReady = () => {
+      const t = performance.now();
+      while (written < pieces && results[written]) {
+        const r = results[written]!;
+        results[written++] = undefined;
+        writer.writeLines(r.lines, r.rows);
+        for (const [k, v] of Object.entries(r.treatments)) treatments[k as DecisionTreatment] += v;
+        callsAllocated += r.calls;
+        deferred.push(...r.deferred);
+      }
+      phases.write += performance.now() - t;
+      run.onProgress?.(Math.min(done, day.rows), day.rows, 'accounts');
+    };
+    const range = (i: number) => ({ from: i * chunkSize, to: Math.min(day.rows, (i + 1) * chunkSize) });
+    while (next < pieces) {
+      const w = workers as BookWorkers | null;
+      // Two pieces waiting per worker keep it busy while this thread scores one.
+      while (w && w.busy < 2 * w.size && next < pieces) {
+        const i = next++;
+        const p = w
+          .decideRange({ ...range(i), now, runId, deferCalls })
+          .then((r) => {
+            results[i] = r;
+            done += r.rows + r.deferred.length;
+          })
+          .catch((e) => {
+            failure ??= e;
+          })
+          .finally(() => pending.delete(p));
+        pending.add(p);
+      }
+      if (next < pieces) {
+        const i = next++;
+        const { from, to } = range(i);
+        const s = performance.now();
+        results[i] = decideCopyRange(archives, from, to, ns, state, now, runId, deferCalls);
+        done += to - from;
+        phases.score += performance.now() - s;
+      }
+      writeReady();
+      // Lets the workers' answers (and their start) in between pieces.
+      const s = performance.now();
+      await new Promise((resolve) => setImmediate(resolve));
+      phases.score += performance.now() - s;
+      if (failure) throw failure;
+    }
+    const s = performance.now();
+    while (pending.size) await Promise.race(pending);
+    phases.score += performance.now() - s;
+    if (failure) throw failure;
+    writeReady();
+
+    if (slots !== null && deferred.length) {
+      run.onNote?.(`sharing the call slots among ${deferred.length.toLocaleString('en-US')} call candidates`);
+      const s = performance.now();
+      const list: AccountArchive[] = deferred.map((r) => archives.archive(r));
+      let k = 0;
+      const out = scoreAndDecide(list, state, now, {
+        slots,
+        newId: () => `${runId}-${ns[deferred[k++]!]!}`,
+      }).results;
+      phases.score += performance.now() - s;
+      const u = performance.now();
+      out.forEach((r, i) => {
+        writer.write(outputCells(r, ns[deferred[i]!]!));
+        treatments[r.treatment]++;
+        if (r.call_team !== null) callsAllocated++;
+      });
+      phases.write += performance.now() - u;
+    }
+    t = performance.now();
+    closeStaging();
+    await finishOutput(stagingPath, tmpPath, format, deferred.length > 0);
+    fsyncFile(tmpPath);
+    renameSync(tmpPath, run.out);
+    phases.write += performance.now() - t;
+  } catch (e) {
+    try {
+      closeStaging();
+    } catch {
+      // the staging file is removed below either way
+    }
+    rmSync(tmpPath, { force: true });
+    throw e;
+  } finally {
+    rmSync(stagingPath, { force: true });
+    await (await pool)?.close();
+  }
+  return {
+    out: run.out,
+    format,
+    runId,
+    asOf,
+    now: new Date(now).toISOString(),
+    scored,
+    skipped: meta.accounts - day.rows,
+    invalid,
+    treatments,
+    callCandidates: slots === null ? null : deferred.length,
+    callsAllocated: slots === null ? null : callsAllocated,
+    seconds: (clock() - t0) / 1000,
+    phases: { read: phases.read / 1000, score: phases.score / 1000, write: phases.write / 1000 },
+  };
+}
