@@ -5,6 +5,7 @@ import { registerBacktest } from './commands/backtest.ts';
 import { registerDecide } from './commands/decide.ts';
 import { registerEvaluate } from './commands/evaluate.ts';
 import { registerGenerate } from './commands/generate.ts';
+import { registerIngest } from './commands/ingest.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerPromote } from './commands/promote.ts';
 import { registerScore } from './commands/score.ts';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerGenerate(program);
   registerValidate(program);
+  registerIngest(program);
   registerSummary(program);
   registerTrain(program);
   registerEvaluate(program);

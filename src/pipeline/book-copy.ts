@@ -229,6 +229,7 @@ export async function scoreFromCopy(
     out: run.out,
     format,
     runId,
+    copy: copyPath,
     asOf,
     now: new Date(now).toISOString(),
     scored,

@@ -87,6 +87,8 @@ export interface BookSummary {
   format: BookFormat;
   /** Prefix of every decision id: `b` + 12 hex of a digest of the inputs, times, versions and slots. */
   runId: string;
+  /** The history copy read instead of the history's files (docs/history-store.md), else null. */
+  copy: string | null;
   /** Snapshot date scored (history input), else null. */
   asOf: string | null;
   /** Decision instant, ISO 8601 UTC. */
@@ -347,6 +349,7 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
     out: run.out,
     format,
     runId,
+    copy: null,
     asOf: source.asOf,
     now: new Date(now).toISOString(),
     scored,

@@ -23,6 +23,8 @@ export interface ScoreOptions {
   now?: number;
   asOf?: string;
   callSlots?: number;
+  /** --store FILE, or false for --no-store. */
+  store?: string | false;
 }
 
 /**
@@ -88,6 +90,7 @@ function checkCombination(o: ScoreOptions): BookInput | 'table' {
         ['--now', o.now],
         ['--as-of', o.asOf],
         ['--call-slots', o.callSlots],
+        ['--store/--no-store', o.store],
       ],
       '--table (they are for scoring a book with --history or --accounts)',
     );
@@ -103,9 +106,14 @@ function checkCombination(o: ScoreOptions): BookInput | 'table' {
   bookFormat(o.out);
   if (o.accounts !== undefined) {
     unused([['--as-of', o.asOf]], '--accounts (each archive carries its own as_of_date)');
+    unused([['--store/--no-store', o.store]], '--accounts (they are for --history)');
     return { accounts: o.accounts };
   }
-  return o.asOf === undefined ? { history: o.history! } : { history: o.history!, asOf: o.asOf };
+  return {
+    history: o.history!,
+    ...(o.asOf === undefined ? {} : { asOf: o.asOf }),
+    ...(o.store === undefined ? {} : { store: o.store }),
+  };
 }
 
 /** `scored 1,693 accounts as of 2024-12-01 … -> out.parquet` */

@@ -19,6 +19,11 @@ export function registerScore(program: Command): void {
     )
     .option('--history <dir>', 'history folder: score every account with a snapshot on the as-of date')
     .option(
+      '--store <file>',
+      "with --history: the folder's typed copy to read (repayrisk ingest; default: <dir>/history.rrstore when it exists); refused when stale",
+    )
+    .option('--no-store', 'with --history: read the files even when a copy exists')
+    .option(
       '--accounts <file>',
       'JSON lines, one account archive per line ({"account", "installments", "contacts"})',
     )
