@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { Matrix } from 'ml-matrix';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FEATURE_INDEX } from '../src/core/features/definitions.ts';
+import type { Matrix } from '../src/core/models/contract.ts';
 import { createApp } from '../src/http/app.ts';
 import type { CallSlotLimit, DecisionRecord, StoredAnswer } from '../src/ledger/contract.ts';
 import type { LiveState } from '../src/service/live-types.ts';

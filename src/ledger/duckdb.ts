@@ -53,6 +53,7 @@ import {
 } from './schema-sql.ts';
 import type { WalPosition } from './wal/log.ts';
 import {
+  type CommitUnder,
   type IdQuery,
   replayOps,
   WAL_POSITION_DDL,
@@ -642,7 +643,12 @@ class DuckDbLedger implements WalStore {
   }
 
   /** See WalStore.loadWal: one transaction on the write queue, the log position with the rows. */
-  loadWal(ops: readonly WalOp[], walId: string, through: WalPosition): Promise<void> {
+  loadWal(
+    ops: readonly WalOp[],
+    walId: string,
+    through: WalPosition,
+    commitUnder: CommitUnder = (commit) => commit(),
+  ): Promise<void> {
     this.assertOpen();
     return this.writes.run(async () => {
       try {
@@ -656,9 +662,12 @@ class DuckDbLedger implements WalStore {
               .then(() => undefined),
         );
         await this.writer.run(walPositionUpsert('duckdb'), [walId, through.segment, through.end]);
-        await this.writer.run('COMMIT');
-        for (const op of ops)
-          if (op.t === 'reviews') for (const r of op.rows) this.reviewed.add(r.account_id);
+        await commitUnder(async () => {
+          await this.writer.run('COMMIT');
+          // In the turn the commit resolves (WalStore.mayHaveReviewEvents).
+          for (const op of ops)
+            if (op.t === 'reviews') for (const r of op.rows) this.reviewed.add(r.account_id);
+        });
       } catch (e) {
         await this.writer.run('ROLLBACK').catch(() => undefined);
         throw new LedgerError(

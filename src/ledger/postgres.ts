@@ -42,6 +42,7 @@ import {
 } from './schema-sql.ts';
 import type { WalPosition } from './wal/log.ts';
 import {
+  type CommitUnder,
   type IdQuery,
   replayOps,
   WAL_POSITION_DDL,
@@ -318,12 +319,22 @@ class PostgresLedger implements WalStore {
   }
 
   /** See WalStore.loadWal: one transaction, synchronous commit, the log position with the rows. */
-  async loadWal(ops: readonly WalOp[], walId: string, through: WalPosition): Promise<void> {
+  async loadWal(
+    ops: readonly WalOp[],
+    walId: string,
+    through: WalPosition,
+    commitUnder: CommitUnder = (commit) => commit(),
+  ): Promise<void> {
     this.assertOpen();
-    await this.track(this.load(ops, walId, through));
+    await this.track(this.load(ops, walId, through, commitUnder));
   }
 
-  private async load(ops: readonly WalOp[], walId: string, through: WalPosition): Promise<void> {
+  private async load(
+    ops: readonly WalOp[],
+    walId: string,
+    through: WalPosition,
+    commitUnder: CommitUnder,
+  ): Promise<void> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -349,7 +360,9 @@ class PostgresLedger implements WalStore {
         ]);
       });
       await client.query(walPositionUpsert('postgres'), [walId, through.segment, through.end]);
-      await client.query('COMMIT');
+      await commitUnder(async () => {
+        await client.query('COMMIT');
+      });
     } catch (e) {
       await client.query('ROLLBACK').catch((re: unknown) => {
         broken = re;

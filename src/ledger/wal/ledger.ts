@@ -222,7 +222,10 @@ class WalLedgerImpl implements WalLedger {
   /** Ids and keys of appends in flight ('d:', 'c:', 'a:' prefixed): a second append waits for the first. */
   private readonly claims = new Map<string, Promise<void>>();
   private queue: Entry[] = [];
+  /** Reads that merge the store with memory share it; a load's commit (and the batch leaving memory) takes it alone. */
   private readonly lock = new ReadWriteLock();
+  /** A load from choosing its batch to its commit, and a prune, take turns (only the write side is used). */
+  private readonly loadTurn = new ReadWriteLock();
   private checks: {
     keys: readonly string[];
     resolve: (held: Set<string>) => void;
@@ -390,10 +393,12 @@ class WalLedgerImpl implements WalLedger {
     // The loader is held off from the log append to the store delete: an answer it moved meanwhile would be
     // counted twice, or not at all.
     return this.track(
-      this.lock.write(async () => {
-        await this.logOp({ t: 'prune', beforeMs });
-        return this.pruneMemory(beforeMs) + (await this.inner.pruneAnswers(beforeMs));
-      }),
+      this.loadTurn.write(() =>
+        this.lock.write(async () => {
+          await this.logOp({ t: 'prune', beforeMs });
+          return this.pruneMemory(beforeMs) + (await this.inner.pruneAnswers(beforeMs));
+        }),
+      ),
     );
   }
 
@@ -584,22 +589,29 @@ class WalLedgerImpl implements WalLedger {
 
   /** Loads the longest durable prefix of the queue (at most `loadBatch` operations) in one store transaction. */
   private async loadOnce(): Promise<void> {
-    await this.lock.write(async () => {
-      // Taken under the lock: a prune that held it first is in the queue now, and its answers are gone from memory.
+    await this.loadTurn.write(async () => {
+      // Taken in the loader's turn: a prune that had it first is in the queue now, and its answers are gone from
+      // memory; a prune that comes later waits until this batch is committed.
       const batch: Entry[] = [];
       for (const e of this.queue) {
         if (e.position === null || batch.length >= this.loadBatch) break;
         batch.push(e);
       }
       if (batch.length === 0) return;
+      // Reads are held off only while the store commits and the batch leaves memory, not while its rows are
+      // inserted: the score path's reads (contact windows of accounts it has not seen yet) go on meanwhile.
       await this.inner.loadWal(
         batch.map((e) => this.unpruned(e.op)),
         this.log.id,
         batch.at(-1)!.position!,
+        (commit) =>
+          this.lock.write(async () => {
+            await commit();
+            // Nothing but the loader removes from the head, and the batch is the head.
+            this.queue.splice(0, batch.length);
+            for (const e of batch) this.forget(e.op);
+          }),
       );
-      // Nothing but the loader removes from the head, and the batch is the head.
-      this.queue.splice(0, batch.length);
-      for (const e of batch) this.forget(e.op);
     });
     // The batch is loaded whatever happens next: a segment that cannot be removed now is removed by a later
     // load or the next open (its records are skipped there, the store holding their position).

@@ -18,6 +18,14 @@ export type WalOp =
   /** `pruneAnswers(beforeMs)`: logged so a restart replays it in order (a pruned key may be used again). */
   | { t: 'prune'; beforeMs: number };
 
+/**
+ * How a load's COMMIT is run: the store hands it its COMMIT (and whatever it updates in the turn the commit
+ * resolves); the log runs it under its lock, with the batch leaving memory in the same hold, so reads that merge
+ * the store with the unloaded records never see the batch in both places or in neither. The inserts before it run
+ * while reads go on (the store's other connections do not see them until the commit). Default: run it as is.
+ */
+export type CommitUnder = (commit: () => Promise<void>) => Promise<void>;
+
 /** Ids asked about in one `heldIds` call. */
 export interface IdQuery {
   decisions: readonly string[];
@@ -43,7 +51,12 @@ export interface WalStore extends Ledger {
    * In ONE transaction: each op in order (rows and answers inserted, a prune deleting answers created before its
    * bound), then the log's loaded position set to `through`. All or nothing.
    */
-  loadWal(ops: readonly WalOp[], walId: string, through: WalPosition): Promise<void>;
+  loadWal(
+    ops: readonly WalOp[],
+    walId: string,
+    through: WalPosition,
+    commitUnder?: CommitUnder,
+  ): Promise<void>;
   /** Which of these ids the store holds, as `d:<decision_id>`, `c:<contact_id>`, `a:<answer_id>`, `r:<event_id>`. */
   heldIds(q: IdQuery): Promise<Set<string>>;
   /**
