@@ -1,10 +1,12 @@
 // A server for bench/serve.ts, in its own process so the load generator does not share its CPU.
-//   node --import tsx bench/serve-child.ts app|wal|bare <ledger-dir> <key-sha256>
-// `app`: the DuckDB ledger alone (every decision committed in DuckDB before the answer); `wal`: the DuckDB ledger
-// behind the write-ahead log (every decision synced to the log before the answer, loaded into DuckDB behind).
-// Prints `port <n>` when listening.
+//   node --import tsx bench/serve-child.ts default|duckdb|bare <ledger-dir> <key-sha256>
+// `default`: the ledger `repayrisk serve` opens by default: the DuckDB file behind the write-ahead log beside it
+// (every decision synced to the log before its answer, loaded into DuckDB in the background); `duckdb`: the DuckDB
+// file alone (`serve --no-wal`: every decision committed in DuckDB before its answer); `bare`: a fastify route
+// answering a constant. Prints `port <n> ledger <kind>` when listening.
 import { join } from 'node:path';
 import Fastify from 'fastify';
+import { serveWalDir } from '../src/cli/actions/serve.ts';
 import { widenYoungGeneration } from '../src/cli/heap-tuning.ts';
 import { createApp } from '../src/http/app.ts';
 import { openLedger } from '../src/ledger/open.ts';
@@ -19,14 +21,13 @@ if (mode === 'bare') {
   const reply = { ok: true, treatment: 'gentle_nudge' };
   app.post('/bare', async () => reply);
   await app.listen({ port: 0, host: '127.0.0.1' });
-  process.stdout.write(`port ${(app.server.address() as { port: number }).port}\n`);
+  process.stdout.write(`port ${(app.server.address() as { port: number }).port} ledger none\n`);
 } else {
   const source = { modelsRoot: 'models', policyPath: DEFAULT_POLICY_PATH };
   const live = new LiveModels(await loadLiveState(source), source);
-  const ledger = await openLedger({
-    path: join(dir!, 'ledger.duckdb'),
-    ...(mode === 'wal' ? { walDir: join(dir!, 'wal') } : {}),
-  });
+  const path = join(dir!, 'ledger.duckdb');
+  const walDir = serveWalDir({ ledger: path, ...(mode === 'duckdb' ? { wal: false } : {}) }, undefined);
+  const ledger = await openLedger({ path, walDir: walDir ?? false });
   const app = await createApp({
     live,
     ledger,
@@ -41,6 +42,6 @@ if (mode === 'bare') {
     limits: { bodyLimitBytes: 64 * 1024 * 1024 },
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
-  process.stdout.write(`port ${(app.server.address() as { port: number }).port}\n`);
+  process.stdout.write(`port ${(app.server.address() as { port: number }).port} ledger ${ledger.kind}\n`);
   process.on('SIGTERM', () => void app.close().then(() => ledger.close()));
 }

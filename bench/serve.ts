@@ -1,12 +1,16 @@
 // Bench: the score API under load (autocannon on 127.0.0.1), against a bare fastify route in the same conditions.
-//   npx tsx bench/serve.ts [--duration 10] [--connections 50]
+//   npx tsx bench/serve.ts [--duration 10] [--connections 50] [--skip-no-wal]
 // First, with no server running, the in-process floor: accounts/s of one core for parse + validate + score-and-
 // decide of the example account, one per call, no HTTP, no ledger (bench/hot-path.ts prints it stage by stage).
 // Then each server runs in its own child process; autocannon runs here. Prints requests/s and p50/p99 latency of
-// single-account scoring (DuckDB ledger, every decision committed before the answer) and of a bare route that
-// returns a constant, their ratio, and accounts/s for batches of 1,000 accounts per request; each figure also as
-// a ratio to its target (issue 15): floor >= 15,000 accounts/s per core, the API >= 60% of cores x floor with
-// p99 <= 10 ms, batches >= 30,000 accounts/s.
+// single-account scoring on the ledger `repayrisk serve` opens by default (the DuckDB file behind the write-ahead
+// log beside it: every decision synced to the log before its answer) and, for comparison, on the DuckDB file alone
+// (`serve --no-wal`: every decision committed in DuckDB before its answer; skipped with --skip-no-wal), of a
+// bare route that returns a constant, their ratio, and accounts/s for batches of 1,000 accounts per request on the
+// default ledger; each figure also as a ratio to its target (issue 15): floor >= 15,000 accounts/s per core, the
+// API >= 60% of cores x floor with p99 <= 10 ms, batches >= 30,000 accounts/s.
+// The single-account requests are the example archive with the account id cycling through 4,096 values, as a
+// dialer asks about different accounts (concurrent requests for one account are never micro-batched together).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -20,7 +24,11 @@ import { FLOOR_TARGET, measureFloor } from './hot-path-floor.ts';
 // The young generation the `repayrisk` command runs with (src/cli/heap-tuning.ts), for the floor measured here.
 widenYoungGeneration();
 const { values } = parseArgs({
-  options: { duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '50' } },
+  options: {
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
+    'skip-no-wal': { type: 'boolean', default: false },
+  },
 });
 const duration = Number(values.duration);
 const connections = Number(values.connections);
@@ -28,10 +36,11 @@ const dir = mkdtempSync(join(tmpdir(), 'repayrisk-bench-serve-'));
 const key = 'rr_bench_key';
 const children: ChildProcess[] = [];
 
-function start(mode: 'app' | 'bare'): Promise<number> {
+/** Starts a server child (bench/serve-child.ts) with its own ledger folder; its port and the ledger it opened. */
+function start(mode: 'default' | 'duckdb' | 'bare'): Promise<{ port: number; ledger: string }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'bench/serve-child.ts', mode, dir, hashKey(key)],
+    ['--import', 'tsx', 'bench/serve-child.ts', mode, join(dir, mode), hashKey(key)],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -41,8 +50,8 @@ function start(mode: 'app' | 'bare'): Promise<number> {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /port (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
+      const m = /port (\d+) ledger (\S+)/.exec(out);
+      if (m) resolve({ port: Number(m[1]), ledger: m[2]! });
     });
     child.on('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
   });
@@ -56,7 +65,15 @@ interface Run {
   non2xx: number;
 }
 
-async function load(url: string, body: string, conns: number, headers: Record<string, string>): Promise<Run> {
+/** Closed-loop load of `conns` connections for `duration` s; with `bodies`, each request takes the next one. */
+async function load(
+  url: string,
+  body: string,
+  conns: number,
+  headers: Record<string, string>,
+  bodies?: readonly string[],
+): Promise<Run> {
+  let n = 0;
   const r = await autocannon({
     url,
     method: 'POST',
@@ -64,6 +81,16 @@ async function load(url: string, body: string, conns: number, headers: Record<st
     headers: { 'content-type': 'application/json', ...headers },
     connections: conns,
     duration,
+    ...(bodies
+      ? {
+          requests: [
+            {
+              method: 'POST',
+              setupRequest: (req: autocannon.Request) => ({ ...req, body: bodies[n++ % bodies.length] }),
+            },
+          ],
+        }
+      : {}),
   });
   return {
     rps: r.requests.average,
@@ -76,7 +103,7 @@ async function load(url: string, body: string, conns: number, headers: Record<st
 
 const show = (label: string, r: Run, unit = 'requests/s') =>
   console.log(
-    `  ${label.padEnd(44)} ${Math.round(r.rps).toLocaleString('en-US').padStart(8)} ${unit}  p50 ${r.p50} ms  p99 ${r.p99} ms` +
+    `  ${label.padEnd(58)} ${Math.round(r.rps).toLocaleString('en-US').padStart(8)} ${unit}  p50 ${r.p50} ms  p99 ${r.p99} ms` +
       (r.errors || r.non2xx ? `  (errors ${r.errors}, non-2xx ${r.non2xx})` : ''),
   );
 
@@ -94,9 +121,17 @@ try {
   console.log(
     `in-process floor (parse + validate + score-and-decide, example account, one per call, CPU time): ${fmt(floor.perSecond)} accounts/s per core, ${floor.chainUs.toFixed(1)} µs each = ${ratio(floor.perSecond, FLOOR_TARGET)} ${fmt(FLOOR_TARGET)}`,
   );
-  const [bare, app] = await Promise.all([start('bare'), start('app')]);
+  const withDuckDb = !values['skip-no-wal'];
+  const [bare, app, plain] = await Promise.all([
+    start('bare'),
+    start('default'),
+    withDuckDb ? start('duckdb') : Promise.resolve(null),
+  ]);
   const single = readFileSync('docs/examples/score-request.json', 'utf8');
   const archive = JSON.parse(single);
+  const singles = Array.from({ length: 4096 }, (_, i) =>
+    JSON.stringify({ ...archive, account: { ...archive.account, account_id: `S${i}` } }),
+  );
   const batch = JSON.stringify({
     accounts: Array.from({ length: 1000 }, (_, i) => ({
       ...archive,
@@ -104,14 +139,23 @@ try {
     })),
   });
   const auth = { authorization: `Bearer ${key}` };
-  console.log(`score API bench: ${connections} connections, ${duration} s per run, node ${process.version}`);
-  // Warm both servers up (JIT, model code paths, ledger file) before measuring.
-  await load(`http://127.0.0.1:${bare}/bare`, single, 10, {});
-  await load(`http://127.0.0.1:${app}/v1/score`, single, 10, auth);
-  const b = await load(`http://127.0.0.1:${bare}/bare`, single, connections, {});
+  const url = (s: { port: number }, path: string) => `http://127.0.0.1:${s.port}${path}`;
+  console.log(
+    `score API bench: ${connections} connections, ${duration} s per run, node ${process.version}, ${cores} cores; default ledger: ${app.ledger} (DuckDB file behind its write-ahead log)`,
+  );
+  // Warm the servers up (JIT, model code paths, ledger files) before measuring.
+  await load(url(bare, '/bare'), single, 10, {});
+  await load(url(app, '/v1/score'), single, 10, auth, singles);
+  if (plain) await load(url(plain, '/v1/score'), single, 10, auth, singles);
+  const b = await load(url(bare, '/bare'), single, connections, {});
   show('bare fastify route (constant reply)', b);
-  const s = await load(`http://127.0.0.1:${app}/v1/score`, single, connections, auth);
-  show('POST /v1/score, one account', s);
+  const s = await load(url(app, '/v1/score'), single, connections, auth, singles);
+  show(`POST /v1/score, one account (${app.ledger}, default)`, s);
+  if (plain) {
+    const d = await load(url(plain, '/v1/score'), single, connections, auth, singles);
+    show(`POST /v1/score, one account (${plain.ledger}, --no-wal)`, d);
+    console.log(`  the default ledger at ${(s.rps / d.rps).toFixed(2)}× the DuckDB file alone`);
+  }
   console.log(
     `  ratio: single-account scoring at ${((100 * s.rps) / b.rps).toFixed(1)}% of the bare route's throughput`,
   );
@@ -119,8 +163,8 @@ try {
   console.log(
     `  target: ${fmt(s.rps)} requests/s = ${ratio(s.rps, apiTarget)} ${fmt(apiTarget)} (${100 * API_SHARE}% of ${cores} cores × the floor); p99 ${s.p99} ms = ${(s.p99 / P99_MS).toFixed(2)} × the limit ${P99_MS} ms (met at ≤ 1)`,
   );
-  const many = await load(`http://127.0.0.1:${app}/v1/score`, batch, 4, auth);
-  show('POST /v1/score, 1,000 accounts per request (4 conns)', many);
+  const many = await load(url(app, '/v1/score'), batch, 4, auth);
+  show(`POST /v1/score, 1,000 accounts per request (4 conns, ${app.ledger})`, many);
   console.log(
     `  batch: ${fmt(many.rps * 1000)} accounts/s = ${ratio(many.rps * 1000, BATCH_TARGET)} ${fmt(BATCH_TARGET)}`,
   );
