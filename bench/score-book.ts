@@ -1,13 +1,15 @@
-// Bench: batch scoring of a book through the score API's score-and-decide path (`repayrisk score --history`).
+// Bench: batch scoring of a book through the score API's score-and-decide path (`repayrisk score --history`), read
+// from the history's files and from its typed copy (`repayrisk ingest`, docs/history-store.md), in one run.
 //   npx tsx bench/score-book.ts [--accounts 100000] [--keep DIR] [--model DIR] [--floor-ms 3000] [--workers N]
-// Generates a synthetic world (or reuses --keep DIR), then scores every account's snapshot on the last date with
-// the committed champion and the default policy, writing Parquet. Prints accounts/s, peak RSS, and where the time
-// goes on the reading thread: reading (history store + features' prepared history), scoring and deciding (models,
-// their driver explanations, the policy; with worker threads — the default, --workers 0 for none — packing the
-// chunks and waiting for the workers) and writing; the process's CPU seconds (DuckDB's and the workers' threads
-// included) beside the wall.
+// Generates a synthetic world (or reuses --keep DIR), builds its copy (the one-off cost: checks + copy, timed), then
+// scores every account's snapshot on the last date with the committed champion and the default policy, writing
+// Parquet: once from the files (`--no-store`), once from the copy, each in a child process of its own (so each has
+// its own peak RSS). Prints accounts/s, peak RSS, the ratio of the copy's path to the files' and to the 20,000/s
+// target, where the time goes on the calling thread (read, score+decide — with worker threads, waiting for them —
+// and write), and the process's CPU seconds (DuckDB's and the workers' threads included) beside the wall.
 // Then the in-process floor (issue 15): score-and-decide of the example account of docs/api.md, one account per
 // call on this thread, with and without parsing the request body's archive.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { widenYoungGeneration } from '../src/cli/heap-tuning.ts';
 import { archiveSchema, toArchive } from '../src/core/scoring/input.ts';
 import { generateWorld } from '../src/data/generate.ts';
+import { ingestHistory } from '../src/data/history-copy.ts';
 import { loadBatchState, scoreBook } from '../src/pipeline/score-book.ts';
 import { scoreAndDecide } from '../src/service/score-request.ts';
 
@@ -28,10 +31,12 @@ const { values } = parseArgs({
     model: { type: 'string' },
     'floor-ms': { type: 'string', default: '3000' },
     workers: { type: 'string' },
+    /** Internal: run one path (files | copy) in this process and print its figures as JSON. */
+    child: { type: 'string' },
   },
 });
-/** The issue's figure for the path before the history store (2,900 accounts/s, same machine kind). */
-const BEFORE = 2900;
+/** Issue 12's target for batch scoring of a book, accounts/s on this 2-core machine. */
+const TARGET = 20_000;
 /** Issue 15's target for the in-process floor, accounts/s on one core. */
 const FLOOR_TARGET = 15_000;
 const dir = values.keep ?? mkdtempSync(join(tmpdir(), 'repayrisk-bench-book-'));
@@ -57,36 +62,89 @@ try {
     );
   }
   const state = await loadBatchState(values.model ? { model: values.model } : {});
-  const out = join(mkdtempSync(join(tmpdir(), 'repayrisk-bench-book-out-')), 'book.parquet');
+  if (values.child) {
+    const out = join(mkdtempSync(join(tmpdir(), 'repayrisk-bench-book-out-')), 'book.parquet');
+    const c0 = cpuSeconds();
+    const t0 = performance.now();
+    const r = await scoreBook({
+      state,
+      input: { history: dir, store: values.child === 'copy' ? undefined : false },
+      out,
+      slots: null,
+      ...(values.workers ? { workers: Number(values.workers) } : {}),
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    rmSync(out, { force: true });
+    console.log(
+      JSON.stringify({
+        seconds,
+        cpu: cpuSeconds() - c0,
+        scored: r.scored,
+        asOf: r.asOf,
+        copy: r.copy,
+        phases: r.phases,
+        rssMiB: process.resourceUsage().maxRSS / 1024,
+      }),
+    );
+    process.exit(0);
+  }
+
+  // The one-off cost: the checks `validate` runs, then the typed copy (in this process: its peak RSS is the
+  // process's so far, before any book is scored).
   console.log(`load average before: ${loadavg()[0]!.toFixed(2)} (2 cores; figures are noisy above ~1)`);
-  const c0 = cpuSeconds();
-  const t0 = performance.now();
-  const r = await scoreBook({
-    state,
-    input: { history: dir },
-    out,
-    slots: null,
-    ...(values.workers ? { workers: Number(values.workers) } : {}),
-    onNote: (m) => console.log(`  ${m}`),
-  });
-  const s = (performance.now() - t0) / 1000;
-  const cpu = cpuSeconds() - c0;
+  const i0 = cpuSeconds();
+  const ing = await ingestHistory(dir);
+  const ingCpu = cpuSeconds() - i0;
   console.log(
-    `scored ${fmt(r.scored)} accounts as of ${r.asOf} in ${s.toFixed(1)} s: ` +
-      `${fmt(r.scored / s)} accounts/s (${(r.scored / s / BEFORE).toFixed(1)}x the ${fmt(BEFORE)}/s before the history store), ${rss()}`,
+    `ingest (one-off): checks ${ing.seconds.validate.toFixed(1)} s + copy ${ing.seconds.copy.toFixed(1)} s = ` +
+      `${(ing.seconds.validate + ing.seconds.copy).toFixed(1)} s wall, ${ingCpu.toFixed(1)} s CPU, ` +
+      `${(ing.bytes / 2 ** 20).toFixed(0)} MiB copy, ${rss()}`,
   );
-  const { read, score, write } = r.phases;
-  const share = (x: number) =>
-    `${x.toFixed(1)} s (${((100 * x) / s).toFixed(0)}%, ${((1e6 * x) / r.scored).toFixed(0)} µs/account)`;
-  console.log(`  read ${share(read)}; score+decide ${share(score)}; write ${share(write)}`);
+
+  type Child = {
+    seconds: number;
+    cpu: number;
+    scored: number;
+    asOf: string;
+    copy: string | null;
+    phases: { read: number; score: number; write: number };
+    rssMiB: number;
+  };
+  const runChild = (path: 'files' | 'copy'): Child => {
+    const args = ['--import', 'tsx', 'bench/score-book.ts', '--keep', dir, '--child', path];
+    if (values.model) args.push('--model', values.model);
+    if (values.workers) args.push('--workers', values.workers);
+    const text = execFileSync(process.execPath, args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    return JSON.parse(text.trim().split('\n').at(-1)!) as Child;
+  };
+  const show = (label: string, r: Child, base?: Child) => {
+    const rate = r.scored / r.seconds;
+    const ratio = base ? `, ${(rate / (base.scored / base.seconds)).toFixed(2)}x the files' path` : '';
+    console.log(
+      `${label}: ${fmt(r.scored)} accounts as of ${r.asOf} in ${r.seconds.toFixed(2)} s: ${fmt(rate)} accounts/s` +
+        `${ratio}, ${(rate / TARGET).toFixed(2)}x the ${fmt(TARGET)}/s target, ${fmt(r.rssMiB)} MiB peak RSS`,
+    );
+    const { read, score, write } = r.phases;
+    const share = (x: number) =>
+      `${x.toFixed(2)} s (${((100 * x) / r.seconds).toFixed(0)}%, ${((1e6 * x) / r.scored).toFixed(0)} µs/account)`;
+    console.log(`  read ${share(read)}; score+decide ${share(score)}; write ${share(write)}`);
+    console.log(
+      `  CPU ${r.cpu.toFixed(1)} s over ${r.seconds.toFixed(1)} s wall (${(r.cpu / r.seconds).toFixed(2)} cores busy), ` +
+        `${fmt((1e6 * r.cpu) / r.scored)} µs CPU per account`,
+    );
+  };
+  const files = runChild('files');
+  show('from the files (--no-store)', files);
+  const copy = runChild('copy');
+  if (!copy.copy) throw new Error('the copy path did not read the copy');
+  show(`from the copy (${copy.copy})`, copy, files);
   console.log(
-    `  CPU ${cpu.toFixed(1)} s over ${s.toFixed(1)} s wall (${(cpu / s).toFixed(2)} cores busy), ` +
-      `${fmt((1e6 * cpu) / r.scored)} µs CPU per account` +
-      (values.workers === '0'
-        ? `; score+decide alone would allow ${fmt(r.scored / score)} accounts/s on one core`
-        : ' (scoring on worker threads: score+decide is packing and waiting for them)'),
+    `  the copy pays for itself after ${Math.max(1, Math.ceil((ing.seconds.validate + ing.seconds.copy) / Math.max(1e-9, files.seconds - copy.seconds)))} book run(s)`,
   );
-  rmSync(out, { force: true });
+  console.log(`load average after: ${loadavg()[0]!.toFixed(2)}`);
 
   // The in-process floor: what one core does per account with no HTTP and no ledger.
   const raw = JSON.parse(readFileSync('docs/examples/score-request.json', 'utf8'));

@@ -126,7 +126,7 @@ export class CopyArchives {
     const c0 = c.start[k]!;
     const c1 = c.start[k + 1]!;
     const view = <T extends Int32Array | Float64Array | Uint8Array>(x: unknown, p: number, q: number) =>
-      (process.env.H12_SLICE ? (x as T).slice(p, q) : (x as T).subarray(p, q)) as T;
+      (x as T).subarray(p, q) as T;
     const h: PreparedHistory = {
       n: b - a,
       due: view<Int32Array>(due, a, b),
