@@ -49,21 +49,33 @@ const r2 = (v: number) => Math.round(v * 100) / 100 || 0;
 
 let tmp: string | null = null;
 let responseDir = values.response;
+const modelDir = values.model ?? join('models', 'repayrisk', readPointer('models', 'repayrisk', 'CHAMPION')!);
 if (!responseDir) {
   tmp = mkdtempSync(join(tmpdir(), 'repayrisk-lifts-'));
   const out = execFileSync(
     'npx',
-    ['tsx', 'src/cli/main.ts', 'train', '--history', history, '--response', '--seed', '1', '--out', tmp],
+    [
+      'tsx',
+      'src/cli/main.ts',
+      'train',
+      '--history',
+      history,
+      '--response',
+      '--model',
+      modelDir,
+      '--seed',
+      '1',
+      '--out',
+      tmp,
+    ],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
   );
   responseDir = /(?:wrote|identical artifact already present) (\S+)/.exec(out)?.[1];
   if (!responseDir) throw new Error(`train --response printed no artifact folder:\n${out}`);
 }
 try {
-  const modelDir =
-    values.model ?? join('models', 'repayrisk', readPointer('models', 'repayrisk', 'CHAMPION')!);
   const model = await loadScoringModel(modelDir);
-  const response = await loadResponseArtifact(responseDir, SNAPSHOT_FEATURES);
+  const response = await loadResponseArtifact(responseDir, SNAPSHOT_FEATURES, model.version);
   const policy = await readPolicyFile(values.policy);
   const data = await readLoggedSnapshots(history, (d) => Date.parse(`${d}T12:00:00Z`));
   const w = predictCalibrated(model.willingness, data.x);
@@ -71,7 +83,13 @@ try {
   const segment = Int32Array.from(w, (wi, i) =>
     SEGMENTS.indexOf(segmentOf({ willingness: wi, ability: a[i]! }, policy.champion)),
   );
-  const table = estimateLifts(predictResponses(response.set, data.x, data.dpd), w, a, segment, PROXIES);
+  const table = estimateLifts(
+    predictResponses(response.set, data.x, data.dpd, { willingness: w, ability: a, version: model.version }),
+    w,
+    a,
+    segment,
+    PROXIES,
+  );
   const block = liftsBlock(table, {
     response: `${response.manifest.name}/${response.manifest.version}`,
     history,

@@ -1,21 +1,24 @@
 // Issue 13: the score API prices an expected-value policy's treatments from a fitted response artifact
 // (`serve --response DIR`), inside the logged support only, and says which treatments it priced from the lift
-// tables instead. The artifact is fitted here on a generated history of 6,000 customers × 8 months (one bag, to
-// stay quick; the committed sample's 1,478 logged snapshots leave most treatments outside the support).
+// tables instead. The artifact is fitted here on a generated history of 6,000 customers × 8 months (two cross-fitted
+// bags, to stay quick; the committed sample's 1,478 logged snapshots leave most treatments outside the support),
+// with its score lift on the repository's champion scoring model, the one the service scores with.
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SNAPSHOT_FEATURES } from '../src/core/features/schema.ts';
 import { TREATMENTS, type Treatment } from '../src/core/schema/enums.ts';
 import { archiveFeatures } from '../src/core/scoring/score.ts';
+import { predictCalibrated } from '../src/core/training/fit-target.ts';
 import { responseCellOf } from '../src/core/uplift/overlap.ts';
 import { predictResponses } from '../src/core/uplift/response-set.ts';
 import { generateWorld } from '../src/data/generate.ts';
 import { createApp } from '../src/http/app.ts';
 import { trainResponse } from '../src/pipeline/response-train.ts';
+import { readPointer } from '../src/registry/artifact.ts';
 import { readPolicyFile } from '../src/registry/policy-file.ts';
 import { type LoadedResponse, loadResponseArtifact } from '../src/registry/response-artifact.ts';
-import { loadLiveState } from '../src/service/live.ts';
+import { loadLiveState, loadScoringModel } from '../src/service/live.ts';
 import type { LiveState } from '../src/service/live-types.ts';
 import {
   bearer,
@@ -34,6 +37,7 @@ const dir = tmpDir('repayrisk-response-serve-');
 let responseDir: string;
 let artifact: LoadedResponse;
 let learned: LiveState;
+const championDir = join('models', 'repayrisk', readPointer('models', 'repayrisk', 'CHAMPION') ?? 'none');
 
 beforeAll(async () => {
   const history = join(dir, 'history');
@@ -48,10 +52,11 @@ beforeAll(async () => {
   const r = await trainResponse({
     history,
     modelsRoot: dir,
+    model: championDir,
     seed: 1,
     ootMonths: 2,
     validationShare: 0.2,
-    bags: 1,
+    bags: 2,
     createdAt: '2026-01-01T00:00:00.000Z',
   });
   responseDir = r.dir;
@@ -113,7 +118,12 @@ describe('serve --response: the score API uses fitted per-account responses', ()
       const cell = artifact.manifest.overlap.table[responseCellOf(dpd)]!;
       if (!cell.supported.includes(r.treatment)) continue;
       const x = archiveFeatures([{ account: b.account, installments: b.installments, contacts: [] }]);
-      const p = predictResponses(artifact.set, x, [dpd]);
+      const champion = await loadScoringModel(championDir);
+      const p = predictResponses(artifact.set, x, [dpd], {
+        willingness: predictCalibrated(champion.willingness, x),
+        ability: predictCalibrated(champion.ability, x),
+        version: champion.version,
+      });
       const k = TREATMENTS.indexOf(r.treatment);
       const pPay = p.pPay[k]![0]!;
       const pCover = p.pCover[k]![0]!;
@@ -142,6 +152,46 @@ describe('serve --response: the score API uses fitted per-account responses', ()
     await expect(
       loadLiveState({ modelsRoot: 'models', policyPath: 'policies/learned-ev.yaml', responseDir: copy }),
     ).rejects.toThrow(/pay\.0\.model\.json: checksum mismatch/);
+  });
+});
+
+describe('the score lift belongs to one scoring model', () => {
+  it('the artifact records the champion it was fitted on, and a lift for the treatments logged often enough', () => {
+    const lift = artifact.manifest.scoreLift;
+    expect(lift?.scoringModel.version).toBe(readPointer('models', 'repayrisk', 'CHAMPION'));
+    expect(lift?.basis).toEqual(['1', 'w', 'a', 'w*a']);
+    // Legal, rarely logged in this small world, may have too few payers for a lift: its arm is then used alone.
+    for (const t of ['gentle_nudge', 'plan_offer', 'human_call']) expect(lift?.coef, t).toHaveProperty(t);
+    for (const t of Object.keys(lift?.coef ?? {})) expect(artifact.manifest.arms, t).toHaveProperty(t);
+    expect(lift?.coef).not.toHaveProperty('hold');
+  });
+
+  it('the service refuses to start on a response fitted on another scoring model, naming both versions', async () => {
+    const copy = join(dir, 'other-scoring');
+    cpSync(responseDir, copy, { recursive: true });
+    const m = JSON.parse(readFileSync(join(copy, 'manifest.json'), 'utf8'));
+    m.scoreLift.scoringModel.version = 'v000000000000';
+    writeFileSync(join(copy, 'manifest.json'), JSON.stringify(m));
+    await expect(
+      loadLiveState({ modelsRoot: 'models', policyPath: 'policies/learned-ev.yaml', responseDir: copy }),
+    ).rejects.toThrow(
+      /score lift was fitted on scoring model v000000000000, but the scoring model in use is v[0-9a-f]{12}/,
+    );
+  });
+
+  it('predicting without the scores, or with another model’s, is an error that says what to do', () => {
+    const b = scoreBody({ days_past_due: 12, amount_overdue: 640 });
+    const x = archiveFeatures([{ account: b.account, installments: b.installments, contacts: [] }]);
+    expect(() => predictResponses(artifact.set, x, [12])).toThrow(
+      /needs that model's willingness and ability scores/,
+    );
+    expect(() =>
+      predictResponses(artifact.set, x, [12], {
+        willingness: [0.5],
+        ability: [0.5],
+        version: 'v111111111111',
+      }),
+    ).toThrow(/the scores come from v111111111111; refit the responses on this model/);
   });
 });
 

@@ -98,7 +98,7 @@ export async function evaluateResponse(o: EvaluateResponseOptions): Promise<Resp
   const model = await loadScoringModel(o.model);
   const response: InMemoryResponse =
     typeof o.response === 'string'
-      ? await loadResponseArtifact(o.response, SNAPSHOT_FEATURES).then((r) => ({
+      ? await loadResponseArtifact(o.response, SNAPSHOT_FEATURES, model.version).then((r) => ({
           set: r.set,
           overlap: r.manifest.overlap.table,
           outOfTimeFrom: r.manifest.split.outOfTimeFrom,
@@ -119,7 +119,7 @@ export async function evaluateResponse(o: EvaluateResponseOptions): Promise<Resp
   const w = predictCalibrated(model.willingness, x);
   const a = predictCalibrated(model.ability, x);
   const dpd = Float64Array.from(rows, (i) => data.dpd[i]!);
-  const pred = predictResponses(response.set, x, dpd);
+  const pred = predictResponses(response.set, x, dpd, { willingness: w, ability: a, version: model.version });
 
   const callIndex = T_INDEX.get('human_call')!;
   const dates = new Map<number, number>();

@@ -10,17 +10,21 @@ import { OUT_OF_TIME } from '../core/training/split.ts';
 import type { ResponseFit } from '../core/uplift/fit-responses.ts';
 import type { SupportRule } from '../core/uplift/overlap.ts';
 import { qiniCurve } from '../core/uplift/qini.ts';
-import { predictResponses } from '../core/uplift/response-set.ts';
+import { predictResponses, type ScoreInputs } from '../core/uplift/response-set.ts';
 import { type ReportedArm, renderResponseReport } from '../report/response-html.ts';
 import type { LoggedSnapshots } from './response-data.ts';
 
-/** Renders the report of `fit` on the out-of-time snapshots of `data` (roles from the fit's split). */
+/**
+ * Renders the report of `fit` on the out-of-time snapshots of `data` (roles from the fit's split); `scores` (every
+ * row of `data`) when the fit has a score lift.
+ */
 export function responseReport(
   data: LoggedSnapshots,
   roles: Uint8Array,
   fit: ResponseFit,
   support: SupportRule,
   facts: { label: string; value: string }[],
+  scores?: ScoreInputs,
 ): Promise<string> {
   const rows: number[] = [];
   for (let i = 0; i < roles.length; i++) if (roles[i] === OUT_OF_TIME) rows.push(i);
@@ -29,6 +33,11 @@ export function responseReport(
     fit.set,
     x,
     rows.map((i) => data.dpd[i]!),
+    scores && {
+      willingness: rows.map((i) => scores.willingness[i]!),
+      ability: rows.map((i) => scores.ability[i]!),
+      version: scores.version,
+    },
   );
   const T = TREATMENTS.length;
   const hold = TREATMENTS.indexOf('hold');

@@ -8,10 +8,13 @@ import type { MetricSummary } from '../core/metrics/types.ts';
 import { KINDS } from '../core/models/kinds.ts';
 import { TREATMENTS } from '../core/schema/enums.ts';
 import { isoOf } from '../core/time/dates.ts';
+import { predictCalibrated } from '../core/training/fit-target.ts';
 import { outOfTimeSplit } from '../core/training/split.ts';
 import { fitResponses, type ResponseFit } from '../core/uplift/fit-responses.ts';
 import { DEFAULT_SUPPORT, type SupportRule } from '../core/uplift/overlap.ts';
+import { LIFT_BASIS } from '../core/uplift/score-lift.ts';
 import { type ResponseManifestDraft, writeResponseArtifact } from '../registry/response-artifact.ts';
+import { loadScoringModel } from '../service/live.ts';
 import { fingerprint } from './fingerprint.ts';
 import { creationTime, provenance } from './provenance.ts';
 import { readLoggedSnapshots } from './response-data.ts';
@@ -29,9 +32,21 @@ export const RESPONSE_GBDT_PARAMS = {
   minChildWeight: 5,
 };
 
+/** Default weight of the score lift in each treatment's average with its own arm (docs/strategy.md, "Learner"). */
+export const DEFAULT_LIFT_BLEND = 0.5;
+
 export interface TrainResponseOptions {
   history: string;
   modelsRoot: string;
+  /**
+   * Scoring-model artifact folder whose willingness and ability scores the per-treatment score lifts are fitted on
+   * (recorded in the artifact; the responses then need that model's scores). Absent: the arms alone.
+   */
+  model?: string;
+  /** Weight of the score lift in each treatment's average with its own arm, in [0, 1]; default 0.5. */
+  liftBlend?: number;
+  /** Fit the bags on folds of accounts (cross-fitting the score lift); default true when bags >= 2. */
+  crossFit?: boolean;
   /** Artifact name; default 'repayrisk-response'. */
   name?: string;
   seed: number;
@@ -59,6 +74,19 @@ export interface TrainResponseResult {
   outOfTimeFrom: string;
 }
 
+/** An integer per account, in order of first appearance (the folds of cross-fitting are drawn per account). */
+function accountGroups(ids: readonly string[]): Int32Array {
+  const seen = new Map<string, number>();
+  return Int32Array.from(ids, (id) => {
+    let g = seen.get(id);
+    if (g === undefined) {
+      g = seen.size;
+      seen.set(id, g);
+    }
+    return g;
+  });
+}
+
 /**
  * Fits and writes the response artifact.
  * @throws ModelError (unknown kind, artifact clash), RangeError (too few months for the out-of-time split).
@@ -75,6 +103,12 @@ export async function trainResponse(o: TrainResponseOptions): Promise<TrainRespo
     (d) => Date.parse(`${d}T12:00:00Z`),
     (n) => say(`response data: ${n} logged snapshots`),
   );
+  const scoring = o.model ? await loadScoringModel(o.model) : null;
+  const scores = scoring && {
+    willingness: predictCalibrated(scoring.willingness, data.x),
+    ability: predictCalibrated(scoring.ability, data.x),
+    version: scoring.version,
+  };
   const split = outOfTimeSplit(data.asOf, data.accountIds, {
     ootMonths: o.ootMonths,
     validationShare: o.validationShare,
@@ -88,6 +122,7 @@ export async function trainResponse(o: TrainResponseOptions): Promise<TrainRespo
     weighting: o.weighting ?? 'ipw',
     maxWeight: o.maxWeight ?? 10,
     bags: o.bags ?? 3,
+    crossFit: o.crossFit ?? (o.bags ?? 3) >= 2,
   };
   const support = o.support ?? DEFAULT_SUPPORT;
   say(`response models: ${kindName} × ${learner.bags} per outcome, treatment as a feature`);
@@ -100,6 +135,8 @@ export async function trainResponse(o: TrainResponseOptions): Promise<TrainRespo
       overdue: data.overdue,
       dpd: data.dpd,
       roles: split.roles,
+      groups: accountGroups(data.accountIds),
+      ...(scores ? { scores } : {}),
     },
     {
       kind,
@@ -111,6 +148,8 @@ export async function trainResponse(o: TrainResponseOptions): Promise<TrainRespo
       maxWeight: learner.maxWeight,
       bags: learner.bags,
       support,
+      liftBlend: o.liftBlend ?? DEFAULT_LIFT_BLEND,
+      crossFit: learner.crossFit,
     },
   );
   let first = Number.POSITIVE_INFINITY;
@@ -144,6 +183,18 @@ export async function trainResponse(o: TrainResponseOptions): Promise<TrainRespo
     arms,
     notFitted: fit.notFitted,
     overlap: { cells: 'delinquency bucket', rule: support, table: fit.overlap },
+    ...(fit.lift && scoring
+      ? {
+          scoreLift: {
+            scoringModel: { version: scoring.version, source: basename(scoring.dir) },
+            basis: [...LIFT_BASIS],
+            blend: fit.lift.blend,
+            coef: Object.fromEntries(
+              Object.entries(fit.lift.coef).map(([t, c]) => [t, { pay: [...c.pay], cover: [...c.cover] }]),
+            ),
+          },
+        }
+      : {}),
     split: { ootMonths: o.ootMonths, validationShare: o.validationShare, outOfTimeFrom },
     data: {
       sha256: fingerprint(data.x.data, data.asOf, data.treatment, data.propensity, data.paid),
@@ -154,19 +205,26 @@ export async function trainResponse(o: TrainResponseOptions): Promise<TrainRespo
     },
     provenance: provenance(o.createdAt ?? creationTime()),
   };
-  const report = await responseReport(data, split.roles, fit, support, [
-    { label: 'created', value: draft.provenance.createdAt },
-    { label: 'seed', value: String(o.seed) },
-    {
-      label: 'history',
-      value: `${draft.data.source}: ${data.x.rows.toLocaleString('en-US')} logged delinquent snapshots, ${draft.data.from} .. ${draft.data.to}`,
-    },
-    { label: 'out-of-time from', value: outOfTimeFrom },
-    {
-      label: 'learner',
-      value: `pooled ${kindName} (treatment as a feature), ${learner.weighting} weights, ${learner.bags} bag(s)`,
-    },
-  ]);
+  const report = await responseReport(
+    data,
+    split.roles,
+    fit,
+    support,
+    [
+      { label: 'created', value: draft.provenance.createdAt },
+      { label: 'seed', value: String(o.seed) },
+      {
+        label: 'history',
+        value: `${draft.data.source}: ${data.x.rows.toLocaleString('en-US')} logged delinquent snapshots, ${draft.data.from} .. ${draft.data.to}`,
+      },
+      { label: 'out-of-time from', value: outOfTimeFrom },
+      {
+        label: 'learner',
+        value: `pooled ${kindName} (treatment as a feature), ${learner.weighting} weights, ${learner.bags} bag(s)${learner.crossFit ? ' on account folds (cross-fitted)' : ''}${fit.lift && scoring ? `; averaged (lift weight ${fit.lift.blend}) with a per-treatment logit lift over hold in the scores of ${scoring.version}` : '; no score lift'}`,
+      },
+    ],
+    scores ?? undefined,
+  );
   const written = writeResponseArtifact(o.modelsRoot, draft, weights, { 'report.html': report });
   return { ...written, fit, snapshots: data.x.rows, outOfTimeFrom };
 }

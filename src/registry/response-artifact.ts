@@ -1,7 +1,8 @@
 /**
  * The treatment-response artifact: a sibling of the scoring model under `models/<name>/<version>/` holding the
  * pooled response models (P(pay | x, t) and P(cover | pay, x, t), `bags` fits each), the per-treatment figures,
- * the overlap table and the support it implies. Written to a temporary folder and renamed, never overwritten;
+ * the overlap table and the support it implies, and (apiVersion 2) the per-treatment score lift with the version of
+ * the scoring model whose scores it was fitted on. Written to a temporary folder and renamed, never overwritten;
  * loaded strictly: manifest valid, every weight file present with its recorded sha256, known kinds, the feature
  * schema this build expects (plus the treatment column), support only for treatments with a response.
  */
@@ -16,12 +17,13 @@ import type { CalibratedModel } from '../core/training/fit-target.ts';
 import { TREATMENT_FEATURE } from '../core/uplift/ensemble.ts';
 import { RESPONSE_OUTCOMES, type ResponseOutcome, responseSetOf } from '../core/uplift/fit-responses.ts';
 import { RESPONSE_CELLS } from '../core/uplift/overlap.ts';
-import type { ResponseSet } from '../core/uplift/response-set.ts';
+import type { ResponseSet, ScoreLift } from '../core/uplift/response-set.ts';
+import { LIFT_BASIS, LIFT_TERMS } from '../core/uplift/score-lift.ts';
 import { featureSchemaDiff, type ModelFile } from './artifact.ts';
 import { publishArtifactFolder, sha256 } from './files.ts';
 
-/** Layout version of a response manifest. */
-export const RESPONSE_API_VERSION = 1;
+/** Layout version of a response manifest (2: the score lift; 1, without one, still loads). */
+export const RESPONSE_API_VERSION = 2;
 
 const treatment = z.enum(TREATMENTS as unknown as [Treatment, ...Treatment[]]);
 const metrics = z
@@ -58,7 +60,29 @@ export const responseManifestSchema = z.strictObject({
     weighting: z.enum(['ipw', 'none']),
     maxWeight: z.number().positive(),
     bags: z.number().int().min(1),
+    /** Bags fitted on folds of accounts and the score lift on out-of-fold predictions (absent in older artifacts). */
+    crossFit: z.boolean().optional(),
   }),
+  /**
+   * Per-treatment logit lift over the hold arm in the scores' basis, averaged with each arm (blend = the lift's
+   * weight); valid only with the scores of `scoringModel.version`. Absent: the arms alone.
+   */
+  scoreLift: z
+    .strictObject({
+      scoringModel: z.strictObject({ version: z.string().min(1), source: z.string() }),
+      basis: z
+        .array(z.string())
+        .refine((b) => b.join() === LIFT_BASIS.join(), { message: `expected [${LIFT_BASIS.join(', ')}]` }),
+      blend: z.number().min(0).max(1),
+      coef: z.partialRecord(
+        treatment,
+        z.strictObject({
+          pay: z.array(z.number()).length(LIFT_TERMS),
+          cover: z.array(z.number()).length(LIFT_TERMS),
+        }),
+      ),
+    })
+    .optional(),
   /** The snapshot features, in order; the models take the treatment as one more categorical column. */
   features: z.array(
     z.strictObject({
@@ -134,12 +158,14 @@ export function writeResponseArtifact(
     features: draft.features,
     data: draft.data.sha256,
     overlap: draft.overlap,
+    ...(draft.scoreLift ? { scoreLift: draft.scoreLift } : {}),
     models,
   });
   const version = `v${sha256(identity).slice(0, 12)}`;
   const manifest = responseManifestSchema.parse({
     ...draft,
-    apiVersion: RESPONSE_API_VERSION,
+    // Layout 1 when there is no score lift, so an artifact of the arms alone reads as it always did.
+    apiVersion: draft.scoreLift ? RESPONSE_API_VERSION : 1,
     version,
     models,
   });
@@ -193,17 +219,31 @@ export interface LoadedResponse {
   set: ResponseSet;
 }
 
+/** The score lift of a manifest as the response set takes it (undefined without one). */
+export function scoreLiftOf(m: ResponseManifest): ScoreLift | undefined {
+  const l = m.scoreLift;
+  return l && { scoringVersion: l.scoringModel.version, blend: l.blend, coef: l.coef };
+}
+
 /**
- * Loads a response artifact strictly.
+ * Loads a response artifact strictly. With `scoringVersion` (the scoring model the caller will score with), an
+ * artifact whose score lift was fitted on another scoring model is refused: its lifts read the scores of a model
+ * that is not there, and predicting with them would be silently wrong.
  * @throws ModelError for a missing or changed weight file, an unknown kind, a feature schema other than
- *   `expectedFeatures` (+ treatment), overlap cells other than this build's, or support claimed for a treatment
- *   without a response.
+ *   `expectedFeatures` (+ treatment), overlap cells other than this build's, support claimed for a treatment
+ *   without a response, a lift for a treatment without one, or a score lift fitted on another scoring model.
  */
 export async function loadResponseArtifact(
   dir: string,
   expectedFeatures: readonly FeatureInfo[],
+  scoringVersion?: string,
 ): Promise<LoadedResponse> {
   const manifest = readResponseManifest(dir);
+  const lift = scoreLiftOf(manifest);
+  if (lift && scoringVersion !== undefined && lift.scoringVersion !== scoringVersion)
+    throw new ModelError(
+      `${dir}: the response models' score lift was fitted on scoring model ${lift.scoringVersion}, but the scoring model in use is ${scoringVersion}; refit them on it (train --response --model DIR) or use ${lift.scoringVersion}`,
+    );
   const diff = featureSchemaDiff(manifest.features as FeatureInfo[], expectedFeatures);
   if (diff.length)
     throw new ModelError(
@@ -248,5 +288,10 @@ export async function loadResponseArtifact(
         throw new ModelError(
           `${dir}: overlap cell ${r.cell} lists '${t}' as supported, but '${t}' has no response`,
         );
-  return { dir, manifest, set: responseSetOf(members, treatments, table) };
+  for (const t of Object.keys(lift?.coef ?? {}) as Treatment[])
+    if (!treatments.includes(t) || !treatments.includes('hold'))
+      throw new ModelError(
+        `${dir}: scoreLift has coefficients for '${t}', which has no response to lift (or no hold arm)`,
+      );
+  return { dir, manifest, set: responseSetOf(members, treatments, table, lift) };
 }

@@ -5,7 +5,7 @@ import { ModelError } from '../core/models/contract.ts';
 import { loadArtifact, readPointer } from '../registry/artifact.ts';
 import { readPolicyFile } from '../registry/policy-file.ts';
 import type { Live, LiveState, LoadedModel, ReloadOutcome } from './live-types.ts';
-import { loadLiveResponse } from './response-scores.ts';
+import { loadLiveResponse, responseScoringVersion } from './response-scores.ts';
 
 /** Where the service finds its models and policy. */
 export interface LiveSource {
@@ -52,7 +52,7 @@ export async function loadLiveState(src: LiveSource, now: () => number = Date.no
     );
   const challenger = await loadPointer(src, 'CHALLENGER');
   const policy = await readPolicyFile(src.policyPath);
-  const response = src.responseDir ? await loadLiveResponse(src.responseDir) : null;
+  const response = src.responseDir ? await loadLiveResponse(src.responseDir, champion.version) : null;
   return {
     champion,
     challenger,
@@ -104,7 +104,13 @@ export class LiveModels implements Live {
     let policy = old.policy;
     try {
       const c = await loadPointer(this.src, 'CHAMPION');
-      if (c) champion = c;
+      // The response artifact's score lift reads this champion's scores: another champion needs refitted responses.
+      const needs = responseScoringVersion(old.response);
+      if (c && needs && c.version !== needs)
+        refused.push(
+          `champion: ${c.version} is not the scoring model the response artifact was fitted on (${needs}); refit the responses on it (train --response --model DIR) and restart; keeping ${old.champion.version}`,
+        );
+      else if (c) champion = c;
       else refused.push('champion: no CHAMPION pointer; keeping the current model');
     } catch (e) {
       refused.push(`champion: ${message(e)}; keeping ${old.champion.version}`);

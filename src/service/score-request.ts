@@ -63,7 +63,12 @@ export function scoreAndDecide(
   opts: ScoreOptions,
 ): { results: ScoredAccount[]; records: DecisionRecord[] } {
   const merged = archives.map((a) => withLedgerContacts(a, opts.ledgerContacts?.get(a.account.account_id)));
-  const scores = withResponses(merged, scoreArchives(merged, state.champion), state.response);
+  const scores = withResponses(
+    merged,
+    scoreArchives(merged, state.champion),
+    state.response,
+    state.champion.version,
+  );
   const shadow = state.challenger ? scoreArchives(merged, state.challenger) : null;
   const items = merged.map((a, i) => ({
     account: a.account,

@@ -1,9 +1,11 @@
+import { join } from 'node:path';
 import { RepayriskError } from '../../core/errors.ts';
 import { TREATMENTS } from '../../core/schema/enums.ts';
 import type { TargetFit } from '../../core/training/fit-target.ts';
 import type { TrainResponseResult } from '../../pipeline/response-train.ts';
 import { trainTable } from '../../pipeline/table.ts';
 import { trainSnapshots } from '../../pipeline/train-snapshots.ts';
+import { readPointer } from '../../registry/artifact.ts';
 import { progress } from '../progress.ts';
 import type { TableOptionValues } from '../table-options.ts';
 
@@ -14,6 +16,8 @@ export type Calibration = 'platt' | 'isotonic' | 'auto';
 export interface TrainOpts extends TableOptionValues {
   history?: string;
   response?: boolean;
+  /** With --response: the scoring model whose scores the score lifts are fitted on. */
+  model?: string;
   responseBags: number;
   responseWeighting: 'ipw' | 'none';
   allowAboveOracle?: boolean;
@@ -71,6 +75,12 @@ export function formatResponse(r: TrainResponseResult): string {
   return lines.join('\n');
 }
 
+/** The CHAMPION scoring model under a models root, or null. */
+function championOf(root: string): string | null {
+  const v = readPointer(root, 'repayrisk', 'CHAMPION');
+  return v ? join(root, 'repayrisk', v) : null;
+}
+
 /**
  * `repayrisk train`: the two scoring models on a history, the response models (`--response`), or one model on a
  * feature table; prints each candidate's out-of-time figures and where the artifact went.
@@ -84,9 +94,15 @@ export async function trainAction(o: TrainOpts): Promise<void> {
   if (o.response && o.history) {
     // Loaded only when asked for, so every other command starts without the response pipeline.
     const { trainResponse } = await import('../../pipeline/response-train.ts');
+    const model = o.model ?? championOf(o.out);
+    if (!model)
+      process.stderr.write(
+        `repayrisk: no scoring model (--model DIR, or a CHAMPION under ${o.out}/repayrisk): the responses are the treatment arms alone, without the per-treatment score lift\n`,
+      );
     const r = await trainResponse({
       history: o.history,
       modelsRoot: o.out,
+      ...(model ? { model } : {}),
       name: o.name ?? 'repayrisk-response',
       seed: o.seed,
       ootMonths: o.ootMonths,

@@ -19,6 +19,10 @@ export function registerTrain(program: Command): void {
       'history mode: fit the treatment-response models (P(pay | x, t), P(cover | pay, x, t) from the logged treatments and propensities) instead of the scoring models; written as <name, default repayrisk-response>/<version> under --out',
     )
     .option(
+      '--model <dir>',
+      'with --response: the scoring model whose willingness and ability scores the per-treatment lifts are fitted on (default: the CHAMPION of repayrisk under --out); the responses then need that model',
+    )
+    .option(
       '--response-bags <n>',
       'with --response: independently seeded fits averaged per outcome',
       intOption('--response-bags', 1, 20),
