@@ -25,7 +25,11 @@ const TIMEZONE = COPY_ACCOUNT_COLUMNS.findIndex((c) => c.name === 'timezone');
 export class CopyArchives {
   private readonly tzOk: Uint8Array;
 
+  /** Row `r`'s snapshot as the contract row the CSV path gives (see `rowBuilder`). */
+  private readonly row: (r: number, id: string) => Record<string, unknown>;
+
   constructor(private readonly d: CopyDay) {
+    this.row = rowBuilder(d);
     const dict = d.cols[TIMEZONE]!.dict!;
     this.tzOk = Uint8Array.from(dict, (tz) => (isTimeZone(tz) ? 1 : 0));
   }
@@ -43,37 +47,9 @@ export class CopyArchives {
 
   /** The archive of row `r`: a standalone object (its history views the copy's memory, read-only). */
   archive(r: number): AccountArchive {
-    const d = this.d;
-    const k = d.key[r]!;
-    const id = d.ids[k]!;
-    const account: Record<string, unknown> = { account_id: id };
-    for (let j = 0; j < COPY_ACCOUNT_COLUMNS.length; j++) {
-      const c = COPY_ACCOUNT_COLUMNS[j]!;
-      const col = d.cols[j]!;
-      const v = col.data[r]!;
-      switch (c.kind.type) {
-        case 'id':
-        case 'text':
-          account[c.name] = v < 0 ? null : col.dict![v]!;
-          break;
-        case 'number':
-        case 'int':
-          account[c.name] = Number.isNaN(v) ? null : v;
-          break;
-        case 'bool':
-          account[c.name] = v === 1;
-          break;
-        case 'enum':
-          account[c.name] = c.kind.values[v] ?? null;
-          break;
-        case 'date':
-          account[c.name] = v === -1 ? null : isoOf(v);
-          break;
-        case 'timestamp':
-          account[c.name] = Number.isNaN(v) ? null : new Date(v).toISOString();
-          break;
-      }
-    }
+    const k = this.d.key[r]!;
+    const id = this.d.ids[k]!;
+    const account = this.row(r, id);
     return {
       account: account as unknown as AccountRow,
       installments: [],
@@ -158,4 +134,58 @@ export class CopyArchives {
     applyPaymentsFrom(own, days.subarray(p, q), (pay.cols.amount as Float64Array).subarray(p, q), from);
     return own;
   }
+}
+
+/**
+ * A function building a snapshot row from the copy's columns: one object literal with every contract column in
+ * order (the shape the CSV path's rows have), compiled once per date from the contract — not a loop over the
+ * columns with a switch per cell, which cost more than a third of building an archive.
+ */
+function rowBuilder(d: CopyDay): (r: number, id: string) => Record<string, unknown> {
+  const fields = COPY_ACCOUNT_COLUMNS.map((c, j) => {
+    const v = `c${j}[r]`;
+    let e: string;
+    switch (c.kind.type) {
+      case 'id':
+      case 'text':
+        e = `${v} < 0 ? null : dict[${j}][${v}]`;
+        break;
+      case 'number':
+      case 'int':
+        e = `Number.isNaN(${v}) ? null : ${v}`;
+        break;
+      case 'bool':
+        e = `${v} === 1`;
+        break;
+      case 'enum':
+        e = `enums[${j}][${v}] ?? null`;
+        break;
+      case 'date':
+        e = `${v} === -1 ? null : isoOf(${v})`;
+        break;
+      case 'timestamp':
+        e = `Number.isNaN(${v}) ? null : new Date(${v}).toISOString()`;
+        break;
+    }
+    return `${JSON.stringify(c.name)}: ${e}`;
+  });
+  const make = new Function(
+    'cols',
+    'dict',
+    'enums',
+    'isoOf',
+    `${COPY_ACCOUNT_COLUMNS.map((_, j) => `const c${j} = cols[${j}];`).join('\n')}
+return (r, id) => ({ account_id: id, ${fields.join(', ')} });`,
+  ) as (
+    cols: unknown[],
+    dict: unknown[],
+    enums: unknown[],
+    iso: typeof isoOf,
+  ) => (r: number, id: string) => Record<string, unknown>;
+  return make(
+    d.cols.map((c) => c.data),
+    d.cols.map((c) => c.dict),
+    COPY_ACCOUNT_COLUMNS.map((c) => (c.kind.type === 'enum' ? c.kind.values : null)),
+    isoOf,
+  );
 }
