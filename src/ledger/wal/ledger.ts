@@ -241,6 +241,11 @@ class WalLedgerImpl implements WalLedger {
   private readonly retryMs: number;
   /** Every key the store holds, maybe more (only when this process is the store's only writer). */
   private filter: IdFilter | null = null;
+  /**
+   * Every account with a contact in the store or logged since open, maybe more (only as the store's only writer):
+   * an account it rules out has no contact anywhere, so its window is filled empty without reading the store.
+   */
+  private contactAccounts: IdFilter | null = null;
   /** Null unless this process is the store's only writer (see `soleWriter`). */
   private readonly windows: ContactWindows | null;
   private readonly slots: SlotCounts | null;
@@ -281,6 +286,13 @@ class WalLedgerImpl implements WalLedger {
       for (const k of keys) filter.add(k);
     });
     this.filter = filter;
+    if (this.inner.forEachContactAccount) {
+      const accounts = new IdFilter(c.contacts + 100_000);
+      await this.inner.forEachContactAccount((ids) => {
+        for (const id of ids) accounts.add(id);
+      });
+      this.contactAccounts = accounts;
+    }
   }
 
   /** Puts a logged, not yet loaded operation back in memory and in the load queue (open). */
@@ -447,7 +459,14 @@ class WalLedgerImpl implements WalLedger {
           );
       return out;
     }
-    const missing = windows.missing(ids, sinceMs);
+    let missing = windows.missing(ids, sinceMs);
+    const known = this.contactAccounts;
+    if (known && missing.length) {
+      // An account never seen with a contact (most accounts a dialer asks about the first time) has none in the
+      // store and none unloaded: its window is empty, and the store is not asked (a query costs milliseconds).
+      for (const id of missing) if (!known.mayHold(id)) windows.fill(id, sinceMs, []);
+      missing = missing.filter((id) => known.mayHold(id));
+    }
     if (missing.length) {
       const filled = await this.readWindows(missing, sinceMs);
       for (const id of missing) windows.fill(id, sinceMs, filled.get(id) ?? []);
@@ -776,6 +795,7 @@ class WalLedgerImpl implements WalLedger {
         else this.contactsByAccount.set(c.account_id, [c]);
         this.windows?.add(c, asRow(c));
         this.filter?.add(`c:${c.contact_id}`);
+        this.contactAccounts?.add(c.account_id);
       }
     if (op.answer) {
       const id = answerId(op.answer.scope, op.answer.key);

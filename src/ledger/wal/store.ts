@@ -65,6 +65,11 @@ export interface WalStore extends Ledger {
    */
   forEachHeldKey?(onKeys: (keys: readonly string[]) => void): Promise<void>;
   /**
+   * Every account with a contact in the store, a chunk at a time (for the log's filter of accounts with contacts:
+   * the score path reads no store for an account the filter rules out). Optional, like `forEachHeldKey`.
+   */
+  forEachContactAccount?(onIds: (ids: readonly string[]) => void): Promise<void>;
+  /**
    * False when the store certainly holds no review event of the account, answered synchronously from what the
    * store knows as its only writer (DuckDB keeps the exact set of accounts with an event, updated in the same turn
    * a load commits). Optional: without it (PostgreSQL, which other processes write) every read asks the store.
