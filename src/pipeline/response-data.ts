@@ -10,11 +10,9 @@ import type { AccountRow, ContactRow, TruthRow } from '../core/schema/tables.ts'
 import { dayOf } from '../core/time/dates.ts';
 import { replaySnapshots } from '../data/backtest-snapshots.ts';
 
-/** The logged snapshots of a history, in stream order (by account, then date). */
-export interface LoggedSnapshots {
+/** What fitting needs of the logged snapshots of a history, in stream order (by account, then date). */
+export interface LoggedColumns {
   x: Matrix;
-  accounts: AccountRow[];
-  contacts: ContactRow[][];
   accountIds: string[];
   asOf: Int32Array;
   dpd: Float64Array;
@@ -22,27 +20,59 @@ export interface LoggedSnapshots {
   treatment: Uint8Array;
   propensity: Float64Array;
   paid: Float64Array;
-  truth: (TruthRow | null)[];
   /** Delinquent snapshots skipped for want of a logged treatment or an outcome. */
   skipped: number;
+}
+
+/** The logged snapshots with their account rows, contacts and truth, for replays. */
+export interface LoggedSnapshots extends LoggedColumns {
+  accounts: AccountRow[];
+  contacts: ContactRow[][];
+  truth: (TruthRow | null)[];
 }
 
 const T_INDEX = new Map<Treatment, number>(TREATMENTS.map((t, i) => [t, i]));
 
 /**
- * Reads the logged delinquent snapshots of `history`. `decisionMs` places each snapshot's decision instant (the
- * contacts before it are kept for the guardrails of a replay).
+ * Reads the logged delinquent snapshots of `history` with their account rows, contacts (kept for the guardrails of
+ * a replay) and truth. `decisionMs` places each snapshot's decision instant.
  */
 export async function readLoggedSnapshots(
   history: string,
   decisionMs: (asOfDate: string) => number,
   onProgress?: (n: number) => void,
 ): Promise<LoggedSnapshots> {
-  const feats: Float64Array[] = [];
+  return (await readLogged(history, decisionMs, true, onProgress)) as LoggedSnapshots;
+}
+
+/**
+ * Reads what fitting needs of the logged delinquent snapshots: features and columns only. The account rows and
+ * contacts of every snapshot, which a replay needs, are most of the memory of a large history (bench/response-fit.ts)
+ * and are not kept.
+ */
+export function readLoggedColumns(
+  history: string,
+  decisionMs: (asOfDate: string) => number,
+  onProgress?: (n: number) => void,
+): Promise<LoggedColumns> {
+  return readLogged(history, decisionMs, false, onProgress);
+}
+
+async function readLogged(
+  history: string,
+  decisionMs: (asOfDate: string) => number,
+  keepRows: boolean,
+  onProgress?: (n: number) => void,
+): Promise<LoggedColumns | LoggedSnapshots> {
+  // Features are copied out of each chunk as it comes, into a buffer grown by doubling, so the chunks' own
+  // buffers are not all held until the end.
+  let x = new Float64Array(1024 * FEATURE_COUNT);
   const accounts: AccountRow[] = [];
   const contacts: ContactRow[][] = [];
   const ids: string[] = [];
   const asOf: number[] = [];
+  const dpd: number[] = [];
+  const overdue: number[] = [];
   const treatment: number[] = [];
   const propensity: number[] = [];
   const paid: number[] = [];
@@ -55,35 +85,38 @@ export async function readLoggedSnapshots(
         skipped++;
         return;
       }
-      feats.push(chunk.features.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT));
-      accounts.push(s.account);
-      contacts.push(s.contacts);
+      if ((n + 1) * FEATURE_COUNT > x.length) {
+        const grown = new Float64Array(x.length * 2);
+        grown.set(x);
+        x = grown;
+      }
+      x.set(chunk.features.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT), n * FEATURE_COUNT);
+      if (keepRows) {
+        accounts.push(s.account);
+        contacts.push(s.contacts);
+        truth.push(s.truth);
+      }
       ids.push(s.account.account_id);
       asOf.push(dayOf(s.account.as_of_date));
+      dpd.push(s.account.days_past_due);
+      overdue.push(s.account.amount_overdue);
       treatment.push(T_INDEX.get(s.logged.treatment)!);
       propensity.push(s.logged.propensity);
       paid.push(s.paid30);
-      truth.push(s.truth);
       n++;
     });
     onProgress?.(n);
   }
-  const x = new Float64Array(n * FEATURE_COUNT);
-  feats.forEach((f, i) => {
-    x.set(f, i * FEATURE_COUNT);
-  });
-  return {
-    x: matrix(x, n, FEATURE_COUNT),
-    accounts,
-    contacts,
+  const columns: LoggedColumns = {
+    x: matrix(x.slice(0, n * FEATURE_COUNT), n, FEATURE_COUNT),
     accountIds: ids,
     asOf: Int32Array.from(asOf),
-    dpd: Float64Array.from(accounts, (a) => a.days_past_due),
-    overdue: Float64Array.from(accounts, (a) => a.amount_overdue),
+    dpd: Float64Array.from(dpd),
+    overdue: Float64Array.from(overdue),
     treatment: Uint8Array.from(treatment),
     propensity: Float64Array.from(propensity),
     paid: Float64Array.from(paid),
-    truth,
     skipped,
   };
+  return keepRows ? { ...columns, accounts, contacts, truth } : columns;
 }

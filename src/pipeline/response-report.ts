@@ -12,14 +12,14 @@ import type { SupportRule } from '../core/uplift/overlap.ts';
 import { qiniCurve } from '../core/uplift/qini.ts';
 import { predictResponses, type ScoreInputs } from '../core/uplift/response-set.ts';
 import { type ReportedArm, renderResponseReport } from '../report/response-html.ts';
-import type { LoggedSnapshots } from './response-data.ts';
+import type { LoggedColumns } from './response-data.ts';
 
 /**
  * Renders the report of `fit` on the out-of-time snapshots of `data` (roles from the fit's split); `scores` (every
  * row of `data`) when the fit has a score lift.
  */
 export function responseReport(
-  data: LoggedSnapshots,
+  data: LoggedColumns,
   roles: Uint8Array,
   fit: ResponseFit,
   support: SupportRule,

@@ -17,7 +17,7 @@ import { type ResponseManifestDraft, writeResponseArtifact } from '../registry/r
 import { loadScoringModel } from '../service/live.ts';
 import { fingerprint } from './fingerprint.ts';
 import { creationTime, provenance } from './provenance.ts';
-import { readLoggedSnapshots } from './response-data.ts';
+import { readLoggedColumns } from './response-data.ts';
 import { responseReport } from './response-report.ts';
 
 /**
@@ -98,11 +98,12 @@ export async function trainResponse(o: TrainResponseOptions): Promise<TrainRespo
   if (!kind)
     throw new Error(`--response-kind: expected one of ${Object.keys(KINDS).join(', ')}, got ${kindName}`);
   const params = kind.parseParams(o.params ?? (kindName === 'gbdt' ? RESPONSE_GBDT_PARAMS : {}));
-  const data = await readLoggedSnapshots(
+  const data = await readLoggedColumns(
     o.history,
     (d) => Date.parse(`${d}T12:00:00Z`),
     (n) => say(`response data: ${n} logged snapshots`),
   );
+  say(`scores: ${o.model ? 'scoring the snapshots' : 'none (no scoring model)'}`);
   const scoring = o.model ? await loadScoringModel(o.model) : null;
   const scores = scoring && {
     willingness: predictCalibrated(scoring.willingness, data.x),
@@ -205,6 +206,7 @@ export async function trainResponse(o: TrainResponseOptions): Promise<TrainRespo
     },
     provenance: provenance(o.createdAt ?? creationTime()),
   };
+  say('report: out-of-time figures, calibration and Qini charts');
   const report = await responseReport(
     data,
     split.roles,
@@ -225,6 +227,7 @@ export async function trainResponse(o: TrainResponseOptions): Promise<TrainRespo
     ],
     scores ?? undefined,
   );
+  say('write: the artifact');
   const written = writeResponseArtifact(o.modelsRoot, draft, weights, { 'report.html': report });
   return { ...written, fit, snapshots: data.x.rows, outOfTimeFrom };
 }
