@@ -18,7 +18,7 @@ import type { BookRun, BookSummary } from './score-book.ts';
  * Accounts per piece of work when a book is scored from the history copy. Small, so the calling thread — which
  * scores too — comes back often to keep the workers fed, and both finish together. Does not change any result.
  */
-export const COPY_CHUNK = 1000;
+export const COPY_CHUNK = 250;
 
 /** Most worker threads beside the calling thread (which scores too). */
 const COPY_WORKERS = 4;
