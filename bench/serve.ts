@@ -169,7 +169,23 @@ try {
     `  batch: ${fmt(many.rps * 1000)} accounts/s = ${ratio(many.rps * 1000, BATCH_TARGET)} ${fmt(BATCH_TARGET)}`,
   );
 } finally {
-  for (const c of children) c.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 500));
+  // Each server drains and closes its ledger (the log's last load into DuckDB) before its folder is removed.
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((done) => {
+          if (c.exitCode !== null || c.signalCode !== null) return done();
+          const timer = setTimeout(() => {
+            c.kill('SIGKILL');
+            done();
+          }, 15_000);
+          c.once('exit', () => {
+            clearTimeout(timer);
+            done();
+          });
+          c.kill('SIGTERM');
+        }),
+    ),
+  );
   rmSync(dir, { recursive: true, force: true });
 }

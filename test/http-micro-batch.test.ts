@@ -11,6 +11,7 @@ import {
   counterIds,
   FakeLive,
   MemoryLedger,
+  makeInstallments,
   PLAIN,
   scoreBody,
   T0,
@@ -58,7 +59,10 @@ function bodies() {
       dispute_open: i === 11,
       vulnerable_flag: i % 9 === 4,
       preferred_channel: (['sms', 'email', 'call', 'app'] as const)[i % 4]!,
+      // Snapshots of different days: the batch reads the ledger's contacts from the earliest one's window.
+      as_of_date: i % 3 === 0 ? '2026-08-01' : '2026-11-01',
     });
+    if (i % 3 === 0) b.installments = makeInstallments('2026-08-01');
     // Three earlier calls on some accounts (the contact caps and features see them).
     if (i % 4 === 1)
       b.contacts = [1, 2, 3].map((d) => ({
