@@ -17,7 +17,7 @@ import type { Scores } from '../core/policy/types.ts';
 import { TREATMENTS, type Treatment } from '../core/schema/enums.ts';
 import { dayOf } from '../core/time/dates.ts';
 import { predictCalibrated } from '../core/training/fit-target.ts';
-import { type OverlapRow, responseCellOf } from '../core/uplift/overlap.ts';
+import { type OverlapRow, RESPONSE_CELLS, responseCellOf } from '../core/uplift/overlap.ts';
 import { drNet, type MeanInterval, meanInterval, shareOfOracleGain } from '../core/uplift/policy-value.ts';
 import { spearman } from '../core/uplift/rank.ts';
 import { predictResponses, type ResponseSet, responseScores } from '../core/uplift/response-set.ts';
@@ -52,7 +52,10 @@ export interface EvaluateResponseOptions {
    * calls per held-out date (the same workforce the lender had).
    */
   callSlots?: number;
-  /** Least share of a cell's logged snapshots a treatment needs for its rank correlation to count (0.05). */
+  /**
+   * Least share of comparable accounts (same delinquency bucket, the treatment lawful for them) the logging policy
+   * gave a treatment, in the training period, for its rank correlation to count there (0.05).
+   */
   spearmanMinShare?: number;
   onProgress?: (message: string) => void;
 }
@@ -69,9 +72,54 @@ export interface PolicyValue {
 /** Rank correlation of predicted and true incremental P(pay) (treatment vs hold) for one treatment. */
 export interface RankRow {
   treatment: Treatment;
-  /** Held-out snapshots in cells where the logging policy gave the treatment to >= the min share. */
+  /**
+   * Delinquency buckets where, in the training period, the logging policy gave the treatment to at least the min
+   * share of comparable accounts (the bucket's snapshots the treatment was lawful for), and hold likewise.
+   */
+  cells: string[];
+  /** Held-out snapshots of those buckets, the treatment lawful for them and inside both logged supports. */
   snapshots: number;
   spearman: number;
+}
+
+/** Per delinquency bucket, the share of comparable training-period snapshots the logging policy gave each treatment. */
+interface ComparableRow {
+  /** Snapshots of the bucket the treatment was lawful for (TREATMENTS order as keys). */
+  comparable: Record<Treatment, number>;
+  shares: Record<Treatment, number>;
+}
+
+/**
+ * "The logging policy gave that treatment to at least 5% of comparable accounts" (issue 13): comparable accounts
+ * are the training-period snapshots of the same delinquency bucket (the logging policy's preferences are set per
+ * bucket) for which the treatment was lawful at the time (the policy's guardrails and the account's rule pack: legal
+ * without a notice, a call to an invalid phone or a suppressed account are not comparable, they could not get it).
+ */
+function comparableShares(
+  data: Awaited<ReturnType<typeof readLoggedSnapshots>>,
+  fromDay: number,
+  blocked: (i: number) => Partial<Record<Treatment, unknown>>,
+): ComparableRow[] {
+  const zero = () => Object.fromEntries(TREATMENTS.map((t) => [t, 0])) as Record<Treatment, number>;
+  const out = RESPONSE_CELLS.map(() => ({ comparable: zero(), given: zero() }));
+  for (let i = 0; i < data.asOf.length; i++) {
+    if (data.asOf[i]! >= fromDay) continue;
+    const row = out[responseCellOf(data.dpd[i]!)]!;
+    const logged = TREATMENTS[data.treatment[i]!]!;
+    const no = blocked(i);
+    for (const t of TREATMENTS) {
+      // What the logging policy did counts as lawful for it, whatever today's policy would say.
+      if (t !== logged && no[t]) continue;
+      row.comparable[t]++;
+      if (t === logged) row.given[t]++;
+    }
+  }
+  return out.map((r) => ({
+    comparable: r.comparable,
+    shares: Object.fromEntries(
+      TREATMENTS.map((t) => [t, r.comparable[t] ? r.given[t] / r.comparable[t] : 0]),
+    ) as Record<Treatment, number>,
+  }));
 }
 
 export interface ResponseEvaluation {
@@ -212,37 +260,41 @@ export async function evaluateResponse(o: EvaluateResponseOptions): Promise<Resp
 
   const minShare = o.spearmanMinShare ?? 0.05;
   // Each account's own rule pack (by region) and the policy's guardrails for it, as decide() applies them.
-  const lawful = (i: number, t: Treatment) => {
+  const blocked = (i: number) => {
     const floors = floorsOf(learnedPolicy.packs, data.accounts[i]!);
-    return !constraintsFor(
+    return constraintsFor(
       data.accounts[i]!,
       data.contacts[i]!,
       decisionMs(data.accounts[i]!.as_of_date),
       floors.guardrails,
       floors.pack,
-    ).treatment[t];
+    ).treatment;
   };
+  const lawful = (i: number, t: Treatment) => !blocked(i)[t];
+  const comparable = comparableShares(data, fromDay, blocked);
   const holdIndex = T_INDEX.get('hold')!;
   const ranks: RankRow[] = [];
   for (const t of TREATMENTS) {
     // A treatment never logged (the staged flow's field visit and agency placement) has no fitted arm to rank.
     if (t === 'hold' || !response.set.arms[t]) continue;
     const k = T_INDEX.get(t)!;
+    const cells = RESPONSE_CELLS.filter(
+      (_, c) => comparable[c]!.shares[t] >= minShare && comparable[c]!.shares.hold >= minShare,
+    );
     const predicted: number[] = [];
     const truth: number[] = [];
     rows.forEach((i, j) => {
-      const cell = response.overlap[responseCellOf(data.dpd[i]!)]!;
-      if (cell.shares[t] < minShare || cell.shares.hold < minShare) return;
+      if (!cells.includes(RESPONSE_CELLS[responseCellOf(data.dpd[i]!)]!)) return;
       const T = TREATMENTS.length;
       if (!pred.supported[j * T + k] || !pred.supported[j * T + holdIndex]) return;
-      // Comparable accounts are those the treatment is lawful for: legal for an account without a notice is
+      // The account itself must be one the treatment is lawful for: legal for an account without a notice is
       // neither taken nor allowed, and its response there is never used.
       if (!lawful(i, t)) return;
       const tr = data.truth[i] as unknown as Record<string, number>;
       predicted.push(pred.pPay[k]![j]! - pred.pPay[holdIndex]![j]!);
       truth.push(tr[`p_pay_${t}`]! - tr.p_pay_hold!);
     });
-    ranks.push({ treatment: t, snapshots: predicted.length, spearman: spearman(predicted, truth) });
+    ranks.push({ treatment: t, cells, snapshots: predicted.length, spearman: spearman(predicted, truth) });
   }
   return {
     snapshots: rows.length,
