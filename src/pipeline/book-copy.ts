@@ -7,7 +7,7 @@ import type { AccountArchive } from '../core/scoring/score.ts';
 import { isoOf } from '../core/time/dates.ts';
 import { CopyArchives } from '../data/copy-archives.ts';
 import { CsvTableWriter } from '../data/csv-writer.ts';
-import { type CopyDay, openCopy, readCopyDay } from '../data/history-copy.ts';
+import { type CopyDay, type CopyMeta, openCopy, readCopyDay } from '../data/history-copy.ts';
 import { scoreAndDecide } from '../service/score-request.ts';
 import { type ChunkResult, decideCopyRange, outputCells } from './book-chunk.ts';
 import { bookFormat, bookRunId, checkNowAfterAsOf, finishOutput, fsyncFile, STAGING } from './book-output.ts';
@@ -44,25 +44,48 @@ export async function scoreFromCopy(
   const slots = run.slots === undefined ? policySlots(state.policy) : run.slots;
   const phases = { read: 0, score: 0, write: 0 };
   let t = performance.now();
-  const { file, meta } = openCopy(copyPath, input.history);
+  const chunkSize = run.chunkSize ?? COPY_CHUNK;
+  const nWorkers = run.workers ?? Math.min(availableParallelism() - 1, COPY_WORKERS);
+  // Started first: they load the models (~1.5 CPU-s) while this thread reads the copy and scores the first pieces.
+  // A book of one piece is scored here.
+  let pool: Promise<BookWorkers | null> | null = null;
+  const startPool = (rows: number): Promise<BookWorkers | null> | null =>
+    nWorkers > 0 && rows > chunkSize
+      ? BookWorkers.start(nWorkers, state).catch((e: Error) => {
+          run.onNote?.(
+            `scoring on one thread: the scoring workers did not start (${e.message.split('\n')[0]})`,
+          );
+          return null;
+        })
+      : null;
   let day: CopyDay;
+  let meta: CopyMeta;
   try {
-    const accountsFile = meta.sources.accounts!.file;
-    const last = meta.dates.at(-1);
-    if (!last) throw new RepayriskError('invalid_data', `${accountsFile} holds no snapshot`);
-    const asOf = input.asOf ?? isoOf(last.day);
-    if (!meta.dates.some((d) => isoOf(d.day) === asOf))
-      throw new RepayriskError(
-        'invalid_argument',
-        `--as-of ${asOf}: ${accountsFile} has no snapshot that day; its ${meta.dates.length} snapshot date(s) run from ${isoOf(meta.dates[0]!.day)} to ${isoOf(last.day)}`,
-      );
-    day = readCopyDay(file, meta, asOf);
-  } finally {
-    file.close();
+    const copy = openCopy(copyPath, input.history);
+    meta = copy.meta;
+    const { file } = copy;
+    try {
+      const accountsFile = meta.sources.accounts!.file;
+      const last = meta.dates.at(-1);
+      if (!last) throw new RepayriskError('invalid_data', `${accountsFile} holds no snapshot`);
+      const asOf = input.asOf ?? isoOf(last.day);
+      if (!meta.dates.some((d) => isoOf(d.day) === asOf))
+        throw new RepayriskError(
+          'invalid_argument',
+          `--as-of ${asOf}: ${accountsFile} has no snapshot that day; its ${meta.dates.length} snapshot date(s) run from ${isoOf(meta.dates[0]!.day)} to ${isoOf(last.day)}`,
+        );
+      pool = startPool(meta.dates.find((d) => isoOf(d.day) === asOf)!.rows);
+      day = readCopyDay(file, meta, asOf);
+    } finally {
+      file.close();
+    }
+    checkNowAfterAsOf(day.asOf, run.now ?? Date.parse(`${day.asOf}T12:00:00Z`));
+  } catch (e) {
+    await (await pool)?.close();
+    throw e;
   }
   const asOf = day.asOf;
   const now = run.now ?? Date.parse(`${asOf}T12:00:00Z`);
-  checkNowAfterAsOf(asOf, now);
   const runId = bookRunId({
     input: 'history',
     asOf,
@@ -72,19 +95,6 @@ export async function scoreFromCopy(
     slots,
     files: meta.sourcesSha256,
   });
-  const chunkSize = run.chunkSize ?? COPY_CHUNK;
-  const nWorkers = run.workers ?? Math.min(availableParallelism() - 1, COPY_WORKERS);
-  // Started now: they load the models while this thread scores the first pieces.
-  const pool =
-    nWorkers > 0 && day.rows > chunkSize
-      ? BookWorkers.start(nWorkers, state).catch((e: Error) => {
-          run.onNote?.(
-            `scoring on one thread: the scoring workers did not start (${e.message.split('\n')[0]})`,
-          );
-          return null;
-        })
-      : null;
-
   // Output positions: rows that cannot be scored are named now and take none.
   const archives = new CopyArchives(day);
   const ns = new Int32Array(new SharedArrayBuffer(4 * day.rows));

@@ -108,7 +108,8 @@ import(${JSON.stringify(TSX_API)})
       await Promise.all(
         Array.from({ length: n }, () => {
           const w = bundle
-            ? new Worker(new URL(bundle.url), { workerData: setup })
+            ? // No execArgv: a worker inherits the parent's, which under tsx registers its loader hooks again.
+              new Worker(new URL(bundle.url), { workerData: setup, execArgv: [] })
             : new Worker(code, { eval: true, workerData: setup });
           workers.push(w);
           return new Promise<void>((resolve, reject) => {
