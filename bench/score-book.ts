@@ -63,6 +63,7 @@ try {
   }
   const state = await loadBatchState(values.model ? { model: values.model } : {});
   if (values.child) {
+    const notes: string[] = [];
     const out = join(mkdtempSync(join(tmpdir(), 'repayrisk-bench-book-out-')), 'book.parquet');
     const c0 = cpuSeconds();
     const t0 = performance.now();
@@ -72,6 +73,7 @@ try {
       out,
       slots: null,
       ...(values.workers ? { workers: Number(values.workers) } : {}),
+      onNote: (m) => notes.push(m),
     });
     const seconds = (performance.now() - t0) / 1000;
     rmSync(out, { force: true });
@@ -83,6 +85,7 @@ try {
         asOf: r.asOf,
         copy: r.copy,
         phases: r.phases,
+        notes,
         rssMiB: process.resourceUsage().maxRSS / 1024,
       }),
     );
@@ -108,6 +111,7 @@ try {
     asOf: string;
     copy: string | null;
     phases: { read: number; score: number; write: number };
+    notes: string[];
     rssMiB: number;
   };
   const runChild = (path: 'files' | 'copy'): Child => {
@@ -135,6 +139,7 @@ try {
       `  CPU ${r.cpu.toFixed(1)} s over ${r.seconds.toFixed(1)} s wall (${(r.cpu / r.seconds).toFixed(2)} cores busy), ` +
         `${fmt((1e6 * r.cpu) / r.scored)} µs CPU per account`,
     );
+    for (const n of r.notes) console.log(`  ${n}`);
   };
   const files = runChild('files');
   show('from the files (--no-store)', files);

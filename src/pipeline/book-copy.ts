@@ -135,10 +135,12 @@ export async function scoreFromCopy(
   };
   let workers: BookWorkers | null = null;
   let failure: unknown = null;
+  let readyAt: number | null = null;
   void pool?.then((w) => {
     if (!w) return;
     w.share(day, ns);
     workers = w;
+    readyAt = clock();
   });
   try {
     const pieces = Math.ceil(day.rows / chunkSize);
@@ -147,6 +149,8 @@ export async function scoreFromCopy(
     let next = 0;
     let written = 0;
     let done = 0;
+    let onWorkers = 0;
+    const readyAt: number | null = null;
     const writeReady = () => {
       const t = performance.now();
       while (written < pieces && results[written]) {
@@ -170,7 +174,9 @@ export async function scoreFromCopy(
           .decideRange({ ...range(i), now, runId, deferCalls })
           .then((r) => {
             results[i] = r;
-            done += r.rows + r.deferred.length;
+            const n = r.rows + r.deferred.length;
+            done += n;
+            onWorkers += n;
           })
           .catch((e) => {
             failure ??= e;
@@ -198,6 +204,13 @@ export async function scoreFromCopy(
     phases.score += performance.now() - s;
     if (failure) throw failure;
     writeReady();
+    const w = workers as BookWorkers | null;
+    run.onNote?.(
+      `scored ${(scored - onWorkers).toLocaleString('en-US')} accounts on this thread and ${onWorkers.toLocaleString('en-US')} on ` +
+        (w
+          ? `${w.size} worker(s), ready ${((readyAt! - t0) / 1000).toFixed(1)} s after the start`
+          : 'no worker (none started, or the book is one piece)'),
+    );
 
     if (slots !== null && deferred.length) {
       run.onNote?.(`sharing the call slots among ${deferred.length.toLocaleString('en-US')} call candidates`);
