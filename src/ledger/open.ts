@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Ledger } from './contract.ts';
 import { openDuckDbLedger } from './duckdb.ts';
 import { openPostgresLedger } from './postgres.ts';
@@ -30,8 +31,8 @@ export interface LedgerOptions {
    * group commit) and the store above is loaded from it in the background (see docs/ledger.md).
    *
    * Left out, a DuckDB file opens behind the log beside it (`walDirBeside`) when that directory exists, so a file
-   * a server logged into is never read without the records the log holds and the file does not yet; `false` opens
-   * the store alone, after loading whatever that log still holds into it.
+   * a server logged into is never read without the records the log holds and the file does not yet; `false` (or
+   * another directory) first loads whatever that log still holds into the file.
    */
   walDir?: string | false;
   /** Tuning and notices of the write-ahead log (only with a log). */
@@ -50,8 +51,9 @@ export async function openLedger(opts: LedgerOptions = {}): Promise<Ledger> {
   const beside = opts.databaseUrl ? null : walDirBeside(path);
   const walDir =
     opts.walDir === false ? null : (opts.walDir ?? (beside && existsSync(beside) ? beside : null));
-  if (opts.walDir === false && beside && existsSync(beside)) {
-    // The store alone, asked for: first load what the log beside it holds (opening the log loads it; close drains).
+  if (beside && (walDir === null || resolve(walDir) !== resolve(beside)) && existsSync(beside)) {
+    // The store alone, or behind another log: first load what the log beside it holds (opening the log loads it;
+    // close drains), so no acknowledged record is left where nothing reads it.
     const store = await open();
     await (await behind(store, beside, opts)).close();
   }
