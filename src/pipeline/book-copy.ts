@@ -150,7 +150,6 @@ export async function scoreFromCopy(
     let written = 0;
     let done = 0;
     let onWorkers = 0;
-    const readyAt: number | null = null;
     const writeReady = () => {
       const t = performance.now();
       while (written < pieces && results[written]) {
