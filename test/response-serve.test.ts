@@ -15,10 +15,11 @@ import { predictResponses } from '../src/core/uplift/response-set.ts';
 import { generateWorld } from '../src/data/generate.ts';
 import { createApp } from '../src/http/app.ts';
 import { trainResponse } from '../src/pipeline/response-train.ts';
-import { readPointer } from '../src/registry/artifact.ts';
+import { trainSnapshots } from '../src/pipeline/train-snapshots.ts';
+import { readPointer, writePointer } from '../src/registry/artifact.ts';
 import { readPolicyFile } from '../src/registry/policy-file.ts';
 import { type LoadedResponse, loadResponseArtifact } from '../src/registry/response-artifact.ts';
-import { loadLiveState, loadScoringModel } from '../src/service/live.ts';
+import { LiveModels, loadLiveState, loadScoringModel } from '../src/service/live.ts';
 import type { LiveState } from '../src/service/live-types.ts';
 import {
   bearer,
@@ -37,10 +38,11 @@ const dir = tmpDir('repayrisk-response-serve-');
 let responseDir: string;
 let artifact: LoadedResponse;
 let learned: LiveState;
+let history: string;
 const championDir = join('models', 'repayrisk', readPointer('models', 'repayrisk', 'CHAMPION') ?? 'none');
 
 beforeAll(async () => {
-  const history = join(dir, 'history');
+  history = join(dir, 'history');
   await generateWorld({
     accounts: 6_000,
     months: 8,
@@ -178,6 +180,32 @@ describe('the score lift belongs to one scoring model', () => {
       /score lift was fitted on scoring model v000000000000, but the scoring model in use is v[0-9a-f]{12}/,
     );
   });
+
+  it('a running service refuses to reload to a champion the lift was not fitted on, and keeps serving', async () => {
+    const root = join(dir, 'models-root');
+    const champion = readPointer('models', 'repayrisk', 'CHAMPION')!;
+    cpSync(championDir, join(root, 'repayrisk', champion), { recursive: true });
+    writePointer(root, 'repayrisk', 'CHAMPION', champion);
+    const src = { modelsRoot: root, policyPath: 'policies/learned-ev.yaml', responseDir };
+    const live = new LiveModels(await loadLiveState(src, () => NOW), src, () => NOW);
+    const other = await trainSnapshots({
+      history,
+      modelsRoot: root,
+      name: 'repayrisk',
+      kind: 'logistic',
+      seed: 2,
+      ootMonths: 2,
+      validationShare: 0.2,
+      calibration: 'platt',
+    });
+    writePointer(root, 'repayrisk', 'CHAMPION', other.artifact.version);
+    const r = await live.reload();
+    expect(r.champion).toEqual({ version: champion, changed: false });
+    expect(r.refused.join('\n')).toContain(
+      `champion: ${other.artifact.version} is not the scoring model the response artifact was fitted on (${champion})`,
+    );
+    expect(live.current().champion.version).toBe(champion);
+  }, 120_000);
 
   it('predicting without the scores, or with another model’s, is an error that says what to do', () => {
     const b = scoreBody({ days_past_due: 12, amount_overdue: 640 });
