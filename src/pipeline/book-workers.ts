@@ -123,8 +123,6 @@ import(${JSON.stringify(TSX_API)})
     } catch (e) {
       for (const w of workers) void w.terminate();
       throw e;
-    } finally {
-      bundle?.remove();
     }
     return new BookWorkers(workers);
   }
