@@ -155,23 +155,30 @@ const duplicates = (byTs: Map<string, number>) => [...byTs].filter(([, n]) => n 
 afterEach(killServes);
 
 describe('repayrisk serve: the ledger when the process ends mid-stream', () => {
-  // `serve --wal DIR` (docs/ledger.md): the log is the durability point, and the DuckDB file may hold none of an
-  // acknowledged contact when the process dies.
+  // With a write-ahead log (serve's default beside the DuckDB file, or `--wal DIR`; docs/ledger.md) the log is the
+  // durability point, and the DuckDB file may hold none of an acknowledged contact when the process dies.
   it.each([
-    ['the DuckDB ledger', false],
-    ['a write-ahead log (--wal)', true],
-  ])(
+    ['the DuckDB file alone (--no-wal)', 'none'],
+    ['the default write-ahead log beside the DuckDB file', 'beside'],
+    ['a write-ahead log elsewhere (--wal)', 'elsewhere'],
+  ] as const)(
     'SIGKILL during a stream of contact writes to %s loses no acknowledged contact, and a restart recovers',
     async (_, wal) => {
       const dir = tmpDir('repayrisk-durability-');
       const ledgerPath = join(dir, 'ledger.duckdb');
-      const walDir = wal ? join(dir, 'wal') : undefined;
-      const args = walDir ? ['--no-watch', '--wal', walDir] : undefined;
+      const walDir =
+        wal === 'elsewhere' ? join(dir, 'wal') : wal === 'beside' ? `${ledgerPath}-wal` : undefined;
+      const args =
+        wal === 'elsewhere'
+          ? ['--no-watch', '--wal', walDir!]
+          : wal === 'none'
+            ? ['--no-watch', '--no-wal']
+            : ['--no-watch'];
       const keys = writeKeysFile(dir);
       const agent = new Agent({ keepAlive: true });
       const t0 = Date.now();
       try {
-        const first = await startServe({ ledger: ledgerPath, keys: keys.path, ...(args ? { args } : {}) });
+        const first = await startServe({ ledger: ledgerPath, keys: keys.path, args });
         const stream = contactStream(first.url, keys.key, agent, { untilNetworkError: false });
         await stream.reached;
         stream.stop();
@@ -203,7 +210,7 @@ describe('repayrisk serve: the ledger when the process ends mid-stream', () => {
         expect(lateAcks.length + s.network.length).toBe(inFlight);
 
         // The restart replays the WAL: it must come up ready, take a write, and stop gracefully.
-        const second = await startServe({ ledger: ledgerPath, keys: keys.path, ...(args ? { args } : {}) });
+        const second = await startServe({ ledger: ledgerPath, keys: keys.path, args });
         if (walDir)
           expect(second.streams().stderr, 'the banner names the log').toContain(`write-ahead log ${walDir}`);
         const probeTs = '2026-11-19T00:00:00.000Z';
@@ -227,7 +234,7 @@ describe('repayrisk serve: the ledger when the process ends mid-stream', () => {
         const rowsRead = [...found.byTs.values()].reduce((x, y) => x + y, 0);
 
         console.info(
-          `[serve-durability] SIGKILL${walDir ? ' (--wal)' : ''}: ${s.acked.length} requests / ${ackedTs.length} contacts acknowledged ` +
+          `[serve-durability] SIGKILL (${_}): ${s.acked.length} requests / ${ackedTs.length} contacts acknowledged ` +
             `(${lateAcks.length} of them answered after the kill); ${inFlight} requests in flight at the kill, ` +
             `${s.network.length} unanswered (${s.network.filter((a) => landed(a) > 0).length} of those landed); ` +
             `${found.total} rows in the ledger after the restart (1 probe); kill at ${killedAt} ms, ` +
