@@ -44,6 +44,7 @@ import type { WalPosition } from './wal/log.ts';
 import {
   type CommitUnder,
   type IdQuery,
+  type RowsJson,
   replayOps,
   WAL_POSITION_DDL,
   type WalOp,
@@ -324,6 +325,8 @@ class PostgresLedger implements WalStore {
     walId: string,
     through: WalPosition,
     commitUnder: CommitUnder = (commit) => commit(),
+    // The log's bytes of the rows (WalStore.loadWal): PostgreSQL's insert binds per-column arrays, not JSON text.
+    _rowsJson?: RowsJson,
   ): Promise<void> {
     this.assertOpen();
     await this.track(this.load(ops, walId, through, commitUnder));

@@ -82,6 +82,8 @@ interface Entry {
   position: WalPosition | null;
   /** The lowest segment the record can be in (the active one when it was queued). */
   fromSegment: number;
+  /** The UTF-8 JSON of `op.rows` inside the logged record, handed to the store's load (null when read at open). */
+  rowsJson: Uint8Array | null;
 }
 
 type RowOp = Exclude<WalOp, { t: 'prune' }>;
@@ -297,7 +299,7 @@ class WalLedgerImpl implements WalLedger {
 
   /** Puts a logged, not yet loaded operation back in memory and in the load queue (open). */
   replay(op: WalOp, position: WalPosition): void {
-    this.queue.push({ op, position, fromSegment: position.segment });
+    this.queue.push({ op, position, fromSegment: position.segment, rowsJson: null });
     if (op.t === 'prune') this.pruneMemory(op.beforeMs);
     else this.remember(op);
   }
@@ -630,6 +632,7 @@ class WalLedgerImpl implements WalLedger {
             this.queue.splice(0, batch.length);
             for (const e of batch) this.forget(e.op);
           }),
+        batch.map((e) => e.rowsJson),
       );
     });
     // The batch is loaded whatever happens next: a segment that cannot be removed now is removed by a later
@@ -667,8 +670,10 @@ class WalLedgerImpl implements WalLedger {
 
   /** Logs an operation and queues it for the loader; resolves once it is durable. */
   private async logOp(op: WalOp): Promise<void> {
-    const entry: Entry = { op, position: null, fromSegment: this.log.activeSegment };
-    const payload = Buffer.from(JSON.stringify(op));
+    // The rows are serialised once: the record holds their bytes, and the loader hands the same bytes to the store.
+    const rowsJson = op.t === 'prune' || op.rows.length === 0 ? null : Buffer.from(JSON.stringify(op.rows));
+    const entry: Entry = { op, position: null, fromSegment: this.log.activeSegment, rowsJson };
+    const payload = rowsJson ? recordWithRows(op as RowOp, rowsJson) : Buffer.from(JSON.stringify(op));
     // Queued in the same turn as the log call, so the queue is in log order.
     this.queue.push(entry);
     try {
@@ -845,6 +850,17 @@ class WalLedgerImpl implements WalLedger {
     if (this.closed) throw new LedgerError('closed', `the write-ahead ledger in ${this.log.dir} is closed`);
   }
 }
+
+/**
+ * The record of a row op around the bytes of its rows, `{"t":…,"answer":…,"rows":[…]}`: the JSON the log has
+ * always held (a reader parses it like `JSON.stringify(op)`), the rows' bytes copied in, not encoded again.
+ */
+function recordWithRows(op: RowOp, rowsJson: Buffer): Buffer {
+  const head = Buffer.from(`{"t":${JSON.stringify(op.t)},"answer":${JSON.stringify(op.answer)},"rows":`);
+  return Buffer.concat([head, rowsJson, CLOSE_BRACE], head.length + rowsJson.length + 1);
+}
+
+const CLOSE_BRACE = Buffer.from('}');
 
 /**
  * One audit page from a store page and the unloaded records: both sorted newest first (time, then id in byte

@@ -26,6 +26,13 @@ export type WalOp =
  */
 export type CommitUnder = (commit: () => Promise<void>) => Promise<void>;
 
+/**
+ * Beside a load's ops, in the same order: the UTF-8 JSON text of each op's `rows` as the log wrote it (the bytes
+ * inside its record), or null (an op read back at open, a prune). A store may insert from these bytes instead of
+ * serialising the rows again: the JSON of a large batch was a fifth of the main thread when made twice.
+ */
+export type RowsJson = readonly (Uint8Array | null)[];
+
 /** Ids asked about in one `heldIds` call. */
 export interface IdQuery {
   decisions: readonly string[];
@@ -56,6 +63,7 @@ export interface WalStore extends Ledger {
     walId: string,
     through: WalPosition,
     commitUnder?: CommitUnder,
+    rowsJson?: RowsJson,
   ): Promise<void>;
   /** Which of these ids the store holds, as `d:<decision_id>`, `c:<contact_id>`, `a:<answer_id>`, `r:<event_id>`. */
   heldIds(q: IdQuery): Promise<Set<string>>;
@@ -95,40 +103,67 @@ export function walPositionUpsert(dialect: 'duckdb' | 'postgres'): string {
  */
 export async function replayOps(
   ops: readonly WalOp[],
-  insert: (table: string, cols: readonly Column[], rows: readonly object[]) => Promise<void>,
+  insert: (
+    table: string,
+    cols: readonly Column[],
+    rows: readonly object[],
+    json: Uint8Array | null,
+  ) => Promise<void>,
   prune: (beforeMs: number) => Promise<void>,
+  rowsJson?: RowsJson,
 ): Promise<void> {
-  let run: Exclude<WalOp, { t: 'prune' }>[] = [];
+  let run: { op: Exclude<WalOp, { t: 'prune' }>; json: Uint8Array | null }[] = [];
+  const rowsOf = async (t: 'decisions' | 'contacts' | 'reviews', table: string, cols: readonly Column[]) => {
+    const mine = run.filter((r) => r.op.t === t && r.op.rows.length > 0);
+    const rows = mine.flatMap((r) => r.op.rows as object[]);
+    await insert(table, cols, rows, joinJsonArrays(mine.map((r) => r.json)));
+  };
   const insertRun = async () => {
-    await insert(
-      'decisions',
-      DECISION_COLUMNS,
-      run.flatMap((o) => (o.t === 'decisions' ? o.rows : [])),
-    );
-    await insert(
-      'contacts',
-      CONTACT_COLUMNS,
-      run.flatMap((o) => (o.t === 'contacts' ? o.rows : [])),
-    );
-    await insert(
-      'review_events',
-      REVIEW_COLUMNS,
-      run.flatMap((o) => (o.t === 'reviews' ? o.rows : [])),
-    );
+    await rowsOf('decisions', 'decisions', DECISION_COLUMNS);
+    await rowsOf('contacts', 'contacts', CONTACT_COLUMNS);
+    await rowsOf('reviews', 'review_events', REVIEW_COLUMNS);
     await insert(
       'idempotency_keys',
       ANSWER_COLUMNS,
-      run.flatMap((o) => (o.answer ? [answerRow(o.answer)] : [])),
+      run.flatMap((r) => (r.op.answer ? [answerRow(r.op.answer)] : [])),
+      null,
     );
     run = [];
   };
-  for (const op of ops) {
+  for (const [i, op] of ops.entries()) {
     if (op.t !== 'prune') {
-      run.push(op);
+      run.push({ op, json: rowsJson?.[i] ?? null });
       continue;
     }
     await insertRun();
     await prune(op.beforeMs);
   }
   await insertRun();
+}
+
+const OPEN = 0x5b; // [
+const CLOSE = 0x5d; // ]
+const COMMA = 0x2c;
+
+/**
+ * One JSON array of the elements of several (each the UTF-8 text of a non-empty array, as `JSON.stringify` wrote
+ * it: `[` first, `]` last, no space): their insides joined by commas, one copy. Null when any is missing.
+ */
+export function joinJsonArrays(parts: readonly (Uint8Array | null)[]): Uint8Array | null {
+  if (parts.length === 0 || parts.some((p) => p === null)) return null;
+  const all = parts as readonly Uint8Array[];
+  if (all.length === 1) return all[0]!;
+  let size = 1;
+  for (const p of all) size += p.length - 1;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const p of all) {
+    if (p.length < 3 || p[0] !== OPEN || p[p.length - 1] !== CLOSE)
+      throw new RangeError('not the text of a non-empty JSON array');
+    out[at] = at === 0 ? OPEN : COMMA;
+    out.set(p.subarray(1, p.length - 1), at + 1);
+    at += p.length - 1;
+  }
+  out[at] = CLOSE;
+  return out;
 }
