@@ -102,6 +102,7 @@ const heavyIn = (modules: string[]) =>
 const COMMANDS = [
   'generate',
   'validate',
+  'ingest',
   'summary',
   'train',
   'evaluate',

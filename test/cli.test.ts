@@ -19,6 +19,7 @@ describe('repayrisk CLI', () => {
     for (const cmd of [
       'generate',
       'validate',
+      'ingest',
       'summary',
       'train',
       'evaluate',
