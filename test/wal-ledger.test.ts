@@ -338,58 +338,72 @@ describe('write-ahead ledger: stored answers', () => {
 });
 
 describe('write-ahead ledger: durability of each answer', () => {
-  it('resolves an append only after the fdatasync covering its record, and groups concurrent appends', async () => {
-    const { db, wal } = fresh();
-    // Each write names the contacts it carries; each sync and each ack is an event in one ordered list.
-    const events: { e: 'write' | 'fdatasync' | 'ack'; ids: string[] }[] = [];
-    const traced: WalFs = {
-      ...nodeWalFs,
-      write: async (fd, buf, offset, length) => {
-        const ids = [
-          ...buf
-            .subarray(offset, offset + length)
-            .toString('latin1')
-            .matchAll(/"contact_id":"(c-\d+)"/g),
-        ];
-        events.push({ e: 'write', ids: ids.map((m) => m[1]!) });
-        return nodeWalFs.write(fd, buf, offset, length);
-      },
-      fdatasync: async (fd) => {
-        await nodeWalFs.fdatasync(fd);
-        events.push({ e: 'fdatasync', ids: [] });
-      },
-    };
-    const ledger = await openWalLedger(await openDuckDbLedger(db), wal, {
-      fs: traced,
-      loadDelayMs: 3_600_000,
-    });
-    try {
-      events.length = 0;
-      await Promise.all(
-        Array.from({ length: 64 }, (_, i) =>
-          ledger
-            .appendContacts([contact(`c-${i}`, `A-${i % 4}`)])
-            .then(() => events.push({ e: 'ack', ids: [`c-${i}`] })),
-        ),
-      );
-      // Each ack comes after the write that carried its record AND after a sync that ended after that write.
-      for (const [i, ev] of events.entries()) {
-        if (ev.e !== 'ack') continue;
-        const w = events.findIndex((x) => x.e === 'write' && x.ids.includes(ev.ids[0]!));
-        expect(w, ev.ids[0]).toBeGreaterThanOrEqual(0);
-        const sync = events.findIndex((x, j) => j > w && x.e === 'fdatasync');
-        expect(sync, ev.ids[0]).toBeGreaterThan(w);
-        expect(sync, ev.ids[0]).toBeLessThan(i);
+  it.each(['dsync', 'fdatasync'] as const)(
+    '%s mode: resolves an append only after the sync covering its record, and groups concurrent appends',
+    async (mode) => {
+      const { db, wal } = fresh();
+      // Each write names the contacts it carries; each write's end, each sync and each ack is an event in one list.
+      // In dsync mode the write's end is the sync (its segment is O_DSYNC: the write returns once durable).
+      const events: { e: 'write' | 'sync' | 'ack'; ids: string[] }[] = [];
+      const dsyncFds = new Set<number>();
+      const traced: WalFs = {
+        ...nodeWalFs,
+        openAppend: async (path, dsync) => {
+          const fd = await nodeWalFs.openAppend(path, dsync);
+          if (dsync) dsyncFds.add(fd);
+          else dsyncFds.delete(fd);
+          return fd;
+        },
+        write: async (fd, buf, offset, length) => {
+          const ids = [
+            ...buf
+              .subarray(offset, offset + length)
+              .toString('latin1')
+              .matchAll(/"contact_id":"(c-\d+)"/g),
+          ];
+          events.push({ e: 'write', ids: ids.map((m) => m[1]!) });
+          const n = await nodeWalFs.write(fd, buf, offset, length);
+          if (dsyncFds.has(fd)) events.push({ e: 'sync', ids: [] });
+          return n;
+        },
+        fdatasync: async (fd) => {
+          await nodeWalFs.fdatasync(fd);
+          events.push({ e: 'sync', ids: [] });
+        },
+      };
+      const ledger = await openWalLedger(await openDuckDbLedger(db), wal, {
+        fs: traced,
+        loadDelayMs: 3_600_000,
+        ...(mode === 'fdatasync' ? { sync: mode } : {}),
+      });
+      try {
+        events.length = 0;
+        await Promise.all(
+          Array.from({ length: 64 }, (_, i) =>
+            ledger
+              .appendContacts([contact(`c-${i}`, `A-${i % 4}`)])
+              .then(() => events.push({ e: 'ack', ids: [`c-${i}`] })),
+          ),
+        );
+        // Each ack comes after the write that carried its record AND after a sync that ended after that write.
+        for (const [i, ev] of events.entries()) {
+          if (ev.e !== 'ack') continue;
+          const w = events.findIndex((x) => x.e === 'write' && x.ids.includes(ev.ids[0]!));
+          expect(w, ev.ids[0]).toBeGreaterThanOrEqual(0);
+          const sync = events.findIndex((x, j) => j > w && x.e === 'sync');
+          expect(sync, ev.ids[0]).toBeGreaterThan(w);
+          expect(sync, ev.ids[0]).toBeLessThan(i);
+        }
+        const s = ledger.logStats();
+        expect(s.appends).toBe(64);
+        expect(s.syncs).toBeLessThan(16);
+        expect(events.filter((x) => x.e === 'sync')).toHaveLength(s.syncs);
+        expect(events.filter((x) => x.e === 'ack')).toHaveLength(64);
+      } finally {
+        await ledger.close();
       }
-      const s = ledger.logStats();
-      expect(s.appends).toBe(64);
-      expect(s.syncs).toBeLessThan(16);
-      expect(events.filter((x) => x.e === 'fdatasync')).toHaveLength(s.syncs);
-      expect(events.filter((x) => x.e === 'ack')).toHaveLength(64);
-    } finally {
-      await ledger.close();
-    }
-  });
+    },
+  );
 
   it('opens after a torn tail, says what it cut, and keeps every acknowledged record before it', async () => {
     const { db, wal } = fresh();

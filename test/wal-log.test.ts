@@ -1,12 +1,21 @@
-// The write-ahead log's own promises (src/ledger/wal/log.ts): what is acknowledged was synced first, concurrent
-// appends share syncs, and a damaged tail is cut and reported at open, never half-read.
-import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+// The write-ahead log's own promises (src/ledger/wal/log.ts): what is acknowledged was synced first (an O_DSYNC
+// write, or a write then an fdatasync), concurrent appends share syncs, and a damaged tail is cut and reported at
+// open, never half-read.
+import {
+  constants,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LedgerError } from '../src/ledger/open.ts';
 import { HEADER_BYTES } from '../src/ledger/wal/frame.ts';
 import { nodeWalFs, type WalFs } from '../src/ledger/wal/fs.ts';
-import { WalLog as Log, type ScannedRecord } from '../src/ledger/wal/log.ts';
+import { WalLog as Log, type ScannedRecord, type WalSyncMode } from '../src/ledger/wal/log.ts';
 import { tmpDir } from './helpers/tmp.ts';
 
 const root = tmpDir('repayrisk-wal-log-');
@@ -18,10 +27,23 @@ const segments = (dir: string) =>
     .filter((f) => f.endsWith('.wal'))
     .sort();
 
-async function openLog(dir: string, fs?: WalFs) {
+async function openLog(dir: string, fs?: WalFs, sync?: WalSyncMode) {
   const records: ScannedRecord[] = [];
-  const { log, cut } = await Log.open(dir, (r) => records.push(r), fs ? { fs } : {});
+  const { log, cut } = await Log.open(dir, (r) => records.push(r), {
+    ...(fs ? { fs } : {}),
+    ...(sync ? { sync } : {}),
+  });
   return { log, cut, records };
+}
+
+/**
+ * Whether the kernel holds descriptor `fd` of this process open with O_DSYNC (its flags in /proc/self/fdinfo, in
+ * octal): the write's durability is the kernel's, not this test's wrapper's say-so. Null off Linux.
+ */
+function kernelSaysDsync(fd: number): boolean | null {
+  if (process.platform !== 'linux') return null;
+  const flags = /^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
+  return (Number.parseInt(flags!, 8) & constants.O_DSYNC!) !== 0;
 }
 
 /** Writes `payloads` in one session (one segment) and closes; returns the segment file. */
@@ -37,13 +59,27 @@ async function session(dir: string, payloads: string[]): Promise<string> {
  * Node's fs with every write, sync start and sync end recorded in `events`, and syncs that wait for `release()`
  * while `hold` is on: the in-process stand-in for `strace -e trace=write,fdatasync`.
  */
-function tracingFs() {
+function tracingFs(holdWrites = false) {
   const events: string[] = [];
   let hold = false;
   let gate: (() => void)[] = [];
+  /** Segment files opened for appending: descriptor and whether O_DSYNC was asked for. */
+  const opened: { fd: number; dsync: boolean }[] = [];
   const fs: WalFs = {
     ...nodeWalFs,
+    openAppend: async (path, dsync) => {
+      const fd = await nodeWalFs.openAppend(path, dsync);
+      if (path.endsWith('.wal')) opened.push({ fd, dsync: dsync === true });
+      return fd;
+    },
     write: async (fd, buf, offset, length) => {
+      if (holdWrites) {
+        events.push(`write start ${length}`);
+        if (hold) await new Promise<void>((r) => gate.push(r));
+        const n = await nodeWalFs.write(fd, buf, offset, length);
+        events.push(`write end ${n}`);
+        return n;
+      }
       const n = await nodeWalFs.write(fd, buf, offset, length);
       events.push(`write ${n}`);
       return n;
@@ -58,6 +94,7 @@ function tracingFs() {
   return {
     fs,
     events,
+    opened,
     hold(on: boolean) {
       hold = on;
     },
@@ -65,7 +102,7 @@ function tracingFs() {
       for (const g of gate.splice(0)) g();
       gate = [];
     },
-    /** Resolves once a sync is waiting at the gate. */
+    /** Resolves once a sync (or, holding writes, a write) is waiting at the gate. */
     async waitForHeldSync() {
       while (gate.length === 0) await new Promise((r) => setTimeout(r, 1));
     },
@@ -216,10 +253,14 @@ describe('write-ahead log: a damaged tail is cut at open and reported', () => {
 });
 
 describe('write-ahead log: group commit', () => {
-  it('resolves an append only after the fdatasync that covers it has returned', async () => {
+  it('fdatasync mode: resolves an append only after the fdatasync that covers it has returned', async () => {
     const dir = freshDir();
     const t = tracingFs();
-    const { log } = await openLog(dir, t.fs);
+    const { log } = await openLog(dir, t.fs, 'fdatasync');
+    expect(log.syncMode).toBe('fdatasync');
+    expect(t.opened.map((o) => o.dsync)).toEqual([false]);
+    const kernel = kernelSaysDsync(t.opened[0]!.fd);
+    if (kernel !== null) expect(kernel).toBe(false);
     t.events.length = 0;
     t.hold(true);
     let acked = false;
@@ -239,10 +280,10 @@ describe('write-ahead log: group commit', () => {
     await log.close();
   });
 
-  it('sends the appends that arrive during a sync out together: one write and one fdatasync for all of them', async () => {
+  it('fdatasync mode: sends the appends that arrive during a sync out together: one write and one fdatasync for all of them', async () => {
     const dir = freshDir();
     const t = tracingFs();
-    const { log } = await openLog(dir, t.fs);
+    const { log } = await openLog(dir, t.fs, 'fdatasync');
     t.events.length = 0;
     t.hold(true);
     const acks: string[] = [];
@@ -273,6 +314,79 @@ describe('write-ahead log: group commit', () => {
     expect(back.records.map(text)).toEqual(['first', ...Array.from({ length: 200 }, (_, i) => `{"i":${i}}`)]);
   });
 
+  it('dsync mode (the default here): resolves an append only after the O_DSYNC write that covers it returned, with no fdatasync', async () => {
+    const dir = freshDir();
+    const t = tracingFs(true);
+    const { log } = await openLog(dir, t.fs);
+    expect(log.syncMode).toBe('dsync');
+    expect(t.opened.map((o) => o.dsync)).toEqual([true]);
+    const kernel = kernelSaysDsync(t.opened[0]!.fd);
+    if (kernel !== null) expect(kernel).toBe(true);
+    t.events.length = 0;
+    t.hold(true);
+    let acked = false;
+    const p = log.append(Buffer.from('{"n":1}')).then((pos) => {
+      t.events.push('ack');
+      acked = true;
+      return pos;
+    });
+    await t.waitForHeldSync();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(acked).toBe(false); // its write has not returned
+    expect(t.events).toEqual([`write start ${HEADER_BYTES + 7}`]);
+    t.release();
+    const pos = await p;
+    expect(t.events).toEqual([`write start ${HEADER_BYTES + 7}`, `write end ${HEADER_BYTES + 7}`, 'ack']);
+    expect(pos).toEqual({ segment: log.activeSegment, end: HEADER_BYTES + 7 });
+    expect(log.stats()).toMatchObject({ appends: 1, writes: 1, syncs: 1 });
+    await log.close();
+  });
+
+  it('dsync mode: the appends that arrive during a write go out together in the next single O_DSYNC write', async () => {
+    const dir = freshDir();
+    const t = tracingFs(true);
+    const { log } = await openLog(dir, t.fs, 'dsync');
+    t.events.length = 0;
+    t.hold(true);
+    const acks: string[] = [];
+    const first = log.append(Buffer.from('first')).then(() => acks.push('first'));
+    await t.waitForHeldSync();
+    const rest = Array.from({ length: 200 }, (_, i) =>
+      log.append(Buffer.from(`{"i":${i}}`)).then(() => acks.push(`r${i}`)),
+    );
+    await new Promise((r) => setTimeout(r, 5));
+    expect(acks).toEqual([]);
+    t.hold(false);
+    t.release();
+    await Promise.all([first, ...rest]);
+    const restBytes = Array.from({ length: 200 }, (_, i) => HEADER_BYTES + `{"i":${i}}`.length).reduce(
+      (a, b) => a + b,
+    );
+    expect(t.events).toEqual([
+      `write start ${HEADER_BYTES + 5}`,
+      `write end ${HEADER_BYTES + 5}`,
+      `write start ${restBytes}`,
+      `write end ${restBytes}`,
+    ]);
+    expect(acks).toEqual(['first', ...Array.from({ length: 200 }, (_, i) => `r${i}`)]);
+    expect(log.stats()).toMatchObject({ appends: 201, writes: 2, syncs: 2 });
+    await log.close();
+    const back = await openLog(dir);
+    await back.log.close();
+    expect(back.records.map(text)).toEqual(['first', ...Array.from({ length: 200 }, (_, i) => `{"i":${i}}`)]);
+  });
+
+  it('dsync mode: a segment started by a roll-over is opened with O_DSYNC too', async () => {
+    const t = tracingFs();
+    const small = await Log.open(freshDir(), () => undefined, { fs: t.fs, segmentBytes: 16 });
+    for (let i = 0; i < 3; i++) await small.log.append(Buffer.from(`{"i":${i},"pad":"xxxxxxxx"}`));
+    expect(t.opened.length).toBeGreaterThanOrEqual(3);
+    expect(t.opened.every((o) => o.dsync)).toBe(true);
+    const kernel = kernelSaysDsync(t.opened.at(-1)!.fd);
+    if (kernel !== null) expect(kernel).toBe(true);
+    await small.log.close();
+  });
+
   it('syncs far fewer times than it appends under 64 concurrent closed-loop writers, on the real file system', async () => {
     const { log } = await openLog(freshDir());
     const writer = async (w: number) => {
@@ -286,7 +400,7 @@ describe('write-ahead log: group commit', () => {
     expect(s.syncs).toBeLessThan(1280 / 8);
   });
 
-  it('fails every append after a failed fdatasync, and a reopen keeps what was synced', async () => {
+  it('fdatasync mode: fails every append after a failed fdatasync, and a reopen keeps what was synced', async () => {
     const dir = freshDir();
     let fail = false;
     const fs: WalFs = {
@@ -296,7 +410,7 @@ describe('write-ahead log: group commit', () => {
         await nodeWalFs.fdatasync(fd);
       },
     };
-    const { log } = await openLog(dir, fs);
+    const { log } = await openLog(dir, fs, 'fdatasync');
     await log.append(Buffer.from('kept'));
     fail = true;
     const bad = await log.append(Buffer.from('lost')).then(
@@ -315,6 +429,28 @@ describe('write-ahead log: group commit', () => {
     // 'lost' was written but never acknowledged; whatever the disk kept of it is a whole record or nothing.
     expect(back.records.map(text)[0]).toBe('kept');
     expect(back.records.map(text)).not.toContain('after');
+  });
+
+  it('dsync mode: fails every append after a failed write, and a reopen keeps what was written before', async () => {
+    const dir = freshDir();
+    let fail = false;
+    const fs: WalFs = {
+      ...nodeWalFs,
+      write: async (fd, buf, offset, length) => {
+        if (fail) throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
+        return nodeWalFs.write(fd, buf, offset, length);
+      },
+    };
+    const { log } = await openLog(dir, fs, 'dsync');
+    await log.append(Buffer.from('kept'));
+    fail = true;
+    await expect(log.append(Buffer.from('lost'))).rejects.toThrow(/failed a write or sync \(EIO\)/);
+    fail = false;
+    await expect(log.append(Buffer.from('after'))).rejects.toThrow(/failed a write or sync/);
+    await log.close();
+    const back = await openLog(dir);
+    await back.log.close();
+    expect(back.records.map(text)).toEqual(['kept']);
   });
 
   it('rolls over to a new segment once the active one is full', async () => {

@@ -9,8 +9,12 @@ export interface WalFs {
   mkdir(path: string): Promise<void>;
   readdir(path: string): Promise<string[]>;
   readFile(path: string): Promise<Buffer>;
-  /** Opens for appending (`O_WRONLY | O_CREAT | O_APPEND`) and returns the descriptor. */
-  openAppend(path: string): Promise<number>;
+  /**
+   * Opens for appending (`O_WRONLY | O_CREAT | O_APPEND`) and returns the descriptor. With `dsync`, also
+   * `O_DSYNC`: each `write` returns only once its bytes (and the metadata needed to read them back) are on stable
+   * storage, the guarantee `fdatasync` gives, in the same system call.
+   */
+  openAppend(path: string, dsync?: boolean): Promise<number>;
   /** Opens for reading and writing (no create), for cutting a tail and syncing it. */
   openReadWrite(path: string): Promise<number>;
   /** Writes `length` bytes of `buf` from `offset`; resolves to how many were written (maybe fewer). */
@@ -29,12 +33,20 @@ const cb =
   (err: NodeJS.ErrnoException | null, v?: T) =>
     err ? reject(err) : resolve(v as T);
 
+/** `O_DSYNC` where the platform has it (Linux, macOS), else undefined: the log then syncs with `fdatasync`. */
+export const O_DSYNC: number | undefined = fs.constants.O_DSYNC;
+
 /** Node's file system as a `WalFs`. */
 export const nodeWalFs: WalFs = {
   mkdir: (p) => fs.promises.mkdir(p, { recursive: true }).then(() => undefined),
   readdir: (p) => fs.promises.readdir(p),
   readFile: (p) => fs.promises.readFile(p),
-  openAppend: (p) => new Promise((res, rej) => fs.open(p, 'a', 0o644, cb(res, rej))),
+  openAppend: (p, dsync = false) => {
+    const { O_WRONLY, O_CREAT, O_APPEND } = fs.constants;
+    if (dsync && O_DSYNC === undefined) return Promise.reject(new Error('O_DSYNC is not available here'));
+    const flags = O_WRONLY | O_CREAT | O_APPEND | (dsync ? O_DSYNC! : 0);
+    return new Promise((res, rej) => fs.open(p, flags, 0o644, cb(res, rej)));
+  },
   openReadWrite: (p) => new Promise((res, rej) => fs.open(p, 'r+', cb(res, rej))),
   write: (fd, buf, offset, length) =>
     new Promise((res, rej) => fs.write(fd, buf, offset, length, null, cb(res, rej))),

@@ -35,6 +35,7 @@ import {
   type WalLog,
   type WalPosition,
   type WalStats,
+  type WalSyncMode,
 } from './log.ts';
 import { ContactWindows, SlotCounts, type WindowItem, windowOrder } from './read-cache.ts';
 import type { WalOp, WalStore } from './store.ts';
@@ -42,6 +43,8 @@ import type { WalOp, WalStore } from './store.ts';
 export interface WalLedgerOptions {
   /** Start a new log segment past this many bytes (default 64 MiB). */
   segmentBytes?: number;
+  /** How the log makes a group durable (see `WalSyncMode`; default `O_DSYNC` writes where the platform has them). */
+  sync?: WalSyncMode;
   /** How long the loader waits after an append before it loads, so loads come in batches (default 20 ms). */
   loadDelayMs?: number;
   /** At most this many logged operations per load transaction (default 5,000). */
@@ -172,6 +175,7 @@ export async function openWalLedger(
   const scanned: { position: WalPosition; payload: Buffer }[] = [];
   const { log, cut } = await Log.open(dir, (r) => scanned.push(r), {
     ...(opts.segmentBytes !== undefined ? { segmentBytes: opts.segmentBytes } : {}),
+    ...(opts.sync ? { sync: opts.sync } : {}),
     ...(opts.fs ? { fs: opts.fs } : {}),
   });
   const notice = opts.onNotice ?? ((m: string) => process.stderr.write(`${m}\n`));
