@@ -83,6 +83,44 @@ describe('compileShap (per-leaf tables)', () => {
     });
   });
 
+  it('explains a block of rows tree by tree (addRows) bit for bit as row by row, a recursive tree included', () => {
+    const rng = createRng(77);
+    const { trees, row } = randomForest(rng, 40, 6, 9);
+    // And a 14-deep chain over 12 distinct features, more than the tables take: it stays on the recursion.
+    let spec: Spec = leaf(rng.normal(), 1);
+    for (let d = 0; d < 14; d++) {
+      const other = leaf(rng.normal(), 0.5 + rng.next());
+      spec = { feature: d % 12, threshold: rng.normal(), defaultLeft: d % 2 === 0, left: spec, right: other };
+    }
+    const chain = toTree(spec);
+    const explainer = compileShap([...trees, chain], 12);
+    expect(explainer.tabled).toBe(40);
+    // Rows of 12 values (the chain reads up to 11) at a stride of 15 after an offset of 4, as a block of a
+    // wider matrix; the block's contributions start at phi[0], one row of 12 slots after another.
+    const rows = Array.from({ length: 37 }, () => {
+      const r = new Float64Array(12);
+      r.set(row());
+      for (let j = 9; j < 12; j++) r[j] = rng.bernoulli(0.2) ? Number.NaN : rng.normal();
+      return r;
+    });
+    const data = new Float64Array(4 + rows.length * 15).fill(99);
+    rows.forEach((r, i) => {
+      data.set(r, 4 + i * 15);
+    });
+    const block = new Float64Array(rows.length * 12);
+    explainer.addRows(data, 4, 15, rows.length, block);
+    rows.forEach((r, i) => {
+      const one = new Float64Array(12);
+      explainer.addInto(r, 0, one);
+      for (let j = 0; j < 12; j++)
+        expect(
+          Object.is(block[i * 12 + j], one[j]),
+          `row ${i}, feature ${j}: ${block[i * 12 + j]} vs ${one[j]}`,
+        ).toBe(true);
+      expectClose(one, reference([...trees, chain], r), `row ${i} vs treeShap`);
+    });
+  });
+
   it('adds into phi (a caller sums several models or starts from earlier trees)', () => {
     const rng = createRng(3);
     const { tree, x } = randomCase(rng);

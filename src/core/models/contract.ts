@@ -94,6 +94,12 @@ export interface Fitted {
    * `phi` (one slot per feature, zeroed by the caller), allocating nothing.
    */
   explainInto?(x: Matrix, row: number, phi: Float64Array): void;
+  /**
+   * Optional batch form of `explainInto`: rows `from .. to` of `x` at once, row r's contributions added into
+   * `phi[(r − from)·cols .. (r − from + 1)·cols)` (zeroed by the caller), each exactly what `explainInto` gives
+   * that row. Allocates nothing. Throws RangeError when the rows or `phi`'s length do not fit.
+   */
+  explainRowsInto?(x: Matrix, from: number, to: number, phi: Float64Array): void;
   /** Global importance per feature (kind-specific measure, stated in `importanceMeasure`), largest first. */
   importance(): Contribution[];
   readonly importanceMeasure: string;

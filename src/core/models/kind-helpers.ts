@@ -212,6 +212,16 @@ export function checkRow(x: Matrix, row: number): void {
   }
 }
 
+/** Throws RangeError unless `from .. to` is a non-empty range of x's rows and `phi` has one slot per feature of each. */
+export function checkRows(x: Matrix, from: number, to: number, phi: Float64Array): void {
+  if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 0 && from < to && to <= x.rows))
+    throw new RangeError(`rows must be a range in [0, ${x.rows}], got ${from} .. ${to}`);
+  if (phi.length < (to - from) * x.cols)
+    throw new RangeError(
+      `phi has ${phi.length} slots, expected at least ${(to - from) * x.cols} (${to - from} rows of ${x.cols} features)`,
+    );
+}
+
 /** Contributions sorted by magnitude, largest first (ties keep feature order: Array.sort is stable). */
 export function byMagnitude(c: Contribution[]): Contribution[] {
   return c.sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));

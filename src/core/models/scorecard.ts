@@ -37,6 +37,7 @@ import {
 import {
   byMagnitude,
   checkRow,
+  checkRows,
   checkTrainingData,
   copyFeature,
   featureInfoSchema,
@@ -157,6 +158,16 @@ class ScorecardModel implements FittedScorecard {
   readonly scaling: { readonly factor: number; readonly offset: number };
   /** points[j][b]: points of bin b of feature j. */
   private readonly points: Float64Array[];
+  /**
+   * contribution[j][b]: `explain`'s contribution of feature j when the row falls in bin b, coefⱼ·(woe − mean woe),
+   * computed once here with the same expression, so the score path reads the very same numbers.
+   */
+  private readonly contribution: Float64Array[];
+  /**
+   * logit[j][b]: coefⱼ·woe of bin b of feature j, the term the log-odds add for it (the same product the sum
+   * would compute per row), in typed arrays so the per-row sum reads unboxed doubles and allocates nothing.
+   */
+  private readonly logit: Float64Array[];
 
   constructor(
     readonly params: ScorecardParams,
@@ -174,19 +185,22 @@ class ScorecardModel implements FittedScorecard {
         (bin) => factor * (state.coef[j]! * bin.woe + state.intercept / k) + offset / k,
       ),
     );
+    this.logit = state.binnings.map((b, j) => Float64Array.from(b.bins, (bin) => state.coef[j]! * bin.woe));
+    this.contribution = state.binnings.map((b, j) => {
+      const mean = meanWoe(b);
+      return Float64Array.from(b.bins, (bin) => state.coef[j]! * (bin.woe - mean));
+    });
   }
 
   predictProba(x: Matrix): Float64Array {
     checkColumns(x, this.features);
     const { rows: n, cols: p, data } = x;
-    const { binnings, coef, intercept } = this.state;
+    const { binnings, intercept } = this.state;
+    const { logit } = this;
     const out = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       let e = intercept;
-      for (let j = 0; j < p; j++) {
-        const b = binnings[j]!;
-        e += coef[j]! * b.bins[binIndex(b, data[i * p + j]!)]!.woe;
-      }
+      for (let j = 0; j < p; j++) e += logit[j]![binIndex(binnings[j]!, data[i * p + j]!)]!;
       out[i] = sigmoid(e);
     }
     return out;
@@ -220,9 +234,24 @@ class ScorecardModel implements FittedScorecard {
   explainInto(x: Matrix, row: number, phi: Float64Array): void {
     checkColumns(x, this.features);
     checkRow(x, row);
-    this.state.binnings.forEach((b, j) => {
-      phi[j]! += this.state.coef[j]! * (b.bins[binIndex(b, x.data[row * x.cols + j]!)]!.woe - meanWoe(b));
-    });
+    const { binnings } = this.state;
+    const { contribution } = this;
+    const at = row * x.cols;
+    for (let j = 0; j < binnings.length; j++)
+      phi[j]! += contribution[j]![binIndex(binnings[j]!, x.data[at + j]!)]!;
+  }
+
+  explainRowsInto(x: Matrix, from: number, to: number, phi: Float64Array): void {
+    checkColumns(x, this.features);
+    checkRows(x, from, to, phi);
+    const { binnings } = this.state;
+    const { contribution } = this;
+    const p = x.cols;
+    for (let r = from; r < to; r++) {
+      const at = r * p;
+      const out = (r - from) * p;
+      for (let j = 0; j < p; j++) phi[out + j]! += contribution[j]![binIndex(binnings[j]!, x.data[at + j]!)]!;
+    }
   }
 
   importance(): Contribution[] {

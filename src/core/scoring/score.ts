@@ -81,41 +81,69 @@ export function scoreArchives(archives: readonly AccountArchive[], models: Scori
   const x = archiveFeatures(archives);
   const w = predictCalibrated(models.willingness, x);
   const ab = predictCalibrated(models.ability, x);
-  const out: Scores[] = [];
-  const phi = new Float64Array(x.cols);
-  for (let i = 0; i < n; i++)
-    out.push({
-      willingness: w[i]!,
-      ability: ab[i]!,
-      drivers: {
-        willingness: drivers(models.willingness, x, i, phi),
-        ability: drivers(models.ability, x, i, phi),
-      },
-    });
+  const block = Math.min(n, EXPLAIN_BLOCK);
+  const phiW = new Float64Array(block * x.cols);
+  const phiA = new Float64Array(block * x.cols);
+  const out: Scores[] = new Array(n);
+  for (let from = 0; from < n; from += block) {
+    const to = Math.min(n, from + block);
+    explainRows(models.willingness, x, from, to, phiW);
+    explainRows(models.ability, x, from, to, phiA);
+    for (let i = from; i < to; i++)
+      out[i] = {
+        willingness: w[i]!,
+        ability: ab[i]!,
+        drivers: {
+          willingness: drivers(models.willingness, x, i, phiW, (i - from) * x.cols),
+          ability: drivers(models.ability, x, i, phiA, (i - from) * x.cols),
+        },
+      };
+  }
   return out;
 }
 
 /**
- * The DRIVER_COUNT features with the largest |contribution| to row `row`'s log-odds, as `explain` orders them
- * (largest first, ties in feature order). Kinds with `explainInto` write into the `phi` scratch instead of
- * building and sorting one object per feature: the drivers are computed on every decision.
+ * Rows explained per pass (kinds with `explainRowsInto` go tree by tree over the block's rows, so a tree's tables
+ * stay in cache): enough to amortise a tree, few enough that the block's contributions stay in cache too.
  */
-function drivers(m: CalibratedModel, x: Matrix, row: number, phi: Float64Array): string[] {
+const EXPLAIN_BLOCK = 256;
+
+/** Contributions of rows `from .. to` into `phi` (row-major), for kinds that explain a block at once. */
+function explainRows(m: CalibratedModel, x: Matrix, from: number, to: number, phi: Float64Array): void {
   const f = m.fitted;
-  if (!f.explainInto)
-    return f
-      .explain(x, row)
-      .slice(0, DRIVER_COUNT)
-      .map((c) => driverText(c.feature, c.contribution));
-  phi.fill(0);
-  f.explainInto(x, row, phi);
+  if (!f.explainRowsInto) return;
+  phi.fill(0, 0, (to - from) * x.cols);
+  f.explainRowsInto(x, from, to, phi);
+}
+
+/** Scratch of `drivers`' top-DRIVER_COUNT selection (the scoring path is synchronous: one user at a time). */
+const top = new Int32Array(DRIVER_COUNT);
+const mag = new Float64Array(DRIVER_COUNT);
+
+/**
+ * The DRIVER_COUNT features with the largest |contribution| to row `row`'s log-odds, as `explain` orders them
+ * (largest first, ties in feature order). Kinds with `explainRowsInto` have written the row's contributions at
+ * `phi[at ..]` (explainRows); kinds with only `explainInto` write them into `phi[0 ..]` here: either way no object
+ * is built and sorted per feature, as the drivers are computed on every decision.
+ */
+function drivers(m: CalibratedModel, x: Matrix, row: number, phi: Float64Array, at: number): string[] {
+  const f = m.fitted;
+  if (!f.explainRowsInto) {
+    if (!f.explainInto)
+      return f
+        .explain(x, row)
+        .slice(0, DRIVER_COUNT)
+        .map((c) => driverText(c.feature, c.contribution));
+    at = 0;
+    phi.fill(0, 0, x.cols);
+    f.explainInto(x, row, phi.length === x.cols ? phi : phi.subarray(0, x.cols));
+  }
   // Top DRIVER_COUNT by insertion, in feature order: a later feature displaces only a strictly larger one's
   // place, so ties keep feature order exactly as the stable sort in `explain` does.
-  const top = new Int32Array(DRIVER_COUNT);
-  const mag = new Float64Array(DRIVER_COUNT);
   let k = 0;
-  for (let j = 0; j < phi.length; j++) {
-    const a = Math.abs(phi[j]!);
+  const cols = x.cols;
+  for (let j = 0; j < cols; j++) {
+    const a = Math.abs(phi[at + j]!);
     if (k === DRIVER_COUNT && !(a > mag[DRIVER_COUNT - 1]!)) continue;
     let q = k < DRIVER_COUNT ? k++ : DRIVER_COUNT - 1;
     while (q > 0 && a > mag[q - 1]!) {
@@ -126,8 +154,8 @@ function drivers(m: CalibratedModel, x: Matrix, row: number, phi: Float64Array):
     top[q] = j;
     mag[q] = a;
   }
-  const names: string[] = [];
-  for (let q = 0; q < k; q++) names.push(driverText(f.features[top[q]!]!.name, phi[top[q]!]!));
+  const names: string[] = new Array(k);
+  for (let q = 0; q < k; q++) names[q] = driverText(f.features[top[q]!]!.name, phi[at + top[q]!]!);
   return names;
 }
 

@@ -21,6 +21,7 @@ import {
 import {
   byMagnitude,
   checkRow,
+  checkRows,
   checkTrainingData,
   copyFeature,
   featureInfoSchema,
@@ -108,6 +109,8 @@ export interface FittedGbdt extends Fitted {
   shap(x: Matrix, row: number): ShapValues;
   /** Exact TreeSHAP values of row `row` added into `phi` (one slot per feature); allocates nothing. */
   explainInto(x: Matrix, row: number, phi: Float64Array): void;
+  /** Exact TreeSHAP values of rows `from .. to` added into `phi` (row-major, one slot per feature); allocates nothing. */
+  explainRowsInto(x: Matrix, from: number, to: number, phi: Float64Array): void;
 }
 
 class GbdtModel implements FittedGbdt {
@@ -158,6 +161,12 @@ class GbdtModel implements FittedGbdt {
     if (phi.length !== x.cols)
       throw new RangeError(`phi has ${phi.length} slots, expected ${x.cols} (one per feature)`);
     this.explainer.addInto(x.data, row * x.cols, phi);
+  }
+
+  explainRowsInto(x: Matrix, from: number, to: number, phi: Float64Array): void {
+    checkColumns(x, this.features);
+    checkRows(x, from, to, phi);
+    this.explainer.addRows(x.data, from * x.cols, x.cols, to - from, phi);
   }
 
   explain(x: Matrix, row: number): Contribution[] {
