@@ -3,12 +3,13 @@ import { brokenPromiseFollowUp, followUpFirst } from '../promises/follow-up.ts';
 import { type DecisionTreatment, TREATMENTS, type Treatment } from '../schema/enums.ts';
 import type { AccountRow } from '../schema/tables.ts';
 import { dayOf } from '../time/dates.ts';
-import { isoInZone, isTimeZone, localClock } from '../time/timezone.ts';
+import { isTimeZone, localClock } from '../time/timezone.ts';
 import { channelsByCost, chooseChannel } from './channel.ts';
 import { expectedValue } from './expected-value.ts';
 import { armOf } from './experiment.ts';
 import { type Constraints, constraintsFor, type GuardrailHit } from './guardrails.ts';
 import { type Handover, handoverOf } from './handover.ts';
+import { isoInZoneAt, utcIsoAt } from './instant-memo.ts';
 import type { Policy } from './load.ts';
 import { offerFloorsOf } from './packs/floors.ts';
 import { floorsOf } from './packs/select.ts';
@@ -317,6 +318,8 @@ export function scoreVersus(score: number, threshold: number): string {
   return `${scoreText(score, threshold)} ${score >= threshold ? '≥' : '<'} ${threshold}`;
 }
 
+const NO_DRIVERS: readonly string[] = [];
+
 /** The scores against the thresholds, then the drivers; the fixed parts of the texts come from `ruleTexts`. */
 function sayScores(out: DecisionBuilder, scores: Scores, rules: Rules): void {
   const { willingness_high: wt, ability_high: at } = rules.segments;
@@ -326,10 +329,13 @@ function sayScores(out: DecisionBuilder, scores: Scores, rules: Rules): void {
     texts.willingness(scores.willingness),
   );
   out.say(scores.ability >= at ? 'ABILITY_HIGH' : 'ABILITY_LOW', texts.ability(scores.ability));
-  for (const f of scores.drivers?.willingness?.slice(0, 3) ?? [])
-    out.say('WILLINGNESS_DRIVER', `willingness score driven by ${f}`);
-  for (const f of scores.drivers?.ability?.slice(0, 3) ?? [])
-    out.say('ABILITY_DRIVER', `ability score driven by ${f}`);
+  // The first three of each (index loops: no copy of the lists per decision).
+  const w = scores.drivers?.willingness ?? NO_DRIVERS;
+  for (let i = 0; i < Math.min(3, w.length); i++)
+    out.say('WILLINGNESS_DRIVER', `willingness score driven by ${w[i]}`);
+  const a = scores.drivers?.ability ?? NO_DRIVERS;
+  for (let i = 0; i < Math.min(3, a.length); i++)
+    out.say('ABILITY_DRIVER', `ability score driven by ${a[i]}`);
 }
 
 /** The offer's terms in the reasons; the pack's offer rules that changed them fire as guardrails. */
@@ -371,19 +377,22 @@ function sayOffer(out: DecisionBuilder, sized: SizedOffer, floors: OfferFloors):
 const money = (x: number) => x.toFixed(2);
 const details = (hits: readonly GuardrailHit[]) => hits.map((h) => `${h.name}: ${h.detail}`).join('; ');
 
+const SCORE_KEYS = ['willingness', 'ability'] as const;
+
 function checkInputs(account: AccountRow, scores: Scores, context: DecideContext): void {
-  for (const k of ['willingness', 'ability'] as const) {
+  for (const k of SCORE_KEYS) {
     const s = scores[k];
     if (!(s >= 0 && s <= 1))
       throw new RepayriskError('invalid_argument', `scores.${k}: expected a probability in [0, 1], got ${s}`);
   }
-  for (const [t, r] of Object.entries(scores.byTreatment ?? {}))
-    for (const k of ['pPay', 'pCover'] as const)
-      if (!(r[k] >= 0 && r[k] <= 1))
-        throw new RepayriskError(
-          'invalid_argument',
-          `scores.byTreatment.${t}.${k}: expected a probability in [0, 1], got ${r[k]}`,
-        );
+  if (scores.byTreatment)
+    for (const [t, r] of Object.entries(scores.byTreatment))
+      for (const k of ['pPay', 'pCover'] as const)
+        if (!(r[k] >= 0 && r[k] <= 1))
+          throw new RepayriskError(
+            'invalid_argument',
+            `scores.byTreatment.${t}.${k}: expected a probability in [0, 1], got ${r[k]}`,
+          );
   if (!Number.isFinite(context.now))
     throw new RepayriskError(
       'invalid_argument',
@@ -444,9 +453,9 @@ class DecisionBuilder {
     const earliest = timing.earliestMs;
     if (outside) {
       this.fire([outside]);
-      this.say('SCHEDULED', `${outside.detail}: first contact at ${isoInZone(tz, earliest)}`);
+      this.say('SCHEDULED', `${outside.detail}: first contact at ${isoInZoneAt(tz, earliest, this.now)}`);
     } else this.say('CONTACT_NOW', visit ? 'inside the visit window' : 'inside the customer’s contact hours');
-    return this.build(first, t, channel, isoInZone(tz, earliest), offer, expected, handover);
+    return this.build(first, t, channel, isoInZoneAt(tz, earliest, this.now), offer, expected, handover);
   }
 
   private build(
@@ -460,7 +469,7 @@ class DecisionBuilder {
   ): Decision {
     return {
       account_id: this.account.account_id,
-      decided_at: new Date(this.now).toISOString(),
+      decided_at: utcIsoAt(this.now),
       treatment,
       channel,
       earliest_contact_at: earliest,

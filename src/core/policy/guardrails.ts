@@ -2,6 +2,7 @@ import type { Treatment } from '../schema/enums.ts';
 import type { AccountRow, ContactRow } from '../schema/tables.ts';
 import { dayOf, isoOf } from '../time/dates.ts';
 import { localClock, localToUtcMs } from '../time/timezone.ts';
+import { clockAt, localDayStartAt } from './instant-memo.ts';
 import { connectedCallCap } from './packs/floors.ts';
 import type { Pack } from './packs/schema.ts';
 import { type Guardrails, minuteOf, type PolicyChannel } from './schema.ts';
@@ -159,7 +160,7 @@ export function constraintsFor(
       detail: `a mental-capacity concern is flagged (vulnerable_flag): recovery suspended (${pack.pack}: ${capacity.source})`,
     });
 
-  const clock = localClock(account.timezone, now);
+  const clock = clockAt(account.timezone, now);
   legalPrerequisites(account, clock.day, g, c);
   visitAndPlacementPrerequisites(account, g, c);
 
@@ -297,7 +298,8 @@ function contactHistory(
   const counts = [0, 0, 0, 0, 0, 0]; // attempts in each capped channel's window, CAPPED order
   // Connected calls are counted in the customer's local day, whoever made them (the lender or an agency).
   const connectedCap = pack ? connectedCallCap(g, pack) : g.connected_calls_per_day;
-  const dayStart = connectedCap === null ? 0 : localToUtcMs(tz, today, 0);
+  // `today` is the local day of `now` (constraintsFor), so its start is the memo's.
+  const dayStart = connectedCap === null ? 0 : localDayStartAt(tz, now);
   const thirdPartyBan = pack?.rules.third_party_ban;
   let connected = 0;
   const cooldownFrom = now - g.conversation_cooldown_days * DAY_MS;
