@@ -5,7 +5,7 @@
 //   npx tsx scripts/write-lifts.ts [--history data-samples] [--response DIR] [--model DIR]
 //                                  [--policy policies/default.yaml] [--write]
 //
-// Without --response it fits one as a strategy team would (`repayrisk train --history H --response --seed 1`,
+// Without --response it fits one as a strategy team would (`repayrisk train --history H --response --model M --seed 1`,
 // into a temporary folder; the artifact version is reproducible: the same data and seed give the same version).
 // --model defaults to the champion under models/. Prints the block; --write replaces the policy file's
 // `  lifts:` block (up to the next blank line) with it, leaving every other line as it was.
@@ -140,11 +140,12 @@ function liftsBlock(
   const out = [
     '  lifts:',
     `    # Written by scripts/write-lifts.ts from the response artifact ${from.response} (repayrisk train`,
-    `    # --history ${from.history} --response --seed 1) and the scoring model ${from.model}, over ${from.snapshots}`,
-    '    # logged snapshots: per segment, the mean of logit(fitted P(pay | t)) − logit(willingness), and likewise',
-    '    # cover over ability, over accounts inside the treatment’s logged support. n = accounts; "pooled" = too few',
-    '    # in the segment, mean over all segments; "as hold" = never inside the support, so no evidence it adds anything;',
-    '    # never logged anywhere: a field visit as a call, an agency placement as legal (scripts/write-lifts.ts PROXIES).',
+    `    # --history ${from.history} --response --model <the scoring model> --seed 1) and the scoring model`,
+    `    # ${from.model}, over ${from.snapshots} logged snapshots: per segment, the mean of logit(fitted P(pay | t))`,
+    '    # − logit(willingness), and likewise cover over ability, over accounts inside the treatment’s logged support.',
+    '    # n = accounts; "pooled" = too few in the segment, mean over all segments; "as hold" = never inside the',
+    '    # support, so no evidence it adds anything; never logged anywhere: a field visit as a call, an agency',
+    '    # placement as legal (scripts/write-lifts.ts PROXIES).',
   ];
   for (const s of SEGMENTS) {
     out.push(`    ${s}:`);
