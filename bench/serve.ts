@@ -12,8 +12,8 @@
 // The single-account requests are the example archive with the account id cycling through 4,096 values, as a
 // dialer asks about different accounts (concurrent requests for one account are never micro-batched together).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -37,7 +37,7 @@ const key = 'rr_bench_key';
 const children: ChildProcess[] = [];
 
 /** Starts a server child (bench/serve-child.ts) with its own ledger folder; its port and the ledger it opened. */
-function start(mode: 'default' | 'duckdb' | 'bare'): Promise<{ port: number; ledger: string }> {
+function start(mode: 'default' | 'duckdb' | 'bare'): Promise<{ port: number; ledger: string; pid: number }> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'bench/serve-child.ts', mode, join(dir, mode), hashKey(key)],
@@ -51,13 +51,51 @@ function start(mode: 'default' | 'duckdb' | 'bare'): Promise<{ port: number; led
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /port (\d+) ledger (\S+)/.exec(out);
-      if (m) resolve({ port: Number(m[1]), ledger: m[2]! });
+      if (m) resolve({ port: Number(m[1]), ledger: m[2]!, pid: child.pid! });
     });
     child.on('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
   });
 }
 
+/**
+ * CPU time (ms) a server process has used so far: its main thread and all its other threads (DuckDB's, libuv's),
+ * from /proc (Linux; null elsewhere). A server's CPU per request says what it costs beyond the floor whatever the
+ * machine's load; the split says how much of it the main thread can be spared.
+ */
+function serverCpu(pid: number): { main: number; other: number } | null {
+  try {
+    let main = 0;
+    let other = 0;
+    for (const t of readdirSync(`/proc/${pid}/task`)) {
+      const raw = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+      const f = raw.slice(raw.lastIndexOf(') ') + 2).split(' ');
+      const ms = ((Number(f[11]) + Number(f[12])) * 1000) / 100; // clock ticks of 10 ms
+      if (t === String(pid)) main += ms;
+      else other += ms;
+    }
+    return { main, other };
+  } catch {
+    return null;
+  }
+}
+
+/** Runs `f` and prints the server's CPU per item over it (µs), split main thread / other threads. */
+async function withCpu(pid: number, items: (r: Run) => number, f: () => Promise<Run>): Promise<Run> {
+  const a = serverCpu(pid);
+  const r = await f();
+  const b = serverCpu(pid);
+  if (a && b) {
+    const n = items(r);
+    const us = (ms: number) => Math.round((ms * 1000) / n);
+    r.cpu = { mainUs: us(b.main - a.main), otherUs: us(b.other - a.other) };
+  }
+  return r;
+}
+
 interface Run {
+  /** The server's CPU per request (or per account for batches), in µs: main thread, other threads. */
+  cpu?: { mainUs: number; otherUs: number };
+  total: number;
   rps: number;
   p50: number;
   p99: number;
@@ -93,7 +131,9 @@ async function load(
       : {}),
   });
   return {
-    rps: r.requests.average,
+    total: r.requests.total,
+    // Over the whole run: the per-second average is of whole requests, coarse at a few 1,000-account batches/s.
+    rps: r.requests.total / r.duration,
     p50: r.latency.p50,
     p99: r.latency.p99,
     errors: r.errors,
@@ -104,7 +144,10 @@ async function load(
 const show = (label: string, r: Run, unit = 'requests/s') =>
   console.log(
     `  ${label.padEnd(58)} ${Math.round(r.rps).toLocaleString('en-US').padStart(8)} ${unit}  p50 ${r.p50} ms  p99 ${r.p99} ms` +
-      (r.errors || r.non2xx ? `  (errors ${r.errors}, non-2xx ${r.non2xx})` : ''),
+      (r.errors || r.non2xx ? `  (errors ${r.errors}, non-2xx ${r.non2xx})` : '') +
+      (r.cpu
+        ? `\n  ${''.padEnd(58)} server CPU per ${unit === 'requests/s' ? 'request' : 'account'}: ${r.cpu.mainUs + r.cpu.otherUs} µs (main thread ${r.cpu.mainUs}, other threads ${r.cpu.otherUs})`
+        : ''),
   );
 
 /** The issue's targets besides the floor: the API's share of cores x floor, its p99, batch accounts/s. */
@@ -140,8 +183,9 @@ try {
   });
   const auth = { authorization: `Bearer ${key}` };
   const url = (s: { port: number }, path: string) => `http://127.0.0.1:${s.port}${path}`;
+  const load1 = () => loadavg()[0]!.toFixed(1);
   console.log(
-    `score API bench: ${connections} connections, ${duration} s per run, node ${process.version}, ${cores} cores; default ledger: ${app.ledger} (DuckDB file behind its write-ahead log)`,
+    `score API bench: ${connections} connections, ${duration} s per run, node ${process.version}, ${cores} cores, load average ${load1()}; default ledger: ${app.ledger} (DuckDB file behind its write-ahead log)`,
   );
   // Warm the servers up (JIT, model code paths, ledger files) before measuring.
   await load(url(bare, '/bare'), single, 10, {});
@@ -149,10 +193,15 @@ try {
   if (plain) await load(url(plain, '/v1/score'), single, 10, auth, singles);
   const b = await load(url(bare, '/bare'), single, connections, {});
   show('bare fastify route (constant reply)', b);
-  const s = await load(url(app, '/v1/score'), single, connections, auth, singles);
+  const perRequest = (r: Run) => r.total;
+  const s = await withCpu(app.pid, perRequest, () =>
+    load(url(app, '/v1/score'), single, connections, auth, singles),
+  );
   show(`POST /v1/score, one account (${app.ledger}, default)`, s);
   if (plain) {
-    const d = await load(url(plain, '/v1/score'), single, connections, auth, singles);
+    const d = await withCpu(plain.pid, perRequest, () =>
+      load(url(plain, '/v1/score'), single, connections, auth, singles),
+    );
     show(`POST /v1/score, one account (${plain.ledger}, --no-wal)`, d);
     console.log(`  the default ledger at ${(s.rps / d.rps).toFixed(2)}× the DuckDB file alone`);
   }
@@ -160,14 +209,24 @@ try {
     `  ratio: single-account scoring at ${((100 * s.rps) / b.rps).toFixed(1)}% of the bare route's throughput`,
   );
   const apiTarget = API_SHARE * cores * floor.perSecond;
+  // A closed loop of N connections holds N requests in flight: the mean latency is N / throughput (Little's law),
+  // so p99 <= 10 ms at 50 connections needs well over 5,000 requests/s, whatever the sync costs.
+  console.log(
+    `  latency floor of the closed loop: ${connections} connections / ${fmt(s.rps)} requests/s = ${((1000 * connections) / s.rps).toFixed(1)} ms mean (Little's law)`,
+  );
   console.log(
     `  target: ${fmt(s.rps)} requests/s = ${ratio(s.rps, apiTarget)} ${fmt(apiTarget)} (${100 * API_SHARE}% of ${cores} cores × the floor); p99 ${s.p99} ms = ${(s.p99 / P99_MS).toFixed(2)} × the limit ${P99_MS} ms (met at ≤ 1)`,
   );
-  const many = await load(url(app, '/v1/score'), batch, 4, auth);
-  show(`POST /v1/score, 1,000 accounts per request (4 conns, ${app.ledger})`, many);
+  const many = await withCpu(
+    app.pid,
+    (r) => r.total * 1000,
+    () => load(url(app, '/v1/score'), batch, 4, auth),
+  );
+  show(`POST /v1/score, 1,000 accounts per request (4 conns, ${app.ledger})`, many, 'requests/s of 1,000');
   console.log(
     `  batch: ${fmt(many.rps * 1000)} accounts/s = ${ratio(many.rps * 1000, BATCH_TARGET)} ${fmt(BATCH_TARGET)}`,
   );
+  console.log(`load average at the end: ${load1()}`);
 } finally {
   // Each server drains and closes its ledger (the log's last load into DuckDB) before its folder is removed.
   await Promise.all(
