@@ -56,9 +56,17 @@ export const LIMITS = {
 const TIME_RE = /^([01]\d|2[0-3]):([0-5]\d)$/;
 const clock = z.string().regex(TIME_RE, { message: 'expected a local time HH:MM (24-hour clock)' });
 
+const MINUTES = new Map<string, number>();
+
 /** Minutes after midnight of a validated HH:MM. */
 export function minuteOf(hhmm: string): number {
-  return Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+  // Every decision reads the policy's few clock times (contact hours, visit window): parsed once each.
+  let m = MINUTES.get(hhmm);
+  if (m === undefined) {
+    m = Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+    if (MINUTES.size < 2048) MINUTES.set(hhmm, m);
+  }
+  return m;
 }
 
 const probability = z.number().min(0).max(1);
