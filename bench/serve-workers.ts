@@ -5,8 +5,8 @@
 // --capacity K > 0 serves a policy with K call slots a day (the limited append and its advisory lock on the path).
 // Start-up (models loaded by every worker) is not timed. Rounds alternate N to share the machine's drift.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -75,6 +75,53 @@ function serve(workers: number, url: string): Promise<{ child: ChildProcess; add
   });
 }
 
+/** Every process: parent and CPU time used so far (ms), from /proc (Linux; empty elsewhere). */
+function processes(): Map<number, { ppid: number; cpuMs: number; cmd: string }> {
+  const out = new Map<number, { ppid: number; cpuMs: number; cmd: string }>();
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return out;
+  }
+  for (const d of pids) {
+    try {
+      const raw = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = raw.slice(raw.lastIndexOf(') ') + 2).split(' ');
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      out.set(Number(d), { ppid: Number(f[1]), cpuMs: (Number(f[11]) + Number(f[12])) * 10, cmd });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** CPU (ms) of `root` and every process below it. */
+function treeCpu(all: ReturnType<typeof processes>, root: number | undefined): number {
+  if (root === undefined) return 0;
+  let ms = all.get(root)?.cpuMs ?? 0;
+  for (const [pid, p] of all) if (p.ppid === root) ms += treeCpu(all, pid);
+  return ms;
+}
+
+/**
+ * Where a measured run's CPU went, per request: the serving processes (primary and workers) and the throwaway
+ * PostgreSQL (its postmaster, found by the port in its command line, and its backends). With every core busy,
+ * CPU per request is what sets requests/s; it tells whether a second worker made each request dearer.
+ */
+function cpuSplit(servePid: number, pgPort: string) {
+  const all = processes();
+  const postmaster = [...all].find(
+    ([, p]) => p.cmd.includes(`-p ${pgPort} `) && !p.cmd.includes('pg_ctl'),
+  )?.[0];
+  return {
+    primary: all.get(servePid)?.cpuMs ?? 0,
+    serve: treeCpu(all, servePid),
+    postgres: treeCpu(all, postmaster),
+  };
+}
+
 const stop = (child: ChildProcess) =>
   new Promise<void>((resolve) => {
     child.removeAllListeners('exit');
@@ -100,6 +147,8 @@ try {
         connections,
         duration: 2,
       });
+      const pgPort = new URL(pg.url).port;
+      const before = cpuSplit(child.pid!, pgPort);
       const r = await autocannon({
         url: `${address}/v1/score`,
         method: 'POST',
@@ -108,6 +157,7 @@ try {
         connections,
         duration,
       });
+      const after = cpuSplit(child.pid!, pgPort);
       await stop(child);
       const e = results.get(n) ?? { rps: [], p50: [], p99: [] };
       e.rps.push(r.requests.average);
@@ -117,6 +167,14 @@ try {
       console.log(
         `  round ${round + 1}, --workers ${n}: ${Math.round(r.requests.average).toLocaleString('en-US')} requests/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms${r.errors || r.non2xx ? ` (errors ${r.errors}, non-2xx ${r.non2xx})` : ''}`,
       );
+      if (r.requests.total > 0 && after.serve > 0) {
+        const us = (ms: number) => Math.round((ms * 1000) / r.requests.total);
+        const workers = after.serve - after.primary - (before.serve - before.primary);
+        const pgUs = us(after.postgres - before.postgres);
+        console.log(
+          `    CPU per request: workers ${us(workers)} µs, primary ${us(after.primary - before.primary)} µs, PostgreSQL ${pgUs} µs; load average ${loadavg()[0]!.toFixed(1)}`,
+        );
+      }
     }
   }
   const base = results.get(counts[0]!)!;
