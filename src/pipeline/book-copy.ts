@@ -1,16 +1,12 @@
-import { renameSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { RepayriskError } from '../core/errors.ts';
 import { policySlots } from '../core/policy/batch.ts';
-import { DECISION_TREATMENTS, type DecisionTreatment } from '../core/schema/enums.ts';
-import type { AccountArchive } from '../core/scoring/score.ts';
 import { isoOf } from '../core/time/dates.ts';
 import { CopyArchives } from '../data/copy-archives.ts';
-import { CsvTableWriter } from '../data/csv-writer.ts';
 import { type CopyDay, type CopyMeta, openCopy, readCopyDay } from '../data/history-copy.ts';
-import { scoreAndDecide } from '../service/score-request.ts';
-import { type ChunkResult, decideCopyRange, outputCells } from './book-chunk.ts';
-import { bookFormat, bookRunId, checkNowAfterAsOf, finishOutput, fsyncFile, STAGING } from './book-output.ts';
+import { type ChunkResult, decideCopyRange } from './book-chunk.ts';
+import { bookFormat, bookRunId, checkNowAfterAsOf } from './book-output.ts';
+import { BookSink } from './book-sink.ts';
 import { BookWorkers } from './book-workers.ts';
 import type { BookRun, BookSummary } from './score-book.ts';
 
@@ -43,7 +39,7 @@ export async function scoreFromCopy(
   const { state } = run;
   const slots = run.slots === undefined ? policySlots(state.policy) : run.slots;
   const phases = { read: 0, score: 0, write: 0 };
-  let t = performance.now();
+  const t = performance.now();
   const chunkSize = run.chunkSize ?? COPY_CHUNK;
   const nWorkers = run.workers ?? Math.min(availableParallelism() - 1, COPY_WORKERS);
   // Started first: they load the models (~1.5 CPU-s) while this thread reads the copy and scores the first pieces.
@@ -110,29 +106,15 @@ export async function scoreFromCopy(
   }
   phases.read += performance.now() - t;
 
-  const stagingPath = `${run.out}.staging-${process.pid}.csv`;
-  const tmpPath = `${run.out}.tmp-${process.pid}`;
-  const treatments = Object.fromEntries(DECISION_TREATMENTS.map((x) => [x, 0])) as Record<
-    DecisionTreatment,
-    number
-  >;
-  let callsAllocated = 0;
   const deferred: number[] = [];
   const deferCalls = slots !== null;
-  let writer: CsvTableWriter;
+  let sink: BookSink;
   try {
-    writer = new CsvTableWriter(stagingPath, STAGING);
+    sink = new BookSink(run.out, format);
   } catch (e) {
     await (await pool)?.close();
-    throw new RepayriskError('io', `cannot write next to ${run.out}: ${(e as Error).message}`);
+    throw e;
   }
-  let open = true;
-  const closeStaging = () => {
-    if (open) {
-      open = false; // never close a descriptor twice
-      writer.close();
-    }
-  };
   let workers: BookWorkers | null = null;
   let failure: unknown = null;
   let readyAt: number | null = null;
@@ -155,9 +137,7 @@ export async function scoreFromCopy(
       while (written < pieces && results[written]) {
         const r = results[written]!;
         results[written++] = undefined;
-        writer.writeLines(r.lines, r.rows);
-        for (const [k, v] of Object.entries(r.treatments)) treatments[k as DecisionTreatment] += v;
-        callsAllocated += r.calls;
+        sink.writeChunk(r);
         deferred.push(...r.deferred);
       }
       phases.write += performance.now() - t;
@@ -211,40 +191,19 @@ export async function scoreFromCopy(
           : 'no worker (none started, or the book is one piece)'),
     );
 
-    if (slots !== null && deferred.length) {
-      run.onNote?.(`sharing the call slots among ${deferred.length.toLocaleString('en-US')} call candidates`);
-      const s = performance.now();
-      const list: AccountArchive[] = deferred.map((r) => archives.archive(r));
-      let k = 0;
-      const out = scoreAndDecide(list, state, now, {
-        slots,
-        newId: () => `${runId}-${ns[deferred[k++]!]!}`,
-      }).results;
-      phases.score += performance.now() - s;
-      const u = performance.now();
-      out.forEach((r, i) => {
-        writer.write(outputCells(r, ns[deferred[i]!]!));
-        treatments[r.treatment]++;
-        if (r.call_team !== null) callsAllocated++;
-      });
-      phases.write += performance.now() - u;
-    }
-    t = performance.now();
-    closeStaging();
-    await finishOutput(stagingPath, tmpPath, format, deferred.length > 0);
-    fsyncFile(tmpPath);
-    renameSync(tmpPath, run.out);
-    phases.write += performance.now() - t;
+    await sink.finish(
+      {
+        count: deferred.length,
+        archives: () => deferred.map((r) => archives.archive(r)),
+        ordinalOf: (i) => ns[deferred[i]!]!,
+      },
+      { state, now, runId, slots, phases, onNote: run.onNote },
+    );
   } catch (e) {
-    try {
-      closeStaging();
-    } catch {
-      // the staging file is removed below either way
-    }
-    rmSync(tmpPath, { force: true });
+    sink.abort();
     throw e;
   } finally {
-    rmSync(stagingPath, { force: true });
+    sink.dispose();
     await (await pool)?.close();
   }
   return {
@@ -257,10 +216,7 @@ export async function scoreFromCopy(
     scored,
     skipped: meta.accounts - day.rows,
     invalid,
-    treatments,
-    callCandidates: slots === null ? null : deferred.length,
-    callsAllocated: slots === null ? null : callsAllocated,
     seconds: (clock() - t0) / 1000,
-    phases: { read: phases.read / 1000, score: phases.score / 1000, write: phases.write / 1000 },
+    ...sink.counts(slots, phases),
   };
 }

@@ -1,37 +1,26 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, renameSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { RepayriskError } from '../core/errors.ts';
 import type { ContactLike } from '../core/features/history.ts';
 import { policySlots } from '../core/policy/batch.ts';
 import type { CallSlots } from '../core/policy/capacity.ts';
-import type { ColumnKind, ColumnSpec, TableSpec } from '../core/schema/columns.ts';
-import { DECISION_TREATMENTS, type DecisionTreatment } from '../core/schema/enums.ts';
+import type { DecisionTreatment } from '../core/schema/enums.ts';
 import { fieldIssues } from '../core/schema/issues.ts';
 import type { AccountRow } from '../core/schema/tables.ts';
 import { admitArchive, archiveSchema } from '../core/scoring/input.ts';
 import type { AccountArchive } from '../core/scoring/score.ts';
 import { isTimeZone } from '../core/time/timezone.ts';
-import { CsvTableWriter } from '../data/csv-writer.ts';
-import { duckType, sqlIdent, sqlString, withDuckDB } from '../data/duckdb.ts';
 import { defaultCopyPath } from '../data/history-copy.ts';
 import { HistoryStore } from '../data/history-store.ts';
 import { PreparedBuffer } from '../data/prepared-buffer.ts';
 import type { LiveState } from '../service/live-types.ts';
-import { scoreAndDecide } from '../service/score-request.ts';
-import { type ChunkResult, decideChunk, outputCells } from './book-chunk.ts';
+import { type ChunkResult, decideChunk } from './book-chunk.ts';
 import { scoreFromCopy } from './book-copy.ts';
-import {
-  type BookFormat,
-  bookFormat,
-  bookRunId,
-  checkNowAfterAsOf,
-  finishOutput,
-  fsyncFile,
-  STAGING,
-} from './book-output.ts';
+import { type BookFormat, bookFormat, bookRunId, checkNowAfterAsOf } from './book-output.ts';
 import { ChunkPacker, unpackArchives } from './book-pack.ts';
+import { BookSink } from './book-sink.ts';
 import { BookWorkers } from './book-workers.ts';
 import { type LineError, lineErrorText } from './decide-jsonl.ts';
 
@@ -196,32 +185,18 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
           return null;
         })
       : null;
-  const stagingPath = `${run.out}.staging-${process.pid}.csv`;
-  const tmpPath = `${run.out}.tmp-${process.pid}`;
-  const treatments = Object.fromEntries(DECISION_TREATMENTS.map((t) => [t, 0])) as Record<
-    DecisionTreatment,
-    number
-  >;
   let scored = 0;
   let invalid = 0;
   let read = 0;
-  let callsAllocated = 0;
   const deferred: { archive: AccountArchive; n: number }[] = [];
   const phases = { read: 0, score: 0, write: 0 };
-  let writer: CsvTableWriter;
+  let sink: BookSink;
   try {
-    writer = new CsvTableWriter(stagingPath, STAGING);
+    sink = new BookSink(run.out, format);
   } catch (e) {
     await (await pool)?.close();
-    throw new RepayriskError('io', `cannot write next to ${run.out}: ${(e as Error).message}`);
+    throw e;
   }
-  let open = true;
-  const closeStaging = () => {
-    if (open) {
-      open = false; // never close a descriptor twice: its number may belong to another file by then
-      writer.close();
-    }
-  };
   let workers: BookWorkers | null = null;
   try {
     // An account's archive is kept until its chunk is decided only where this thread decides it: with workers,
@@ -231,9 +206,7 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
     const deferCalls = slots !== null;
     const consume = (c: Chunk, r: ChunkResult) => {
       const t = performance.now();
-      writer.writeLines(r.lines, r.rows);
-      for (const [k, v] of Object.entries(r.treatments)) treatments[k as DecisionTreatment] += v;
-      callsAllocated += r.calls;
+      sink.writeChunk(r);
       for (const i of r.deferred) deferred.push({ archive: c[i]!.archive!, n: c[i]!.n });
       phases.write += performance.now() - t;
     };
@@ -308,41 +281,19 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
     while (inflight.length) await settleOldest();
     if (!runId) runId = await runIdOf;
     run.onProgress?.(read, source.total, source.unit);
-    if (slots !== null && deferred.length) {
-      run.onNote?.(`sharing the call slots among ${deferred.length.toLocaleString('en-US')} call candidates`);
-      let k = 0;
-      let t = performance.now();
-      const results = scoreAndDecide(
-        deferred.map((b) => b.archive),
-        state,
-        now,
-        { slots, newId: () => `${runId}-${deferred[k++]!.n}` },
-      ).results;
-      phases.score += performance.now() - t;
-      t = performance.now();
-      results.forEach((r, i) => {
-        writer.write(outputCells(r, deferred[i]!.n));
-        treatments[r.treatment]++;
-        if (r.call_team !== null) callsAllocated++;
-      });
-      phases.write += performance.now() - t;
-    }
-    const t = performance.now();
-    closeStaging();
-    await finishOutput(stagingPath, tmpPath, format, deferred.length > 0);
-    fsyncFile(tmpPath);
-    renameSync(tmpPath, run.out);
-    phases.write += performance.now() - t;
+    await sink.finish(
+      {
+        count: deferred.length,
+        archives: () => deferred.map((b) => b.archive),
+        ordinalOf: (i) => deferred[i]!.n,
+      },
+      { state, now, runId, slots, phases, onNote: run.onNote },
+    );
   } catch (e) {
-    try {
-      closeStaging();
-    } catch {
-      // the staging file is removed below either way
-    }
-    rmSync(tmpPath, { force: true });
+    sink.abort();
     throw e;
   } finally {
-    rmSync(stagingPath, { force: true });
+    sink.dispose();
     await (await pool)?.close();
   }
   return {
@@ -355,11 +306,8 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
     scored,
     skipped: source.skipped,
     invalid,
-    treatments,
-    callCandidates: slots === null ? null : deferred.length,
-    callsAllocated: slots === null ? null : callsAllocated,
     seconds: (clock() - t0) / 1000,
-    phases: { read: phases.read / 1000, score: phases.score / 1000, write: phases.write / 1000 },
+    ...sink.counts(slots, phases),
   };
 }
 
