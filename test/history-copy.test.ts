@@ -76,6 +76,21 @@ describe('a book scored from the history copy', () => {
     120_000,
   );
 
+  it('rations field visits across the whole book from the copy as from the files, in small pieces', async () => {
+    const staged = await loadBatchState({ policy: 'policies/staged.yaml' });
+    const tight = { ...staged, policy: { ...staged.policy, visitCapacity: { slots: 2 } } };
+    const run = (input: BookInput, out: string) =>
+      scoreBook({ state: tight, input, out, chunkSize: 10, workers: 0 });
+    const files = await run({ history: samples, store: false }, join(root, 'visits-files.csv'));
+    const copy = await run({ history: samples }, join(root, 'visits-copy.csv'));
+    expect(copy.copy).not.toBeNull();
+    expect(copy.treatments.field_visit).toBe(2);
+    expect(
+      readFileSync(join(root, 'visits-copy.csv')).equals(readFileSync(join(root, 'visits-files.csv'))),
+    ).toBe(true);
+    expect(files.treatments.field_visit).toBe(2);
+  }, 60_000);
+
   it('writes the same Parquet file too', async () => {
     const files = await book({ history: samples, store: false }, join(root, 'files.parquet'));
     const copy = await book({ history: samples }, join(root, 'copy.parquet'));

@@ -223,6 +223,37 @@ describe('repayrisk score --history', () => {
     expect(got.map((r) => r.decision_id)).toEqual(got.map((_, i) => `${s.runId}-${i + 1}`));
   });
 
+  it('rations field visits across the whole book as one batch would, not per chunk', async () => {
+    // The staged policy visits; with a tight visit capacity, a chunked run must hand out the day's visits once.
+    const staged = await loadBatchState({ policy: 'policies/staged.yaml' });
+    const unlimited = scoreAndDecide([...archives.values()], staged, NOW, {
+      newId: () => 'x',
+      visitSlots: null,
+    }).results;
+    const wanted = unlimited.filter((w) => w.treatment === 'field_visit').length;
+    expect(wanted, 'the staged policy visits some sample accounts').toBeGreaterThan(2);
+    const slots = Math.floor(wanted / 2);
+    const tight = { ...staged, policy: { ...staged.policy, visitCapacity: { slots } } };
+    const whole = scoreAndDecide([...archives.values()], tight, NOW, { newId: () => 'x' }).results;
+    for (const workers of [0, 1]) {
+      const out = join(dir, `visits-${workers}.csv`);
+      const s = await scoreBook({ state: tight, input: { history: SAMPLES }, out, chunkSize: 10, workers });
+      const got = await readOutput(out);
+      expect(
+        got.filter((r) => r.treatment === 'field_visit'),
+        `workers ${workers}`,
+      ).toHaveLength(slots);
+      expect(
+        got.map((r) => [r.account_id, r.treatment, r.channel, r.call_team, r.reason_codes]),
+        `workers ${workers}`,
+      ).toEqual(
+        whole.map((w) => [w.account_id, w.treatment, w.channel, w.call_team, w.reason_codes.join('|')]),
+      );
+      expect(s.callCandidates).toBeGreaterThanOrEqual(wanted);
+      expect(got.map((r) => r.decision_id)).toEqual(got.map((_, i) => `${s.runId}-${i + 1}`));
+    }
+  });
+
   it('gives no human call with --call-slots 0', async () => {
     expect(rows.some((r) => r.treatment === 'human_call')).toBe(true);
     const out = join(dir, 'no-calls.csv');

@@ -17,14 +17,15 @@ export interface ChunkResult {
   treatments: Partial<Record<DecisionTreatment, number>>;
   /** Final rows whose human call took a team's slot. */
   calls: number;
-  /** Chunk positions of the human-call candidates (only when `deferCalls`). */
+  /** Chunk positions of the human-call and field-visit candidates (only when `deferRationed`). */
   deferred: number[];
 }
 
 /**
- * Scores and decides one chunk of a book with unlimited calls (`scoreAndDecide`, the score API's path), decision
- * ids `<runId>-<n>` from `ns` (the accounts' output positions). With `deferCalls` (the run has call capacity)
- * human calls are not final yet: they are left out of `lines` and listed in `deferred`.
+ * Scores and decides one chunk of a book with unlimited calls and visits (`scoreAndDecide`, the score API's path),
+ * decision ids `<runId>-<n>` from `ns` (the accounts' output positions). With `deferRationed` (the run has a call
+ * or a field-visit capacity, which is the whole book's, not a chunk's) human calls and field visits are not final
+ * yet: they are left out of `lines` and listed in `deferred`, for `BookSink.finish` to ration book-wide.
  */
 export function decideChunk(
   archives: readonly AccountArchive[],
@@ -32,11 +33,12 @@ export function decideChunk(
   state: LiveState,
   now: number,
   runId: string,
-  deferCalls: boolean,
+  deferRationed: boolean,
 ): ChunkResult {
   let k = 0;
   const { results } = scoreAndDecide(archives, state, now, {
     slots: null,
+    visitSlots: null,
     newId: () => `${runId}-${ns[k++]!}`,
   });
   const treatments: Partial<Record<DecisionTreatment, number>> = {};
@@ -45,8 +47,8 @@ export function decideChunk(
   let rows = 0;
   let calls = 0;
   results.forEach((r, i) => {
-    // Capacity only ever changes human calls: every other decision is final now.
-    if (deferCalls && r.treatment === 'human_call') {
+    // Capacity only ever changes human calls and field visits (decideBatch): every other decision is final now.
+    if (deferRationed && (r.treatment === 'human_call' || r.treatment === 'field_visit')) {
       deferred.push(i);
       return;
     }
@@ -71,7 +73,7 @@ export function decideCopyRange(
   state: LiveState,
   now: number,
   runId: string,
-  deferCalls: boolean,
+  deferRationed: boolean,
 ): ChunkResult {
   const rows: number[] = [];
   const archives: AccountArchive[] = [];
@@ -86,7 +88,7 @@ export function decideCopyRange(
     state,
     now,
     runId,
-    deferCalls,
+    deferRationed,
   );
   result.deferred = result.deferred.map((i) => rows[i]!);
   return result;

@@ -107,7 +107,7 @@ export async function scoreFromCopy(
   phases.read += performance.now() - t;
 
   const deferred: number[] = [];
-  const deferCalls = slots !== null;
+  const deferRationed = slots !== null || state.policy.visitCapacity !== null;
   let sink: BookSink;
   try {
     sink = new BookSink(run.out, format);
@@ -150,7 +150,7 @@ export async function scoreFromCopy(
       while (w && w.busy < 2 * w.size && next < pieces) {
         const i = next++;
         const p = w
-          .decideRange({ ...range(i), now, runId, deferCalls })
+          .decideRange({ ...range(i), now, runId, deferRationed })
           .then((r) => {
             results[i] = r;
             const n = r.rows + r.deferred.length;
@@ -167,7 +167,7 @@ export async function scoreFromCopy(
         const i = next++;
         const { from, to } = range(i);
         const s = performance.now();
-        results[i] = decideCopyRange(archives, from, to, ns, state, now, runId, deferCalls);
+        results[i] = decideCopyRange(archives, from, to, ns, state, now, runId, deferRationed);
         done += to - from;
         phases.score += performance.now() - s;
       }
@@ -217,6 +217,6 @@ export async function scoreFromCopy(
     skipped: meta.accounts - day.rows,
     invalid,
     seconds: (clock() - t0) / 1000,
-    ...sink.counts(slots, phases),
+    ...sink.counts(deferRationed, phases),
   };
 }

@@ -29,7 +29,7 @@ export class BookSink {
   >;
   /** Rows whose human call took a team's slot. */
   callsAllocated = 0;
-  /** Call candidates held back from the chunks and decided together by `finish`. */
+  /** Human-call and field-visit candidates held back from the chunks and decided together by `finish`. */
   deferredCount = 0;
   private readonly writer: CsvTableWriter;
   private open = true;
@@ -58,10 +58,12 @@ export class BookSink {
   }
 
   /**
-   * Finishes the book: decides the human-call candidates the chunks held back (`count` of them, read from
-   * `archives`), together, so the day's slots go where they add most (`scoreAndDecide` with `slots`), each written at
-   * its output position `ordinalOf(i)`, which also names its decision (`<runId>-<position>`); then writes the
-   * output, sorted by position when some rows were decided late, durably, and renames it into place.
+   * Finishes the book: decides the human-call and field-visit candidates the chunks held back (`count` of them,
+   * read from `archives`), together, so the day's call slots (`slots`) and the policy's field-visit slots go where
+   * they add most (`scoreAndDecide`, as one batch would), each written at its output position `ordinalOf(i)`, which
+   * also names its decision (`<runId>-<position>`); then writes the output, sorted by position when some rows were
+   * decided late, durably, and renames it into place. Nothing is held back when neither calls nor visits are
+   * limited.
    */
   async finish(
     deferred: { count: number; archives: () => AccountArchive[]; ordinalOf: (i: number) => number },
@@ -74,9 +76,11 @@ export class BookSink {
       onNote?: (message: string) => void;
     },
   ): Promise<void> {
-    this.deferredCount = o.slots === null ? 0 : deferred.count;
-    if (o.slots !== null && deferred.count) {
-      o.onNote?.(`sharing the call slots among ${deferred.count.toLocaleString('en-US')} call candidates`);
+    this.deferredCount = deferred.count;
+    if (deferred.count) {
+      o.onNote?.(
+        `sharing the call and visit slots among ${deferred.count.toLocaleString('en-US')} call and visit candidates`,
+      );
       let t = performance.now();
       let k = 0;
       const { results } = scoreAndDecide(deferred.archives(), o.state, o.now, {
@@ -100,12 +104,15 @@ export class BookSink {
     o.phases.write += performance.now() - t;
   }
 
-  /** What the summary of a finished book takes from the sink: counts, and the phases in seconds. */
-  counts(slots: CallSlots | null, phases: BookPhases) {
+  /**
+   * What the summary of a finished book takes from the sink: counts, and the phases in seconds. `callCandidates`
+   * and `callsAllocated` are null when calls and visits are unlimited (nothing was rationed).
+   */
+  counts(rationed: boolean, phases: BookPhases) {
     return {
       treatments: this.treatments,
-      callCandidates: slots === null ? null : this.deferredCount,
-      callsAllocated: slots === null ? null : this.callsAllocated,
+      callCandidates: rationed ? this.deferredCount : null,
+      callsAllocated: rationed ? this.callsAllocated : null,
       phases: { read: phases.read / 1000, score: phases.score / 1000, write: phases.write / 1000 },
     };
   }

@@ -37,10 +37,10 @@ export async function serve(): Promise<void> {
           state,
           job.now,
           job.runId,
-          job.deferCalls,
+          job.deferRationed,
         );
       } else
-        result = decideChunk(unpackArchives(job.chunk), job.ns, state, job.now, job.runId, job.deferCalls);
+        result = decideChunk(unpackArchives(job.chunk), job.ns, state, job.now, job.runId, job.deferRationed);
       port.postMessage({ id: job.id, ok: true, result });
     } catch (e) {
       port.postMessage({ id: job.id, ok: false, error: String((e as Error).stack ?? e) });

@@ -31,7 +31,7 @@ export interface ChunkJob {
   ns: Int32Array;
   now: number;
   runId: string;
-  deferCalls: boolean;
+  deferRationed: boolean;
 }
 
 /** Sent once to each worker before its first range: the history copy's date and the rows' output positions. */
@@ -50,7 +50,7 @@ export interface RangeJob {
   to: number;
   now: number;
   runId: string;
-  deferCalls: boolean;
+  deferRationed: boolean;
 }
 
 type Reply = { id: number; ok: true; result: ChunkResult } | { id: number; ok: false; error: string };

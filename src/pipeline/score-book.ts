@@ -88,7 +88,10 @@ export interface BookSummary {
   /** Lines (accounts input) or snapshots (history input) that could not be scored. */
   invalid: number;
   treatments: Record<DecisionTreatment, number>;
-  /** Human-call candidates that competed for the day's slots; null when calls were unlimited. */
+  /**
+   * Accounts whose human call or field visit waited for the book-wide rationing of the day's call and visit slots;
+   * null when neither calls nor visits are limited.
+   */
   callCandidates: number | null;
   /** Of them, those that got a slot. */
   callsAllocated: number | null;
@@ -132,12 +135,12 @@ interface BookSource {
  * chunk, while this thread reads the next ones; their rows are written in chunk order, so the output is the one
  * this thread alone writes, byte for byte.
  *
- * Memory: without call capacity, a few chunks of archives at a time (two per worker at most: flat for any book).
- * With capacity (the
- * policy's or `slots`), the day's slots must go to the best calls of the whole book, not of a chunk: each chunk is
- * decided with unlimited calls — capacity never changes a decision that is not a human call — and only the
- * archives of the human-call candidates are kept; at the end they are decided once more as one batch with the
- * slots, which is exactly what one whole-book batch gives them.
+ * Memory: without call or visit capacity, a few chunks of archives at a time (two per worker at most: flat for any
+ * book). With capacity (the policy's call capacity or `slots`, or its field-visit capacity), the day's slots must go
+ * to the best calls and visits of the whole book, not of a chunk: each chunk is decided with unlimited calls and
+ * visits — capacity never changes a decision that is not a human call or a field visit — and only the archives of
+ * those candidates are kept; at the end they are decided once more as one batch with the slots, which is exactly
+ * what one whole-book batch gives them.
  *
  * @throws RepayriskError / DataContractError when the input cannot be read; no output file is left then.
  */
@@ -190,6 +193,8 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
   let read = 0;
   const deferred: { archive: AccountArchive; n: number }[] = [];
   const phases = { read: 0, score: 0, write: 0 };
+  // Calls and visits wait for the book-wide rationing when either is limited (BookSink.finish).
+  const deferRationed = slots !== null || state.policy.visitCapacity !== null;
   let sink: BookSink;
   try {
     sink = new BookSink(run.out, format);
@@ -203,7 +208,6 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
     // each is packed as it comes (the store's history buffer is reused for the next) and kept only when the
     // capacity pass may need it.
     type Chunk = { archive: AccountArchive | null; n: number }[];
-    const deferCalls = slots !== null;
     const consume = (c: Chunk, r: ChunkResult) => {
       const t = performance.now();
       sink.writeChunk(r);
@@ -223,7 +227,7 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
     let packer = pool ? new ChunkPacker() : null;
     const decideHere = (c: Chunk, archives: AccountArchive[], ns: Int32Array) => {
       const t = performance.now();
-      const r = decideChunk(archives, ns, state, now, runId, deferCalls);
+      const r = decideChunk(archives, ns, state, now, runId, deferRationed);
       phases.score += performance.now() - t;
       consume(c, r);
     };
@@ -244,7 +248,10 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
         phases.score += performance.now() - t;
         if (workers) {
           t = performance.now();
-          inflight.push({ chunk: c, result: workers.decide({ chunk: packed, ns, now, runId, deferCalls }) });
+          inflight.push({
+            chunk: c,
+            result: workers.decide({ chunk: packed, ns, now, runId, deferRationed }),
+          });
           phases.score += performance.now() - t;
           // Two chunks waiting per worker keep it busy while this thread reads; more would only hold memory.
           while (inflight.length > 2 * workers.size) await settleOldest();
@@ -272,7 +279,7 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
         packer.add(a);
         phases.score += performance.now() - t;
       }
-      chunk.push({ archive: packer && !deferCalls ? null : standalone(a), n: ++scored });
+      chunk.push({ archive: packer && !deferRationed ? null : standalone(a), n: ++scored });
       if (chunk.length >= chunkSize) await flush();
       waited = performance.now();
     }
@@ -307,7 +314,7 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
     skipped: source.skipped,
     invalid,
     seconds: (clock() - t0) / 1000,
-    ...sink.counts(slots, phases),
+    ...sink.counts(deferRationed, phases),
   };
 }
 

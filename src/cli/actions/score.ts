@@ -130,7 +130,7 @@ function summaryLine(s: BookSummary): string {
   const calls =
     s.callCandidates === null
       ? ''
-      : `; call slots went to ${n(s.callsAllocated ?? 0)} of ${n(s.callCandidates)} candidates`;
+      : `; call slots went to ${n(s.callsAllocated ?? 0)} of ${n(s.callCandidates)} call and visit candidates`;
   const rate = s.seconds > 0 ? Math.round(s.scored / s.seconds) : s.scored;
   return `scored ${n(s.scored)} account${s.scored === 1 ? '' : 's'}${of}${skipped}${invalid} at ${s.now}: ${mix || 'none'}${calls}; ${s.seconds.toFixed(1)} s, ${n(rate)} rows/s; run ${s.runId} -> ${s.out}`;
 }
