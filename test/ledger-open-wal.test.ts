@@ -98,6 +98,31 @@ describe('openLedger and the write-ahead log beside a DuckDB file', () => {
     }
   });
 
+  it('refuses to open the file without its log when what the log holds cannot be loaded, and loses nothing', async () => {
+    const path = await fileWithUnloadedLog();
+    // The file gets a contact under the same id by another way, so loading the log's c-1 breaks its primary key.
+    const raw = await openDuckDbLedger(path);
+    await raw.appendContacts([{ ...contact('c-1', 'B') }]);
+    await raw.close();
+    for (const walDir of [false, join(root, `other-${seq}`)] as const)
+      await expect(
+        openLedger({ path, walDir, wal: { onNotice: () => undefined } }),
+        String(walDir),
+      ).rejects.toThrow(
+        /without the write-ahead log beside it: .*-wal holds 1 acknowledged operation\(s\) the file does not/,
+      );
+    // The log still holds the record: opened with it, the ledger still answers from it.
+    const withLog = await openLedger({ path, wal: { loadDelayMs: 3_600_000, onNotice: () => undefined } });
+    try {
+      expect(withLog.kind).toBe('wal+duckdb');
+      expect([...((await withLog.contactsFor(['A'], 0)).get('A') ?? [])].map((c) => c.ts)).toEqual([
+        new Date(T0).toISOString(),
+      ]);
+    } finally {
+      await withLog.close();
+    }
+  });
+
   it('a new file with no log beside it opens alone', async () => {
     const ledger = await openLedger({ path: join(root, 'new.duckdb') });
     try {

@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import type { Ledger } from './contract.ts';
 import { openDuckDbLedger } from './duckdb.ts';
 import { openPostgresLedger } from './postgres.ts';
-import { openWalLedger, type WalLedgerOptions } from './wal/ledger.ts';
+import { errorText, LedgerError } from './schema-sql.ts';
+import { openWalLedger, type WalLedger, type WalLedgerOptions } from './wal/ledger.ts';
 import type { WalStore } from './wal/store.ts';
 
 export { LedgerError, type LedgerErrorCode } from './schema-sql.ts';
@@ -52,16 +53,29 @@ export async function openLedger(opts: LedgerOptions = {}): Promise<Ledger> {
   const walDir =
     opts.walDir === false ? null : (opts.walDir ?? (beside && existsSync(beside) ? beside : null));
   if (beside && (walDir === null || resolve(walDir) !== resolve(beside)) && existsSync(beside)) {
-    // The store alone, or behind another log: first load what the log beside it holds (opening the log loads it;
-    // close drains), so no acknowledged record is left where nothing reads it.
+    // The store alone, or behind another log: first load what the log beside it holds, so no acknowledged record
+    // is left where nothing reads it. A load that fails refuses the open (close alone would only print a notice
+    // and leave the records in the log, unseen by the store opened next).
     const store = await open();
-    await (await behind(store, beside, opts)).close();
+    const log = await behind(store, beside, opts);
+    try {
+      await log.drain();
+    } catch (e) {
+      const left = log.unloaded();
+      await log.close();
+      throw new LedgerError(
+        'unavailable',
+        `cannot open ${path} without the write-ahead log beside it: ${beside} holds ${left} acknowledged operation(s) the file does not, and loading them failed (${errorText(e)}); open the ledger with that log (serve without --no-wal or --wal DIR) or fix the cause first`,
+        { cause: e },
+      );
+    }
+    await log.close();
   }
   const store = await open();
   return walDir ? behind(store, walDir, opts) : store;
 }
 
-async function behind(store: WalStore, dir: string, opts: LedgerOptions): Promise<Ledger> {
+async function behind(store: WalStore, dir: string, opts: LedgerOptions): Promise<WalLedger> {
   try {
     return await openWalLedger(store, dir, opts.wal);
   } catch (e) {
