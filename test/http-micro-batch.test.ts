@@ -2,9 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FEATURE_INDEX } from '../src/core/features/definitions.ts';
 import type { Matrix } from '../src/core/models/contract.ts';
+import type { ContactRow } from '../src/core/schema/tables.ts';
 import { createApp } from '../src/http/app.ts';
 import type { CallSlotLimit, DecisionRecord, StoredAnswer } from '../src/ledger/contract.ts';
 import type { LiveState } from '../src/service/live-types.ts';
+import { contactHistorySince, ownWindows } from '../src/service/score-request.ts';
 import {
   bearer,
   committedState,
@@ -186,5 +188,31 @@ describe('micro-batched single-account scoring', () => {
     expect(rs.map((r) => r.statusCode)).toEqual([200, 200]);
     expect(withoutId(rs[0]!.json())).toEqual(withoutId(rs[1]!.json()));
     expect(ledger.decisions.map((d) => d.request_id).sort()).toEqual(['req-1', 'req-2']);
+  });
+
+  it('gives each account of a batch the ledger contacts of its own window, not the earliest one of the batch', () => {
+    const recent = { account_id: 'NEW', as_of_date: '2026-11-01' };
+    const early = { account_id: 'OLD', as_of_date: '2025-02-01' };
+    const batchSince = contactHistorySince(state.policy, [recent.as_of_date, early.as_of_date], NOW);
+    const ownSince = contactHistorySince(state.policy, [recent.as_of_date], NOW);
+    expect(batchSince, 'the earlier snapshot widens the batch read').toBeLessThan(ownSince);
+    const row = (ms: number): ContactRow => ({
+      account_id: 'x',
+      ts: new Date(ms).toISOString(),
+      channel: 'call',
+      outcome: 'no_answer',
+      promise_amount: null,
+      promise_date: null,
+      agent_id: null,
+    });
+    const between = [row(batchSince + 86_400_000), row(ownSince), row(NOW - 86_400_000)];
+    const read = new Map([
+      ['NEW', between],
+      ['OLD', between],
+    ]);
+    const mine = ownWindows(read, [recent, early], state.policy, NOW, batchSince);
+    // What the recent account alone reads: from its own window on (the boundary contact included).
+    expect(mine.get('NEW')).toEqual(between.slice(1));
+    expect(mine.get('OLD')).toEqual(between);
   });
 });

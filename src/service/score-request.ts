@@ -194,6 +194,28 @@ export function contactHistorySince(policy: Policy, asOfDates: readonly string[]
   return since;
 }
 
+/**
+ * Each account's recorded contacts cut to its own window (`contactHistorySince` of its own `as_of_date`), from
+ * contacts read once for a batch from the batch's earliest window (`batchSince`): an account decided with others,
+ * in a batch request or a micro-batch of concurrent requests, gets the history it would get alone.
+ */
+export function ownWindows(
+  read: ReadonlyMap<string, readonly ContactRow[]>,
+  accounts: readonly { account_id: string; as_of_date: string }[],
+  policy: Policy,
+  now: number,
+  batchSince: number,
+): Map<string, readonly ContactRow[]> {
+  const out = new Map<string, readonly ContactRow[]>();
+  for (const a of accounts) {
+    const list = read.get(a.account_id);
+    if (!list?.length || out.has(a.account_id)) continue;
+    const since = contactHistorySince(policy, [a.as_of_date], now);
+    out.set(a.account_id, since <= batchSince ? list : list.filter((c) => Date.parse(c.ts) >= since));
+  }
+  return out;
+}
+
 /** Call slots left today: the policy's capacity minus what the ledger says is taken; null = unlimited. */
 export function remainingSlots(policy: Policy, used: ReadonlyMap<string, number>): CallSlots | null {
   const cap = policy.capacity;

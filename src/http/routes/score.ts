@@ -13,6 +13,7 @@ import type { CallSlotLimit } from '../../ledger/contract.ts';
 import type { LiveState } from '../../service/live-types.ts';
 import {
   contactHistorySince,
+  ownWindows,
   remainingSlots,
   remainingVisits,
   type ScoredAccount,
@@ -149,10 +150,17 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
       items.map((it) => it.archive.account.as_of_date),
       now,
     );
-    const [ledgerContacts, reviews] = await Promise.all([
+    const [batchContacts, reviews] = await Promise.all([
       ledgerCall(ctx, 'read contact history', () => ctx.ledger.contactsFor(ids, since)),
       ledgerCall(ctx, 'read review requests', () => ctx.ledger.reviewEvents(ids)),
     ]);
+    const ledgerContacts = ownWindows(
+      batchContacts,
+      items.map((it) => it.archive.account),
+      state.policy,
+      now,
+      since,
+    );
     // A customer's standing request for a human decision (PIPL art. 24, GDPR art. 22): that account gets
     // human_review, never an automated treatment (routes/human-review.ts records the requests).
     const humanReview = new Map<string, { requested_at: string }>();
