@@ -181,6 +181,31 @@ describe('micro-batched single-account scoring', () => {
     expect(ledger.decisions.map((d) => d.account_id).sort()).toEqual(['MB0', 'MB1', 'MB3', 'MB4', 'MB5']);
   });
 
+  it('an unexpected fault deciding one account fails its own request only (500), the others are decided', async () => {
+    const col = FEATURE_INDEX.get('log_income')!;
+    const real = state.champion.ability.fitted;
+    const faulty = Object.create(real, {
+      predictProba: {
+        value: (x: Matrix) => {
+          for (let i = 0; i < x.rows; i++)
+            if (x.data[i * x.cols + col] === Math.log1p(SENTINEL)) throw new TypeError('a bug in the model');
+          return real.predictProba(x);
+        },
+      },
+    });
+    const { app, ledger } = await build(
+      new FakeLive({
+        ...state,
+        champion: { ...state.champion, ability: { ...state.champion.ability, fitted: faulty } },
+      }),
+    );
+    const list = bodies().slice(0, 6);
+    list[4] = scoreBody({ account_id: 'BUG', monthly_income: SENTINEL });
+    const rs = await Promise.all(list.map((b, i) => score(app, b, i)));
+    expect(rs.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 500, 200]);
+    expect(ledger.decisions.map((d) => d.account_id).sort()).toEqual(['MB0', 'MB1', 'MB2', 'MB3', 'MB5']);
+  });
+
   it('two requests for one account in flight together are both decided and recorded', async () => {
     const { app, ledger } = await build(new FakeLive(state));
     const b = bodies()[0]!;

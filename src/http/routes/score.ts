@@ -96,7 +96,15 @@ interface SingleRequest {
 const MICRO_BATCH_MAX = 256;
 
 /** The decided accounts by input index, and the ones the core could not score. */
-type Decided = { scored: Map<number, ScoredAccount>; unscorable: Map<number, FieldIssue[]> };
+/**
+ * What a batch decided, by input index: the answers, the accounts the model could not score (400 material), and
+ * the accounts whose decision failed unexpectedly (a fault, 500 material), set apart so the others still get theirs.
+ */
+type Decided = {
+  scored: Map<number, ScoredAccount>;
+  unscorable: Map<number, FieldIssue[]>;
+  failed: Map<number, unknown>;
+};
 
 /**
  * `POST /v1/score`: one archive, or `{ accounts: [...] }`. The ledger's recent contacts are merged into each
@@ -117,7 +125,8 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
    * Scores and decides the archives as one batch and records the decisions; returns the answer per input index.
    * An archive the core cannot score (a RepayriskError from scoreAndDecide, e.g. the model gives NaN for extreme
    * but schema-valid values) is set apart as unscorable and the rest are decided without it, so one such account
-   * cannot fail a whole batch. `respond` builds the answer (or throws a 400) before the append, so that with an
+   * cannot fail a whole batch; an account whose decision fails with any other error is set apart as failed (a
+   * micro-batch answers only its own request with it; a batch request fails whole, as that one account would). `respond` builds the answer (or throws a 400) before the append, so that with an
    * Idempotency-Key the answer is committed in the same transaction as the decisions (src/http/idempotency.ts).
    */
   function decideAndRecord(
@@ -240,32 +249,36 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
       );
 
     const unscorable = new Map<number, FieldIssue[]>();
+    const failed = new Map<number, unknown>();
     let good = items;
     let out: ReturnType<typeof scoreAndDecide>;
     try {
       out = decide(good, ctx.newId);
     } catch (e) {
-      if (!(e instanceof RepayriskError)) throw e;
+      if (items.length === 1 && !(e instanceof RepayriskError)) throw e;
       // Find the culprits one by one (pure, nothing recorded, no ids spent), then decide the rest as a batch.
       good = items.filter((it) => {
         try {
           decide([it], () => 'trial', null);
           return true;
         } catch (err) {
-          if (!(err instanceof RepayriskError)) throw err;
-          unscorable.set(it.index, [
-            { path: '(root)', message: `the account could not be scored: ${err.message}` },
-          ]);
+          if (err instanceof RepayriskError)
+            unscorable.set(it.index, [
+              { path: '(root)', message: `the account could not be scored: ${err.message}` },
+            ]);
+          else failed.set(it.index, err);
           return false;
         }
       });
+      // Every account alone decides: the failure is not one account's.
+      if (unscorable.size === 0 && failed.size === 0) throw e;
       out = good.length ? decide(good, ctx.newId) : { results: [], records: [] };
     }
     good.forEach((it, k) => {
       if (it.requestId !== undefined) out.records[k]!.request_id = it.requestId;
     });
     const scored = new Map<number, ScoredAccount>(out.results.map((r, k) => [good[k]!.index, r]));
-    const answer = respond({ scored, unscorable });
+    const answer = respond({ scored, unscorable, failed });
     if (out.records.length) {
       const records = out.records;
       const taken = await ledgerCall(ctx, 'record decisions', () =>
@@ -307,12 +320,14 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
         batch.map((r, index) => ({ index, archive: r.archive, requestId: r.requestId })),
         batch[0]!.requestId,
         null,
-        ({ scored, unscorable }) => {
+        ({ scored, unscorable, failed }) => {
           batch.forEach((_, k) => {
             const r = scored.get(k);
             outcomes[k] = r
               ? { ok: true, value: r }
-              : { ok: false, error: unscorableError(unscorable.get(k)!) };
+              : failed.has(k)
+                ? { ok: false, error: failed.get(k) }
+                : { ok: false, error: unscorableError(unscorable.get(k)!) };
           });
           return undefined;
         },
@@ -374,7 +389,9 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
     });
     ctx.metrics.scoreItems.inc({ status: 'ok' }, valid.length);
     ctx.metrics.scoreItems.inc({ status: 'invalid' }, invalid.size);
-    const respond = ({ scored, unscorable }: Decided) => {
+    const respond = ({ scored, unscorable, failed }: Decided) => {
+      // A fault deciding one account fails the request whole (500), as it did before accounts were set apart.
+      for (const e of failed.values()) throw e;
       if (scored.size === 0) {
         const all = [...invalid, ...unscorable]
           .sort((a, b) => a[0] - b[0])
@@ -393,7 +410,7 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
     };
     const answer = valid.length
       ? await decideAndRecord(valid, req.id, req.idempotency, respond)
-      : respond({ scored: new Map(), unscorable: new Map() });
+      : respond({ scored: new Map(), unscorable: new Map(), failed: new Map() });
     // A batch's answer (megabytes, and two-byte text: reason texts hold dashes) leaves as UTF-8 bytes encoded once.
     // Handed a string, fastify measured its UTF-8 length (Buffer.byteLength flattening the text: 5% of the main
     // thread under 1,000-account batches) and the socket encoded it again.
