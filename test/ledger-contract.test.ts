@@ -1129,6 +1129,33 @@ describe('write-ahead ledger over duckdb', () => {
     'wal+duckdb',
   );
 
+  it('loads a decision whose reason text holds a lone surrogate (as U+FFFD) instead of failing every load', async () => {
+    // DuckDB's JSON reader refuses the `\udXXX` escape JSON.stringify writes for a lone surrogate; the loader's
+    // rows would then fail at every load and open, and the log would only grow.
+    const notices: string[] = [];
+    const path = join(dir, 'surrogate.duckdb');
+    const ledger = await openWalLedger(await openDuckDbLedger(path), join(dir, 'surrogate-wal'), {
+      loadDelayMs: 3_600_000,
+      onNotice: (m) => notices.push(m),
+    });
+    await ledger.appendDecisions([decision('d-1', { reasons: ['policy text \ud800 cut'] })]);
+    await ledger.close();
+    expect(notices).toEqual([]);
+    const alone = await openDuckDbLedger(path);
+    try {
+      const [d] = await alone.decisionHistory({
+        accountId: 'A-1',
+        sinceMs: null,
+        untilMs: null,
+        limit: 10,
+        before: null,
+      });
+      expect(d?.reasons).toEqual(['policy text \ufffd cut']);
+    } finally {
+      await alone.close();
+    }
+  });
+
   it('opens behind a log through openLedger when a walDir is given', async () => {
     const ledger = await openLedger({
       path: join(dir, 'via-open.duckdb'),

@@ -1,7 +1,7 @@
 // The loader hands the store the rows' bytes the log wrote (record once): joining several ops' bytes must give the
 // JSON of all their rows, in order, exactly as serialising them together would.
 import { describe, expect, it } from 'vitest';
-import { joinJsonArrays } from '../src/ledger/wal/store.ts';
+import { joinJsonArrays, rowsJsonText } from '../src/ledger/wal/store.ts';
 
 const bytes = (v: unknown) => Buffer.from(JSON.stringify(v));
 
@@ -27,5 +27,33 @@ describe('joinJsonArrays', () => {
   it('refuses a part that is not the text of a non-empty JSON array', () => {
     expect(() => joinJsonArrays([bytes([1]), bytes([])])).toThrow(/non-empty JSON array/);
     expect(() => joinJsonArrays([bytes([1]), bytes({ a: 1 })])).toThrow(/non-empty JSON array/);
+  });
+});
+
+describe('rowsJsonText', () => {
+  it('writes each lone surrogate as U+FFFD, and leaves pairs, escaped backslashes and other text as JSON.stringify does', () => {
+    const rows = [
+      {
+        lone: 'a\ud800b',
+        low: '\udc00',
+        pair: 'x😀y',
+        text: 'back\\ud800 slash',
+        both: '\\\ud800',
+        plain: 'Zoë 北',
+      },
+    ];
+    const out = JSON.parse(rowsJsonText(rows));
+    expect(out).toEqual([
+      {
+        lone: 'a\ufffdb',
+        low: '\ufffd',
+        pair: 'x😀y',
+        text: 'back\\ud800 slash',
+        both: '\\\ufffd',
+        plain: 'Zoë 北',
+      },
+    ]);
+    const clean = [{ id: 'd1', reasons: ['30–59 days past due'], agent: 'Zoë \\ud800' }];
+    expect(rowsJsonText(clean)).toBe(JSON.stringify(clean));
   });
 });

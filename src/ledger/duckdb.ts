@@ -59,6 +59,7 @@ import {
   type IdQuery,
   type RowsJson,
   replayOps,
+  rowsJsonText,
   WAL_POSITION_DDL,
   type WalOp,
   type WalStore,
@@ -792,7 +793,7 @@ class DuckDbLedger implements WalStore {
       this.prepared.set(key, stmt);
     }
     if (json) stmt.bind([new DuckDBBlobValue(json)], [BLOB]);
-    else stmt.bind([JSON.stringify(records)], [VARCHAR]);
+    else stmt.bind([rowsJsonText(records)], [VARCHAR]);
     await stmt.run();
   }
 

@@ -38,7 +38,7 @@ import {
   type WalSyncMode,
 } from './log.ts';
 import { ContactWindows, SlotCounts, type WindowItem, windowOrder } from './read-cache.ts';
-import type { WalOp, WalStore } from './store.ts';
+import { rowsJsonText, type WalOp, type WalStore } from './store.ts';
 
 export interface WalLedgerOptions {
   /** Start a new log segment past this many bytes (default 64 MiB). */
@@ -675,7 +675,7 @@ class WalLedgerImpl implements WalLedger {
   /** Logs an operation and queues it for the loader; resolves once it is durable. */
   private async logOp(op: WalOp): Promise<void> {
     // The rows are serialised once: the record holds their bytes, and the loader hands the same bytes to the store.
-    const rowsJson = op.t === 'prune' || op.rows.length === 0 ? null : Buffer.from(JSON.stringify(op.rows));
+    const rowsJson = op.t === 'prune' || op.rows.length === 0 ? null : Buffer.from(rowsJsonText(op.rows));
     const entry: Entry = { op, position: null, fromSegment: this.log.activeSegment, rowsJson };
     const payload = rowsJson ? recordWithRows(op as RowOp, rowsJson) : Buffer.from(JSON.stringify(op));
     // Queued in the same turn as the log call, so the queue is in log order.

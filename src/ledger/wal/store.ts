@@ -146,6 +146,20 @@ const CLOSE = 0x5d; // ]
 const COMMA = 0x2c;
 
 /**
+ * The rows' JSON as the log and the store take it. `JSON.stringify` writes a lone UTF-16 surrogate (text no UTF-8
+ * can hold) as a `\udXXX` escape, which DuckDB's JSON reader refuses: one such string would fail every load of its
+ * record, at every open, and the log would only grow. Each becomes U+FFFD, what the store's VARCHAR binding stored
+ * for it before the rows went in as JSON (a lone surrogate has no UTF-8 form). Paired surrogates are written as
+ * themselves, never escaped, so every escape in that range is a lone one; an escaped backslash before `u` is not.
+ */
+export function rowsJsonText(rows: readonly unknown[]): string {
+  const json = JSON.stringify(rows);
+  return json.includes('\\ud') ? json.replace(LONE_SURROGATE, '$1\\ufffd') : json;
+}
+
+const LONE_SURROGATE = /(?<!\\)((?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g;
+
+/**
  * One JSON array of the elements of several (each the UTF-8 text of a non-empty array, as `JSON.stringify` wrote
  * it: `[` first, `]` last, no space): their insides joined by commas, one copy. Null when any is missing.
  */
