@@ -168,6 +168,32 @@ describe('the score lift belongs to one scoring model', () => {
     expect(lift?.coef).not.toHaveProperty('hold');
   });
 
+  it('refuses a manifest whose layout and score lift disagree, or that gives the hold arm a lift, naming the field', async () => {
+    type Manifest = { apiVersion: number; scoreLift?: { coef: Record<string, unknown> } };
+    const edits: [string, (m: Manifest) => void, RegExp][] = [
+      ['v1-with-lift', (m) => (m.apiVersion = 1), /scoreLift: not part of apiVersion 1/],
+      ['v2-without-lift', (m) => delete m.scoreLift, /scoreLift: required by apiVersion 2/],
+      [
+        'lift-for-hold',
+        (m) => {
+          m.scoreLift!.coef.hold = m.scoreLift!.coef.plan_offer;
+        },
+        /scoreLift\.coef\.hold: the hold arm is the base/,
+      ],
+    ];
+    for (const [name, edit, message] of edits) {
+      const copy = join(dir, name);
+      cpSync(responseDir, copy, { recursive: true });
+      const m = JSON.parse(readFileSync(join(copy, 'manifest.json'), 'utf8')) as Manifest;
+      edit(m);
+      writeFileSync(join(copy, 'manifest.json'), JSON.stringify(m));
+      await expect(
+        loadLiveState({ modelsRoot: 'models', policyPath: 'policies/learned-ev.yaml', responseDir: copy }),
+        name,
+      ).rejects.toThrow(message);
+    }
+  });
+
   it('the service refuses to start on a response fitted on another scoring model, naming both versions', async () => {
     const copy = join(dir, 'other-scoring');
     cpSync(responseDir, copy, { recursive: true });

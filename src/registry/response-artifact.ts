@@ -46,85 +46,106 @@ const overlapRow = z.strictObject({
   supported: z.array(treatment),
 });
 
-export const responseManifestSchema = z.strictObject({
-  apiVersion: z.number().int().positive(),
-  artifact: z.literal('treatment-response'),
-  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/),
-  version: z.string().regex(/^v[0-9a-f]{12}$/),
-  seed: z.number().int().nonnegative(),
-  learner: z.strictObject({
-    method: z.literal('s-learner'),
-    kind: z.string(),
-    params: z.unknown(),
-    calibration: z.string(),
-    weighting: z.enum(['ipw', 'none']),
-    maxWeight: z.number().positive(),
-    bags: z.number().int().min(1),
-    /** Bags fitted on folds of accounts and the score lift on out-of-fold predictions (absent in older artifacts). */
-    crossFit: z.boolean().optional(),
-  }),
-  /**
-   * Per-treatment logit lift over the hold arm in the scores' basis, averaged with each arm (blend = the lift's
-   * weight); valid only with the scores of `scoringModel.version`. Absent: the arms alone.
-   */
-  scoreLift: z
-    .strictObject({
-      scoringModel: z.strictObject({ version: z.string().min(1), source: z.string() }),
-      basis: z
-        .array(z.string())
-        .refine((b) => b.join() === LIFT_BASIS.join(), { message: `expected [${LIFT_BASIS.join(', ')}]` }),
-      blend: z.number().min(0).max(1),
-      coef: z.partialRecord(
-        treatment,
-        z.strictObject({
-          pay: z.array(z.number()).length(LIFT_TERMS),
-          cover: z.array(z.number()).length(LIFT_TERMS),
-        }),
-      ),
-    })
-    .optional(),
-  /** The snapshot features, in order; the models take the treatment as one more categorical column. */
-  features: z.array(
-    z.strictObject({
-      name: z.string(),
-      type: z.enum(['numeric', 'categorical']),
-      categories: z.array(z.string()).optional(),
+export const responseManifestSchema = z
+  .strictObject({
+    apiVersion: z.number().int().positive(),
+    artifact: z.literal('treatment-response'),
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/),
+    version: z.string().regex(/^v[0-9a-f]{12}$/),
+    seed: z.number().int().nonnegative(),
+    learner: z.strictObject({
+      method: z.literal('s-learner'),
+      kind: z.string(),
+      params: z.unknown(),
+      calibration: z.string(),
+      weighting: z.enum(['ipw', 'none']),
+      maxWeight: z.number().positive(),
+      bags: z.number().int().min(1),
+      /** Bags fitted on folds of accounts and the score lift on out-of-fold predictions (absent in older artifacts). */
+      crossFit: z.boolean().optional(),
     }),
-  ),
-  models: z.strictObject({ pay: z.array(modelEntry).min(1), cover: z.array(modelEntry).min(1) }),
-  /** Treatments with a response, with their logged rows and out-of-time figures on their own snapshots. */
-  arms: z.partialRecord(
-    treatment,
-    z.strictObject({
-      rows: z.strictObject({
-        train: z.number().int(),
-        validation: z.number().int(),
-        outOfTime: z.number().int(),
+    /**
+     * Per-treatment logit lift over the hold arm in the scores' basis, averaged with each arm (blend = the lift's
+     * weight); valid only with the scores of `scoringModel.version`. Absent: the arms alone.
+     */
+    scoreLift: z
+      .strictObject({
+        scoringModel: z.strictObject({ version: z.string().min(1), source: z.string() }),
+        basis: z
+          .array(z.string())
+          .refine((b) => b.join() === LIFT_BASIS.join(), { message: `expected [${LIFT_BASIS.join(', ')}]` }),
+        blend: z.number().min(0).max(1),
+        coef: z.partialRecord(
+          treatment,
+          z.strictObject({
+            pay: z.array(z.number()).length(LIFT_TERMS),
+            cover: z.array(z.number()).length(LIFT_TERMS),
+          }),
+        ),
+      })
+      .optional(),
+    /** The snapshot features, in order; the models take the treatment as one more categorical column. */
+    features: z.array(
+      z.strictObject({
+        name: z.string(),
+        type: z.enum(['numeric', 'categorical']),
+        categories: z.array(z.string()).optional(),
       }),
-      pay: metrics,
-      cover: metrics,
+    ),
+    models: z.strictObject({ pay: z.array(modelEntry).min(1), cover: z.array(modelEntry).min(1) }),
+    /** Treatments with a response, with their logged rows and out-of-time figures on their own snapshots. */
+    arms: z.partialRecord(
+      treatment,
+      z.strictObject({
+        rows: z.strictObject({
+          train: z.number().int(),
+          validation: z.number().int(),
+          outOfTime: z.number().int(),
+        }),
+        pay: metrics,
+        cover: metrics,
+      }),
+    ),
+    notFitted: z.partialRecord(treatment, z.string()),
+    overlap: z.strictObject({
+      cells: z.literal('delinquency bucket'),
+      rule: z.strictObject({ minShare: z.number().min(0).max(1), minCount: z.number().int().min(1) }),
+      table: z.array(overlapRow),
     }),
-  ),
-  notFitted: z.partialRecord(treatment, z.string()),
-  overlap: z.strictObject({
-    cells: z.literal('delinquency bucket'),
-    rule: z.strictObject({ minShare: z.number().min(0).max(1), minCount: z.number().int().min(1) }),
-    table: z.array(overlapRow),
-  }),
-  split: z.strictObject({
-    ootMonths: z.number().int(),
-    validationShare: z.number(),
-    outOfTimeFrom: z.string(),
-  }),
-  data: z.strictObject({
-    sha256: z.string().regex(/^[0-9a-f]{64}$/),
-    rows: z.number().int().nonnegative(),
-    from: z.string().nullable(),
-    to: z.string().nullable(),
-    source: z.string(),
-  }),
-  provenance: z.object({ createdAt: z.string() }).passthrough(),
-});
+    split: z.strictObject({
+      ootMonths: z.number().int(),
+      validationShare: z.number(),
+      outOfTimeFrom: z.string(),
+    }),
+    data: z.strictObject({
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      rows: z.number().int().nonnegative(),
+      from: z.string().nullable(),
+      to: z.string().nullable(),
+      source: z.string(),
+    }),
+    provenance: z.object({ createdAt: z.string() }).passthrough(),
+  })
+  // The layout says whether there is a score lift (the writer writes 1 for the arms alone, 2 with a lift), and the
+  // hold arm is the lift's base: a manifest that says otherwise was not written by repayrisk and is refused, not
+  // read half-way.
+  .superRefine((m, ctx) => {
+    const lifted = m.apiVersion >= 2;
+    if ((m.scoreLift !== undefined) !== lifted)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['scoreLift'],
+        message: lifted
+          ? `required by apiVersion ${m.apiVersion} (an artifact of the arms alone is apiVersion 1)`
+          : 'not part of apiVersion 1 (an artifact with a score lift is apiVersion 2)',
+      });
+    if (m.scoreLift?.coef.hold)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['scoreLift', 'coef', 'hold'],
+        message: 'the hold arm is the base the lifts move; it has no lift of its own',
+      });
+  });
 export type ResponseManifest = z.infer<typeof responseManifestSchema>;
 
 /** What the writer fills in: version, model files and checksums. */
