@@ -210,7 +210,14 @@ async function writeCopy(
     temp_directory: temp,
   });
   const conn = await instance.connect();
-  const w = new StoreFileWriter(path, COPY_VERSION);
+  let w: StoreFileWriter;
+  try {
+    w = new StoreFileWriter(path, COPY_VERSION);
+  } catch (e) {
+    conn.closeSync();
+    instance.closeSync();
+    throw e;
+  }
   try {
     const tf: Partial<Record<CopyTable, TableFile>> = {};
     for (const t of COPY_TABLES) if (files[t]) tf[t] = await describeTableFile(conn, files[t]!, TABLES[t]);

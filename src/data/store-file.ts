@@ -51,6 +51,7 @@ export class StoreFileWriter {
   private offset = 0;
   private readonly segments: SegmentEntry[] = [];
   private readonly names = new Set<string>();
+  private closed = false;
 
   constructor(
     private readonly path: string,
@@ -95,12 +96,19 @@ export class StoreFileWriter {
       writeAll(this.fd, prefix, 0);
       fsyncSync(this.fd);
     } finally {
-      closeSync(this.fd);
+      this.close();
     }
   }
 
-  /** Closes the file without a header (it stays invalid); for failures. */
+  /** Closes the file without a header (it stays invalid); for failures, also after a `finish` that threw. */
   abort(): void {
+    this.close();
+  }
+
+  /** Closes the descriptor once: a second close could close a number another file has been given since. */
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
     closeSync(this.fd);
   }
 
