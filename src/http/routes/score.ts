@@ -126,8 +126,9 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
    * An archive the core cannot score (a RepayriskError from scoreAndDecide, e.g. the model gives NaN for extreme
    * but schema-valid values) is set apart as unscorable and the rest are decided without it, so one such account
    * cannot fail a whole batch; an account whose decision fails with any other error is set apart as failed (a
-   * micro-batch answers only its own request with it; a batch request fails whole, as that one account would). `respond` builds the answer (or throws a 400) before the append, so that with an
-   * Idempotency-Key the answer is committed in the same transaction as the decisions (src/http/idempotency.ts).
+   * micro-batch answers only its own request with it; a batch request fails whole, as that one account would).
+   * `respond` builds the answer (or throws a 400) before the append, so that with an Idempotency-Key the answer is
+   * committed in the same transaction as the decisions (src/http/idempotency.ts).
    */
   function decideAndRecord(
     items: readonly ScoreItem[],
@@ -391,7 +392,7 @@ export function scoreRoutes(app: FastifyInstance, ctx: RouteContext): void {
     ctx.metrics.scoreItems.inc({ status: 'invalid' }, invalid.size);
     const respond = ({ scored, unscorable, failed }: Decided) => {
       // A fault deciding one account fails the request whole (500), as it did before accounts were set apart.
-      for (const e of failed.values()) throw e;
+      if (failed.size) throw failed.values().next().value;
       if (scored.size === 0) {
         const all = [...invalid, ...unscorable]
           .sort((a, b) => a[0] - b[0])
