@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
@@ -10,6 +10,7 @@ import { dayOf, isoOf } from '../core/time/dates.ts';
 import { typedCellSql } from './cell-sql.ts';
 import { checkContractRules, type RuleReport } from './contract-rules.ts';
 import { sqlIdent } from './duckdb.ts';
+import { digestFiles } from './file-digest.ts';
 import { findHistoryFiles, type HistoryFiles } from './history.ts';
 import { type SegmentArray, StoreFile, StoreFileWriter } from './store-file.ts';
 import { describeTableFile, rawRelation, type TableFile, textOf } from './table-file.ts';
@@ -174,26 +175,15 @@ async function stampSources(
   files: HistoryFiles,
   hash = true,
 ): Promise<{ stamps: Partial<Record<CopyTable, SourceStamp>>; digest: string }> {
+  const tables = COPY_TABLES.filter((t) => files[t]);
+  const paths = tables.map((t) => files[t]!);
+  const digests = hash ? await digestFiles(paths) : { all: '', each: paths.map(() => '') };
   const stamps: Partial<Record<CopyTable, SourceStamp>> = {};
-  const all = createHash('sha256');
-  for (const t of COPY_TABLES) {
-    const path = files[t];
-    if (!path) continue;
-    const st = statSync(path);
-    const one = createHash('sha256');
-    if (hash)
-      for await (const b of createReadStream(path, { highWaterMark: 1 << 20 })) {
-        one.update(b as Buffer);
-        all.update(b as Buffer);
-      }
-    stamps[t] = {
-      file: basename(path),
-      size: st.size,
-      mtimeMs: st.mtimeMs,
-      sha256: hash ? one.digest('hex') : '',
-    };
-  }
-  return { stamps, digest: all.digest('hex') };
+  tables.forEach((t, i) => {
+    const st = statSync(paths[i]!);
+    stamps[t] = { file: basename(paths[i]!), size: st.size, mtimeMs: st.mtimeMs, sha256: digests.each[i]! };
+  });
+  return { stamps, digest: digests.all };
 }
 
 /** Reads each table typed and sorted through DuckDB and writes the segments. */

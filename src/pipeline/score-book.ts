@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
@@ -12,7 +11,8 @@ import type { AccountRow } from '../core/schema/tables.ts';
 import { admitArchive, archiveSchema } from '../core/scoring/input.ts';
 import type { AccountArchive } from '../core/scoring/score.ts';
 import { isTimeZone } from '../core/time/timezone.ts';
-import { defaultCopyPath } from '../data/history-copy.ts';
+import { digestFiles } from '../data/file-digest.ts';
+import { COPY_TABLES, defaultCopyPath } from '../data/history-copy.ts';
 import { HistoryStore } from '../data/history-store.ts';
 import { PreparedBuffer } from '../data/prepared-buffer.ts';
 import type { LiveState } from '../service/live-types.ts';
@@ -318,22 +318,6 @@ export async function scoreBook(run: BookRun): Promise<BookSummary> {
   };
 }
 
-/** sha256 of files' bytes (streamed), each chunk also handed to `see`. */
-async function filesSha256(paths: readonly string[], see?: (b: Buffer) => void): Promise<string> {
-  const h = createHash('sha256');
-  for (const path of paths) {
-    try {
-      for await (const b of createReadStream(path, { highWaterMark: 1 << 20 })) {
-        h.update(b as Buffer);
-        see?.(b as Buffer);
-      }
-    } catch (e) {
-      throw new RepayriskError('io', `cannot read ${path}: ${(e as Error).message}`);
-    }
-  }
-  return h.digest('hex');
-}
-
 /**
  * A history folder scored as of one snapshot date: each account's snapshot that day with its instalments and
  * contacts, read through the history store (validated in SQL, typed columns per account, one merge-join). The
@@ -384,16 +368,15 @@ async function historySource(input: { history: string; asOf?: string }): Promise
       store.close();
     }
   }
-  const paths = (['accounts', 'installments', 'contacts', 'payments'] as const)
-    .map((t) => store.files[t]?.path)
-    .filter((p): p is string => p !== undefined);
+  // In the copy's table order: a copy records the digest of the same files in the same order (same run ids).
+  const paths = COPY_TABLES.map((t) => store.files[t]?.path).filter((p): p is string => p !== undefined);
   return {
     total: snapshots,
     unit: 'accounts',
     asOf,
     skipped: facts.accounts - snapshots,
     defaultNow: Date.parse(`${asOf}T12:00:00Z`),
-    fingerprint: filesSha256(paths),
+    fingerprint: digestFiles(paths).then((d) => d.all),
     items: items(),
   };
 }
@@ -407,7 +390,7 @@ async function accountsSource(input: { accounts: string }, clockMs: number): Pro
   // Non-blank lines, counted while digesting, are the progress total.
   let lines = 0;
   let content = false;
-  const fingerprint = await filesSha256([path], (buf) => {
+  const { all: fingerprint } = await digestFiles([path], (buf) => {
     for (let i = 0; i < buf.length; i++) {
       const c = buf[i]!;
       if (c === 0x0a) {
