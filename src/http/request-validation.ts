@@ -63,7 +63,8 @@ function predicateOf(c: ZodCheckInternals): (value: unknown) => boolean {
   const payload: CheckPayload = { value: undefined, issues: [] };
   return (value) => {
     payload.value = value;
-    payload.issues.length = 0;
+    // Setting an array's length is a runtime call even when it is already 0.
+    if (payload.issues.length) payload.issues.length = 0;
     return !(c._zod.check(payload) instanceof Promise) && payload.issues.length === 0;
   };
 }
@@ -73,117 +74,220 @@ function predicateOf(c: ZodCheckInternals): (value: unknown) => boolean {
  * `refine` / `superRefine`), fills `default`s and drops the keys a non-strict zod object strips. Returns null when
  * the schema needs none of that (the value is its own output). Only the zod types request schemas use are known;
  * any other is refused when the app is built, never silently skipped.
+ *
+ * The walk is compiled to one JavaScript function per request schema, as Ajv compiles the JSON Schema: each field
+ * is read by its name at a site of its own. A generic walk reads `o[k]` for every key of every row at one shared
+ * site, which V8 can only treat as a megamorphic keyed load, and calls every field's walk through one shared call
+ * site: that walk cost 10 µs of the example archive, ten times Ajv's check of it (bench/hot-path.ts).
  */
 function walkOf(schema: z.ZodType): Walk | null {
-  const def = internals(schema)._zod.def;
-  const checks = (def.checks ?? []).filter((c) => c._zod.def.check === 'custom').map(predicateOf);
-  const inner = innerWalk(schema, def);
-  if (!checks.length) return inner;
-  if (!inner && checks.length === 1) {
-    const only = checks[0]!;
-    return (value) => (only(value) ? value : REFUSED);
-  }
-  return (value) => {
-    const out = inner ? inner(value) : value;
-    if (out === REFUSED) return REFUSED;
-    for (const ok of checks) if (!ok(out)) return REFUSED;
-    return out;
-  };
+  const g = new WalkCode();
+  const out = g.emit(schema, 'body');
+  if (out === null) return null;
+  const body = `${g.lines.join('\n')}\nreturn ${out.at};`;
+  const make = new Function(
+    'REFUSED',
+    'hasOwn',
+    'structuredClone',
+    ...g.refs.map((_, i) => `r${i}`),
+    `return (body) => {\n${body}\n};`,
+  );
+  return make(REFUSED, Object.hasOwn, structuredClone, ...g.refs) as Walk;
 }
 
-function innerWalk(schema: z.ZodType, def: ZodInternals['_zod']['def']): Walk | null {
-  switch (def.type) {
-    case 'string':
-    case 'number':
-    case 'boolean':
-    case 'enum':
-    case 'literal':
-    case 'null':
-    case 'unknown':
-      return null;
-    case 'optional': {
-      const w = walkOf(def.innerType!);
-      return w && ((v) => (v === undefined ? v : w(v)));
-    }
-    case 'nullable': {
-      const w = walkOf(def.innerType!);
-      return w && ((v) => (v === null ? v : w(v)));
-    }
-    case 'default': {
-      // zod gives the default (a fresh copy) for a missing value without parsing it further.
-      const w = walkOf(def.innerType!);
-      return (v) => (v === undefined ? structuredClone(def.defaultValue) : w ? w(v) : v);
-    }
-    case 'array': {
-      const w = walkOf(def.element!);
-      if (!w) return null;
-      return (v) => {
-        const a = v as unknown[];
-        let out: unknown[] | null = null;
-        for (let i = 0; i < a.length; i++) {
-          const r = w(a[i]);
-          if (r === REFUSED) return REFUSED;
-          if (r !== a[i]) {
-            out ??= a.slice(0, i);
-          }
-          if (out) out.push(r);
-        }
-        return out ?? a;
-      };
-    }
-    case 'object':
-      return objectWalk(def.shape!, def.catchall);
-    default:
-      throw new Error(`request validation: no compiled walk for a zod ${def.type} (${String(schema)})`);
-  }
+/** Where a walked value is: the variable holding it, and whether it is always the input itself. */
+interface Emitted {
+  at: string;
+  same: boolean;
 }
 
-function objectWalk(shape: Record<string, z.ZodType>, catchall: z.ZodType | undefined): Walk | null {
-  const keys = Object.keys(shape);
-  // z.object strips unknown keys; z.strictObject refuses them (the JSON Schema's additionalProperties: false does);
-  // z.looseObject keeps them as they are. A catchall with checks of its own is not walked: refused at build time.
-  const rest = catchall && internals(catchall)._zod.def.type;
-  if (rest !== undefined && rest !== 'never' && rest !== 'unknown')
-    throw new Error(`request validation: no compiled walk for an object with a ${rest} catchall`);
-  const strips = catchall === undefined;
-  const active = keys.flatMap((k) => {
-    const w = walkOf(shape[k]!);
-    return w ? [{ k, w }] : [];
-  });
-  if (!strips && !active.length) return null;
-  // A key may be missing only when its schema takes undefined (optional, default): the others were required.
-  const optional = keys.filter((k) => shape[k]!.safeParse(undefined).success);
-  const required = keys.length - optional.length;
-  return (v) => {
-    const o = v as Record<string, unknown>;
-    let changed: Map<string, unknown> | null = null;
-    for (const { k, w } of active) {
-      const x = o[k];
-      const r = w(x);
-      if (r === REFUSED) return REFUSED;
-      if (r !== x) {
-        changed ??= new Map();
-        changed.set(k, r);
+/** The source of one compiled walk: its lines, and the values (checks, shapes, defaults) the lines refer to. */
+class WalkCode {
+  readonly lines: string[] = [];
+  readonly refs: unknown[] = [];
+  private vars = 0;
+
+  /** A fresh variable name. */
+  private v(): string {
+    return `v${this.vars++}`;
+  }
+
+  /** A name for `value` inside the compiled function. */
+  private ref(value: unknown): string {
+    this.refs.push(value);
+    return `r${this.refs.length - 1}`;
+  }
+
+  /** Runs `f` with its lines collected apart, and returns them (to be wrapped in a block). */
+  private apart(f: () => Emitted | null): { lines: string[]; out: Emitted | null } {
+    const start = this.lines.length;
+    const out = f();
+    return { lines: this.lines.splice(start), out };
+  }
+
+  /**
+   * Emits the walk of `schema` over the value in `input` and returns where its output is; null when the schema
+   * needs no walk (nothing emitted: the output is the input).
+   */
+  emit(schema: z.ZodType, input: string): Emitted | null {
+    const def = internals(schema)._zod.def;
+    const checks = (def.checks ?? []).filter((c) => c._zod.def.check === 'custom');
+    const inner = this.inner(schema, def, input);
+    if (!checks.length) return inner;
+    const at = inner?.at ?? input;
+    for (const c of checks) {
+      const { type, fn } = c._zod.def;
+      // A `refine` is its function, called in place (zod refuses a falsy or asynchronous result); any other check
+      // runs as zod runs it (predicateOf).
+      if (type === 'custom' && typeof fn === 'function' && c._zod.def.when === undefined) {
+        const t = this.v();
+        this.lines.push(
+          `const ${t} = ${this.ref(fn)}(${at});`,
+          `if (!${t} || ${t} instanceof Promise) return REFUSED;`,
+        );
+      } else this.lines.push(`if (!${this.ref(predicateOf(c))}(${at})) return REFUSED;`);
+    }
+    return { at, same: inner?.same ?? true };
+  }
+
+  private inner(schema: z.ZodType, def: ZodInternals['_zod']['def'], input: string): Emitted | null {
+    switch (def.type) {
+      case 'string':
+      case 'number':
+      case 'boolean':
+      case 'enum':
+      case 'literal':
+      case 'null':
+      case 'unknown':
+        return null;
+      case 'optional':
+        return this.unless(def.innerType!, input, 'undefined');
+      case 'nullable':
+        return this.unless(def.innerType!, input, 'null');
+      case 'default': {
+        // zod gives the default (a fresh copy) for a missing value without parsing it further.
+        const out = this.v();
+        const { lines, out: w } = this.apart(() => this.emit(def.innerType!, input));
+        this.lines.push(
+          `let ${out};`,
+          `if (${input} === undefined) ${out} = structuredClone(${this.ref(def.defaultValue)});`,
+          'else {',
+          ...lines,
+          `${out} = ${w?.at ?? input};`,
+          '}',
+        );
+        return { at: out, same: false };
       }
+      case 'array':
+        return this.array(def.element!, input);
+      case 'object':
+        return this.object(def.shape!, def.catchall, input);
+      default:
+        throw new Error(`request validation: no compiled walk for a zod ${def.type} (${String(schema)})`);
     }
-    let extra = false;
-    if (strips) {
-      // Every own key is counted; the body holds an unknown one when there are more than the known ones present.
-      let own = 0;
-      for (const _ in o) own++;
-      let present = required;
-      for (const k of optional) if (o[k] !== undefined) present++;
-      extra = own > present;
+  }
+
+  /** `optional` / `nullable`: the inner walk, skipped for the one value (`undefined`, `null`) taken as it is. */
+  private unless(innerType: z.ZodType, input: string, literal: string): Emitted | null {
+    const { lines, out: w } = this.apart(() => this.emit(innerType, input));
+    if (w === null) return null;
+    if (w.same) {
+      this.lines.push(`if (${input} !== ${literal}) {`, ...lines, '}');
+      return { at: input, same: true };
     }
-    if (!changed && !extra) return o;
-    const out: Record<string, unknown> = {};
+    const out = this.v();
+    this.lines.push(
+      `let ${out} = ${input};`,
+      `if (${input} !== ${literal}) {`,
+      ...lines,
+      `${out} = ${w.at};`,
+      '}',
+    );
+    return { at: out, same: false };
+  }
+
+  /** An array: each element walked; a copy is made from the first element whose walk gives another value. */
+  private array(element: z.ZodType, input: string): Emitted | null {
+    const i = this.v();
+    const e = this.v();
+    const { lines, out: w } = this.apart(() => this.emit(element, e));
+    if (w === null) return null;
+    if (w.same) {
+      this.lines.push(
+        `for (let ${i} = 0; ${i} < ${input}.length; ${i}++) {`,
+        `const ${e} = ${input}[${i}];`,
+        ...lines,
+        '}',
+      );
+      return { at: input, same: true };
+    }
+    const out = this.v();
+    this.lines.push(
+      `let ${out} = ${input};`,
+      `for (let ${i} = 0; ${i} < ${input}.length; ${i}++) {`,
+      `const ${e} = ${input}[${i}];`,
+      ...lines,
+      `if (${out} === ${input} && ${w.at} !== ${e}) ${out} = ${input}.slice(0, ${i});`,
+      `if (${out} !== ${input}) ${out}.push(${w.at});`,
+      '}',
+    );
+    return { at: out, same: false };
+  }
+
+  private object(
+    shape: Record<string, z.ZodType>,
+    catchall: z.ZodType | undefined,
+    input: string,
+  ): Emitted | null {
+    const keys = Object.keys(shape);
+    // z.object strips unknown keys; z.strictObject refuses them (the JSON Schema's additionalProperties: false
+    // does); z.looseObject keeps them as they are. A catchall with checks of its own is not walked: refused at
+    // build time.
+    const rest = catchall && internals(catchall)._zod.def.type;
+    if (rest !== undefined && rest !== 'never' && rest !== 'unknown')
+      throw new Error(`request validation: no compiled walk for an object with a ${rest} catchall`);
+    const strips = catchall === undefined;
+    const read = new Map<string, string>();
+    const walked = new Map<string, string>();
+    const lines: string[] = [];
     for (const k of keys) {
-      const x = changed?.has(k) ? changed.get(k) : o[k];
-      if (x !== undefined) out[k] = x;
+      const x = this.v();
+      const { lines: own, out: w } = this.apart(() => this.emit(shape[k]!, x));
+      if (w === null) continue;
+      lines.push(`const ${x} = ${input}[${JSON.stringify(k)}];`, ...own);
+      read.set(k, x);
+      if (!w.same) walked.set(k, w.at);
     }
-    if (!strips) for (const k in o) if (!Object.hasOwn(shape, k)) out[k] = o[k];
-    return out;
-  };
+    if (!strips && !read.size) return null;
+    this.lines.push(...lines);
+    const changed = [...walked].map(([k, at]) => `${at} !== ${read.get(k)}`);
+    if (strips) {
+      // Every own key is counted; the body holds an unknown one when there are more than the known ones present
+      // (a key may be missing only when its schema takes undefined: the others were required).
+      const optional = keys.filter((k) => shape[k]!.safeParse(undefined).success);
+      const own = this.v();
+      this.lines.push(`let ${own} = 0;`, `for (const _ in ${input}) ${own}++;`);
+      changed.push(
+        `${own} > ${keys.length - optional.length}${optional.map((k) => ` + (${input}[${JSON.stringify(k)}] !== undefined)`).join('')}`,
+      );
+    }
+    if (!changed.length) return { at: input, same: true };
+    const out = this.v();
+    const cells = keys.map((k) => {
+      const x = walked.get(k) ?? `${input}[${JSON.stringify(k)}]`;
+      return `if (${x} !== undefined) ${out}[${JSON.stringify(k)}] = ${x};`;
+    });
+    const shapeRef = this.ref(shape);
+    this.lines.push(
+      `let ${out} = ${input};`,
+      `if (${changed.map((c) => `(${c})`).join(' || ')}) {`,
+      `${out} = {};`,
+      ...cells,
+      ...(strips ? [] : [`for (const k in ${input}) if (!hasOwn(${shapeRef}, k)) ${out}[k] = ${input}[k];`]),
+      '}',
+    );
+    return { at: out, same: false };
+  }
 }
 
 /** The compiled check alone: the value zod would give, or undefined when it refuses the body (no zod run). */

@@ -62,22 +62,20 @@ export function identifierProblem(s: string): string | null {
  * points too). Well-formedness has no JSON Schema keyword; docs/api.md states it.
  */
 export function identifier() {
-  const bounds = z.check<string>(() => {});
+  // A `refine` (not a `superRefine`): the compiled request check calls its function in place, and zod words a
+  // refused id with `identifierProblem` as before.
+  const rule = z.refine<string>((s) => identifierProblem(s) === null, {
+    error: (issue) => identifierProblem(issue.input as string) ?? 'expected an identifier',
+  });
   // zod's own length checks count UTF-16 units; this states the code-point rule to the JSON Schema generator only.
-  bounds._zod.onattach.push((inst) => {
+  rule._zod.onattach.push((inst) => {
     const bag = inst._zod.bag as { minimum?: number; maximum?: number; patterns?: Set<RegExp> };
     bag.minimum = 1;
     bag.maximum = MAX_ID_LENGTH;
     bag.patterns ??= new Set();
     bag.patterns.add(NO_CONTROL_PATTERN);
   });
-  return z
-    .string()
-    .check(bounds)
-    .superRefine((s, ctx) => {
-      const problem = identifierProblem(s);
-      if (problem !== null) ctx.addIssue({ code: 'custom', message: problem, input: s });
-    });
+  return z.string().check(rule);
 }
 
 /** One identifier (see `identifier`); use `identifier()` where a field needs its own schema instance. */
