@@ -7,6 +7,7 @@ import { floorsOf } from '../core/policy/packs/select.ts';
 import type { Decision } from '../core/policy/types.ts';
 import type { ContactRow } from '../core/schema/tables.ts';
 import { type AccountArchive, scoreArchives } from '../core/scoring/score.ts';
+import { instantMs } from '../core/time/instant.ts';
 import type { DecisionRecord } from '../ledger/contract.ts';
 import type { LiveState } from './live-types.ts';
 import { withResponses } from './response-scores.ts';
@@ -172,7 +173,7 @@ function decideWithReviews(
 function withLedgerContacts(a: AccountArchive, ledger: readonly ContactRow[] | undefined): AccountArchive {
   if (!ledger?.length) return a;
   const key = (c: { ts: string; channel: string; outcome: string }) =>
-    `${Date.parse(c.ts)}|${c.channel}|${c.outcome}`;
+    `${instantMs(c.ts)}|${c.channel}|${c.outcome}`;
   const seen = new Set(a.contacts.map(key));
   const extra = ledger.filter((c) => !seen.has(key(c)));
   return extra.length ? { ...a, contacts: [...a.contacts, ...extra] } : a;
@@ -211,7 +212,7 @@ export function ownWindows(
     const list = read.get(a.account_id);
     if (!list?.length || out.has(a.account_id)) continue;
     const since = contactHistorySince(policy, [a.as_of_date], now);
-    out.set(a.account_id, since <= batchSince ? list : list.filter((c) => Date.parse(c.ts) >= since));
+    out.set(a.account_id, since <= batchSince ? list : list.filter((c) => instantMs(c.ts) >= since));
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import type { Treatment } from '../schema/enums.ts';
 import type { AccountRow, ContactRow } from '../schema/tables.ts';
 import { dayOf, isoOf } from '../time/dates.ts';
+import { instantMs } from '../time/instant.ts';
 import { localClock, localToUtcMs } from '../time/timezone.ts';
 import { clockAt, localDayStartAt } from './instant-memo.ts';
 import { connectedCallCap } from './packs/floors.ts';
@@ -306,7 +307,7 @@ function contactHistory(
   let lastConversation = Number.NEGATIVE_INFINITY;
   let promiseUntil = Number.NEGATIVE_INFINITY;
   for (const contact of contacts) {
-    const ts = Date.parse(contact.ts);
+    const ts = instantMs(contact.ts);
     if (ts > now) continue;
     const k = CAPPED.indexOf(contact.channel as (typeof CAPPED)[number]);
     if (k >= 0 && ts > now - g.caps[CAPPED[k]!].days * DAY_MS) counts[k]!++;

@@ -1,4 +1,5 @@
 import type { AccountRow, ContactRow } from '../schema/tables.ts';
+import { instantMs } from '../time/instant.ts';
 import type { Constraints } from './guardrails.ts';
 import type { Pack } from './packs/schema.ts';
 
@@ -55,7 +56,7 @@ export function handoverOf(
   promiseOpen: (madeMs: number, date: string | null) => boolean,
 ): Handover {
   const past = contacts
-    .map((x) => ({ x, ms: Date.parse(x.ts) }))
+    .map((x) => ({ x, ms: instantMs(x.ts) }))
     .filter((p) => p.ms <= now)
     .sort((a, b) => b.ms - a.ms);
   const byChannel: Record<string, number> = {};

@@ -1,5 +1,6 @@
 import type { ContactChannel, Treatment } from '../schema/enums.ts';
 import type { ContactRow } from '../schema/tables.ts';
+import { instantMs } from '../time/instant.ts';
 import type { Rules } from './schema.ts';
 
 /**
@@ -80,7 +81,7 @@ export function stageReach(
     let last: Pick<ContactRow, 'ts' | 'channel'> | null = null;
     let lastMs = Number.NEGATIVE_INFINITY;
     for (const c of contacts) {
-      const ts = Date.parse(c.ts);
+      const ts = instantMs(c.ts);
       if (ts > now || ts <= from || !prev.triedBy.includes(c.channel)) continue;
       if (ts > lastMs) {
         last = c;

@@ -2,6 +2,7 @@
  * ISO date and timestamp texts as the data contract reads them. A module of their own, with no dependencies, so the
  * CLI can check its date options without loading the column schemas (and zod); `columns.ts` re-exports them.
  */
+import { monthDays } from '../time/instant.ts';
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const TS_RE =
@@ -47,11 +48,8 @@ export function isIsoTimestamp(s: string): boolean {
  */
 export const DATE_YEARS = { min: 1900, max: 2199 } as const;
 
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
 function validYmd(y: number, mo: number, d: number): boolean {
   if (y < DATE_YEARS.min || y > DATE_YEARS.max) return false;
   if (mo < 1 || mo > 12 || d < 1) return false;
-  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-  return d <= (mo === 2 && leap ? 29 : DAYS_IN_MONTH[mo - 1]!);
+  return d <= monthDays(y, mo);
 }

@@ -438,8 +438,12 @@ export const CONTRACT_RULES: readonly ContractRule[] = [...ROW_RULES, LAST_PAYME
  * The violations of the row rules of `table` in one row: the rules it breaks (an API archive's instalments, say).
  */
 export function rowViolations(table: TableName, r: TypedRow): RowRule[] {
-  return ROW_RULES.filter((rule) => rule.table === table && rule.js(r));
+  return (ROW_RULES_OF.get(table) ?? []).filter((rule) => rule.js(r));
 }
+
+/** The row rules of each table, in list order (an API archive checks two dozen rows against its table's rules). */
+const ROW_RULES_OF = new Map<TableName, readonly RowRule[]>();
+for (const rule of ROW_RULES) ROW_RULES_OF.set(rule.table, [...(ROW_RULES_OF.get(rule.table) ?? []), rule]);
 
 /** One broken rule in an account's archive, located by its path (`installments.3`). */
 export interface ArchiveViolation {
@@ -481,10 +485,12 @@ export function archiveViolations(archive: {
     ['contacts', archive.contacts],
     ['payments', archive.payments],
   ] as const;
-  for (const [table, rows] of lists)
-    rows?.forEach((row, i) => {
-      for (const r of rowViolations(table, row)) add(`${table}.${i}`, r);
-    });
+  for (const [table, rows] of lists) {
+    const rules = ROW_RULES_OF.get(table) ?? [];
+    if (rows)
+      for (let i = 0; i < rows.length; i++)
+        for (const r of rules) if (r.js(rows[i]!)) add(`${table}.${i}`, r);
+  }
   const ins = archive.installments ?? [];
   for (const rule of CONTRACT_RULES) {
     if (rule.scope !== 'account' || rule.table !== 'installments') continue;
