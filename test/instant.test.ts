@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isoDay } from '../src/core/features/history.ts';
+import { dayOf } from '../src/core/time/dates.ts';
 import { daysFromCivil, instantMs } from '../src/core/time/instant.ts';
 
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
@@ -85,6 +86,25 @@ describe('instantMs', () => {
     );
     expect(isoDay('2024-12-09T01:18:00+05:00')).toBe(
       Math.floor(Date.parse('2024-12-08T20:18:00Z') / 86_400_000),
+    );
+  });
+
+  it('dayOf reads the date a text starts with as Date.parse reads it, whatever follows or is wrong', () => {
+    const dates = fc
+      .tuple(timestamps, fc.nat(12), fc.string({ maxLength: 1 }))
+      .map(([ts, at, s]) => (s === '' ? ts : ts.slice(0, at) + s + ts.slice(at + 1)));
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          dates,
+          dates.map((t) => t.slice(0, 10)),
+        ),
+        (iso) => {
+          const parsed = Math.floor(Date.parse(`${iso.slice(0, 10)}T00:00:00Z`) / 86_400_000);
+          expect({ iso, day: dayOf(iso) }).toEqual({ iso, day: parsed });
+        },
+      ),
+      { seed: 20261208, numRuns: 20_000 },
     );
   });
 });

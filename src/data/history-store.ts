@@ -6,6 +6,7 @@ import { RepayriskError } from '../core/errors.ts';
 import { buildFeatures, type SnapshotLike } from '../core/features/builder.ts';
 import { ARCHIVE_LOOKBACK } from '../core/features/definitions.ts';
 import { applyPaymentsFrom } from '../core/features/payments.ts';
+import { PreparedBuffer } from '../core/features/prepared-buffer.ts';
 import type { CellValue, ColumnSpec } from '../core/schema/columns.ts';
 import { type PaymentRow, TABLES, type TableName } from '../core/schema/tables.ts';
 import { dayOf, isoOf } from '../core/time/dates.ts';
@@ -15,7 +16,6 @@ import { type CsvCut, cutCsv, type DateWindow } from './csv-cut.ts';
 import { sqlIdent, sqlString } from './duckdb.ts';
 import { findHistoryFiles } from './history.ts';
 import { type ChunkColumn, KeyedStream } from './keyed-stream.ts';
-import { PreparedBuffer } from './prepared-buffer.ts';
 import { describeTableFile, rawRelation, type TableFile, textOf } from './table-file.ts';
 
 /** Resources of the one DuckDB instance a store runs. */

@@ -1,5 +1,6 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { z } from 'zod';
+import { plainPredicateOf } from '../core/schema/check-predicates.ts';
 import { archiveSchema } from '../core/scoring/input.ts';
 import { buildOpenApi } from './openapi.ts';
 import { contactsRequestSchema } from './schemas.ts';
@@ -136,6 +137,12 @@ class WalkCode {
     if (!checks.length) return inner;
     const at = inner?.at ?? input;
     for (const c of checks) {
+      const plain = plainPredicateOf(c);
+      if (plain === null) continue;
+      if (plain !== undefined) {
+        this.lines.push(`if (!${this.ref(plain)}(${at})) return REFUSED;`);
+        continue;
+      }
       const { type, fn } = c._zod.def;
       // A `refine` is its function, called in place (zod refuses a falsy or asynchronous result); any other check
       // runs as zod runs it (predicateOf).

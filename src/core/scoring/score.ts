@@ -8,6 +8,7 @@ import {
   prepareHistory,
 } from '../features/history.ts';
 import { applyPaymentsFrom, type PaymentLike, paymentColumns } from '../features/payments.ts';
+import { PreparedBuffer } from '../features/prepared-buffer.ts';
 import { type Matrix, matrix } from '../models/contract.ts';
 import type { Scores } from '../policy/types.ts';
 import type { AccountRow } from '../schema/tables.ts';
@@ -42,11 +43,18 @@ export interface ScoringModels {
 export const DRIVER_COUNT = 3;
 
 /**
+ * The history of the account whose features are being built: reused account after account (scoring is
+ * synchronous), made on first use.
+ */
+let scratchHistory: PreparedBuffer | undefined;
+
+/**
  * The feature matrix of the archives, one row per archive in order, each built as of its account's `as_of_date`
  * by the same builder training uses: what scoreArchives scores, exposed so the parity test can compare it with
  * the batch path's features.
  */
 export function archiveFeatures(archives: readonly AccountArchive[]): Matrix {
+  scratchHistory ??= new PreparedBuffer();
   const n = archives.length;
   const data = new Float64Array(n * FEATURE_COUNT);
   archives.forEach((a, i) => {
@@ -54,7 +62,7 @@ export function archiveFeatures(archives: readonly AccountArchive[]): Matrix {
       buildFeatures(a.account, a.history, data, i * FEATURE_COUNT);
       return;
     }
-    const h = prepareHistory(a.installments, a.contacts);
+    const h = prepareHistory(a.installments, a.contacts, scratchHistory);
     if (a.payments) {
       const p = paymentColumns(a.payments);
       applyPaymentsFrom(
@@ -82,8 +90,8 @@ export function scoreArchives(archives: readonly AccountArchive[], models: Scori
   const w = predictCalibrated(models.willingness, x);
   const ab = predictCalibrated(models.ability, x);
   const block = Math.min(n, EXPLAIN_BLOCK);
-  const phiW = new Float64Array(block * x.cols);
-  const phiA = new Float64Array(block * x.cols);
+  const phiW = explainScratch(0, block * x.cols);
+  const phiA = explainScratch(1, block * x.cols);
   const out: Scores[] = new Array(n);
   for (let from = 0; from < n; from += block) {
     const to = Math.min(n, from + block);
@@ -107,6 +115,15 @@ export function scoreArchives(archives: readonly AccountArchive[], models: Scori
  * stay in cache): enough to amortise a tree, few enough that the block's contributions stay in cache too.
  */
 const EXPLAIN_BLOCK = 256;
+
+/** The two models' contribution blocks, kept between calls (scoring is synchronous) and grown as needed. */
+const phiScratch: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
+
+/** Scratch block `k` (0 willingness, 1 ability) of at least `length` entries; contents are left as they were. */
+function explainScratch(k: 0 | 1, length: number): Float64Array {
+  if (phiScratch[k]!.length < length) phiScratch[k] = new Float64Array(length);
+  return phiScratch[k]!;
+}
 
 /** Contributions of rows `from .. to` into `phi` (row-major), for kinds that explain a block at once. */
 function explainRows(m: CalibratedModel, x: Matrix, from: number, to: number, phi: Float64Array): void {

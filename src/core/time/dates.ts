@@ -2,10 +2,26 @@
  * Calendar dates as integer day numbers (days since 1970-01-01, UTC). Cheap to add and compare; formatted to
  * ISO only at the edge.
  */
+import { daysFromCivil, digitsAt } from './instant.ts';
+
 const MS_PER_DAY = 86_400_000;
 
 /** Day number of an ISO date `YYYY-MM-DD`. */
 export function dayOf(iso: string): number {
+  // Digits read in place (the policy reads dates on every decision); anything unusual goes to Date.parse.
+  const y = digitsAt(iso, 0, 4);
+  const m = digitsAt(iso, 5, 7);
+  const d = digitsAt(iso, 8, 10);
+  if (
+    iso.charCodeAt(4) === 45 &&
+    iso.charCodeAt(7) === 45 &&
+    y >= 100 &&
+    m >= 1 &&
+    m <= 12 &&
+    d >= 1 &&
+    d <= 31
+  )
+    return daysFromCivil(y, m, d);
   return Math.floor(Date.parse(`${iso.slice(0, 10)}T00:00:00Z`) / MS_PER_DAY);
 }
 

@@ -1,4 +1,4 @@
-import type { PreparedHistory } from '../core/features/history.ts';
+import type { PreparedHistory } from './history.ts';
 
 /**
  * A PreparedHistory whose typed arrays grow as needed and are reused account after account, so streaming a
