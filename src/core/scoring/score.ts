@@ -54,9 +54,20 @@ let scratchHistory: PreparedBuffer | undefined;
  * the batch path's features.
  */
 export function archiveFeatures(archives: readonly AccountArchive[]): Matrix {
+  return featuresInto(archives, new Float64Array(archives.length * FEATURE_COUNT));
+}
+
+/**
+ * The last feature matrix scoreArchives built, kept for a next call of the same size (the score API's, one row):
+ * 46 doubles are too many for V8's heap, and allocating them outside it cost ~400 ns a call plus the collector's
+ * tracking. Safe because scoring is synchronous and the matrix never leaves scoreArchives.
+ */
+let scratchFeatures = new Float64Array(0);
+
+/** `archiveFeatures` written into `data` (every cell of it: buildFeatures writes each feature of each row). */
+function featuresInto(archives: readonly AccountArchive[], data: Float64Array): Matrix {
   scratchHistory ??= new PreparedBuffer();
   const n = archives.length;
-  const data = new Float64Array(n * FEATURE_COUNT);
   archives.forEach((a, i) => {
     if (a.history) {
       buildFeatures(a.account, a.history, data, i * FEATURE_COUNT);
@@ -86,7 +97,8 @@ export function archiveFeatures(archives: readonly AccountArchive[]): Matrix {
 export function scoreArchives(archives: readonly AccountArchive[], models: ScoringModels): Scores[] {
   const n = archives.length;
   if (n === 0) return [];
-  const x = archiveFeatures(archives);
+  if (scratchFeatures.length !== n * FEATURE_COUNT) scratchFeatures = new Float64Array(n * FEATURE_COUNT);
+  const x = featuresInto(archives, scratchFeatures);
   const w = predictCalibrated(models.willingness, x);
   const ab = predictCalibrated(models.ability, x);
   const block = Math.min(n, EXPLAIN_BLOCK);
