@@ -8,6 +8,7 @@ import { admitArchive, archiveSchema } from '../src/core/scoring/input.ts';
 import { scoreArchives } from '../src/core/scoring/score.ts';
 import { buildOpenApi } from '../src/http/openapi.ts';
 import { archiveParser } from '../src/http/request-validation.ts';
+import { rowsJsonText } from '../src/ledger/wal/store.ts';
 import { DEFAULT_POLICY_PATH } from '../src/registry/policy-file.ts';
 import { loadLiveState } from '../src/service/live.ts';
 import { scoreAndDecide } from '../src/service/score-request.ts';
@@ -127,4 +128,69 @@ export async function measureFloor(seconds: number, chainOnly = false): Promise<
     return scoreAndDecide([a.archive], state, now, { newId, slots: null }).results.length;
   });
   return { stages, chainUs, perSecond: 1e6 / chainUs, target: FLOOR_TARGET };
+}
+
+/** The in-process cost of a batch request's work, per account: what a batch cannot go below on this machine. */
+export interface BatchFloor {
+  accounts: number;
+  stages: { label: string; us: number }[];
+  /** µs of CPU per account for all the stages. */
+  totalUs: number;
+}
+
+/**
+ * One batch of `accounts` copies of the example account (ids distinct) taken through what `POST /v1/score` does
+ * with it besides HTTP and the ledger's sync and load: JSON.parse of the body, validation and admitArchive of each
+ * account, scoreAndDecide of them together, the answer's UTF-8 bytes and the ledger rows' JSON bytes (the log's
+ * record). CPU µs per account of each stage, from the cheapest of `rounds` rounds (the first two warm up).
+ */
+export async function measureBatchFloor(accounts = 1000, rounds = 7): Promise<BatchFloor> {
+  const state = await loadLiveState({ modelsRoot: 'models', policyPath: DEFAULT_POLICY_PATH });
+  const example = JSON.parse(readFileSync('docs/examples/score-request.json', 'utf8'));
+  const now = Date.parse('2024-12-09T15:00:00Z');
+  const text = JSON.stringify({
+    accounts: Array.from({ length: accounts }, (_, i) => ({
+      ...example,
+      account: { ...example.account, account_id: `B${i}` },
+    })),
+  });
+  const parseArchive = archiveParser();
+  let id = 0;
+  const newId = () => `d${id++}`;
+  let best: BatchFloor | null = null;
+  for (let round = 0; round < rounds; round++) {
+    const t = [cpuUs()];
+    const body = JSON.parse(text) as { accounts: unknown[] };
+    t.push(cpuUs());
+    const archives = body.accounts.map((b) => {
+      const parsed = parseArchive(b);
+      if (!parsed.success) throw new Error('the example request does not validate');
+      const admitted = admitArchive(parsed.data, now);
+      if (!admitted.ok) throw new Error('the example request is refused');
+      return admitted.archive;
+    });
+    t.push(cpuUs());
+    const { results, records } = scoreAndDecide(archives, state, now, { newId, slots: null });
+    t.push(cpuUs());
+    const answer = Buffer.from(JSON.stringify({ count: results.length, results }));
+    t.push(cpuUs());
+    const rows = Buffer.from(rowsJsonText(records));
+    t.push(cpuUs());
+    if (answer.length === 0 || rows.length === 0) throw new Error('nothing serialised');
+    const us = (k: number) => (t[k + 1]! - t[k]!) / accounts;
+    const totalUs = (t.at(-1)! - t[0]!) / accounts;
+    if (round >= 2 && (!best || totalUs < best.totalUs))
+      best = {
+        accounts,
+        totalUs,
+        stages: [
+          { label: 'JSON.parse of the body', us: us(0) },
+          { label: 'validate + admitArchive', us: us(1) },
+          { label: 'scoreAndDecide (together)', us: us(2) },
+          { label: 'answer: JSON and UTF-8 bytes', us: us(3) },
+          { label: "ledger rows' JSON bytes (the log's record)", us: us(4) },
+        ],
+      };
+  }
+  return best!;
 }

@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { widenYoungGeneration } from '../src/cli/heap-tuning.ts';
 import { hashKey } from '../src/http/auth.ts';
-import { FLOOR_TARGET, measureFloor } from './hot-path-floor.ts';
+import { FLOOR_TARGET, measureBatchFloor, measureFloor } from './hot-path-floor.ts';
 
 // The young generation the `repayrisk` command runs with (src/cli/heap-tuning.ts), for the floor measured here.
 widenYoungGeneration();
@@ -164,6 +164,13 @@ try {
   console.log(
     `in-process floor (parse + validate + score-and-decide, example account, one per call, CPU time): ${fmt(floor.perSecond)} accounts/s per core, ${floor.chainUs.toFixed(1)} µs each = ${ratio(floor.perSecond, FLOOR_TARGET)} ${fmt(FLOOR_TARGET)}`,
   );
+  // The same work for a batch body of 1,000, per account, before any HTTP or ledger cost: what batches cannot go
+  // below on this machine (bench/hot-path.ts prints its stages).
+  const inBatch = await measureBatchFloor(1000);
+  const batchBound = (cores * 1e6) / inBatch.totalUs;
+  console.log(
+    `in-process batch of 1,000 (parse, validate, score-and-decide together, answer and ledger rows' bytes; no HTTP, no sync, no load): ${inBatch.totalUs.toFixed(1)} µs per account, at most ${fmt(batchBound)} accounts/s on ${cores} cores = ${ratio(batchBound, BATCH_TARGET)} ${fmt(BATCH_TARGET)}`,
+  );
   const withDuckDb = !values['skip-no-wal'];
   const [bare, app, plain] = await Promise.all([
     start('bare'),
@@ -209,6 +216,11 @@ try {
     `  ratio: single-account scoring at ${((100 * s.rps) / b.rps).toFixed(1)}% of the bare route's throughput`,
   );
   const apiTarget = API_SHARE * cores * floor.perSecond;
+  // The bare route parses the same body and does nothing else: no handler behind fastify answers faster, so the
+  // API target is out of reach on this machine when this ratio is below 1.
+  console.log(
+    `  the bare route itself (the same body parsed, nothing done): ${fmt(b.rps)} requests/s = ${ratio(b.rps, apiTarget)} ${fmt(apiTarget)}`,
+  );
   // A closed loop of N connections holds N requests in flight: the mean latency is N / throughput (Little's law),
   // so p99 <= 10 ms at 50 connections needs well over 5,000 requests/s, whatever the sync costs.
   console.log(
