@@ -457,4 +457,31 @@ describe('archiveViolations (the rules on an API archive)', () => {
       ['installments.0', 'paid_date_disagrees_with_payments'],
     ]);
   });
+
+  it('with errorsOnly, gives exactly the violations of severity error, in the same order', () => {
+    const account = typed('accounts', { ...BASE.accounts!, days_past_due: '5', amount_overdue: '0' });
+    const good = typed('installments', BASE.installments!);
+    // A warning on the account and a warning over the instalments (a paid_date after a later one's first payment).
+    const overdue = typed('accounts', {
+      ...BASE.accounts!,
+      balance: '10',
+      amount_overdue: '20',
+      days_past_due: '3',
+    });
+    const late = typed('installments', {
+      ...BASE.installments!,
+      installment_no: '2',
+      due_date: '2024-03-20',
+    });
+    const early = typed('installments', { ...BASE.installments!, paid_date: '2024-04-01' });
+    for (const archive of [
+      { account, installments: [good], payments: [] },
+      { account: overdue, installments: [early, late] },
+      { account, installments: [early, late], contacts: [] },
+    ]) {
+      const all = archiveViolations(archive);
+      expect(all.some((v) => v.severity === 'warning')).toBe(true);
+      expect(archiveViolations(archive, true)).toEqual(all.filter((v) => v.severity === 'error'));
+    }
+  });
 });

@@ -441,9 +441,18 @@ export function rowViolations(table: TableName, r: TypedRow): RowRule[] {
   return (ROW_RULES_OF.get(table) ?? []).filter((rule) => rule.js(r));
 }
 
-/** The row rules of each table, in list order (an API archive checks two dozen rows against its table's rules). */
-const ROW_RULES_OF = new Map<TableName, readonly RowRule[]>();
-for (const rule of ROW_RULES) ROW_RULES_OF.set(rule.table, [...(ROW_RULES_OF.get(rule.table) ?? []), rule]);
+/**
+ * The row rules of each table, in list order (an API archive checks two dozen rows against its table's rules),
+ * and those of severity error alone.
+ */
+const ROW_RULES_OF = rulesByTable(ROW_RULES);
+const ERROR_ROW_RULES_OF = rulesByTable(ROW_RULES.filter((r) => r.severity === 'error'));
+
+function rulesByTable(rules: readonly RowRule[]): ReadonlyMap<TableName, readonly RowRule[]> {
+  const by = new Map<TableName, RowRule[]>();
+  for (const rule of rules) by.set(rule.table, [...(by.get(rule.table) ?? []), rule]);
+  return by;
+}
 
 /** One broken rule in an account's archive, located by its path (`installments.3`). */
 export interface ArchiveViolation {
@@ -461,14 +470,19 @@ export interface ArchiveViolation {
 /**
  * Every contract rule an account's archive breaks (what `validate` would report for these rows): the row rules
  * on the account, each instalment, contact and payment, and the account rules over its instalments (with its
- * payments when given). Pure and synchronous, for the API to run on incoming accounts.
+ * payments when given). Pure and synchronous, for the API to run on incoming accounts. With `errorsOnly`, only
+ * the rules of severity error are run (what refuses an account; the API does not report warnings).
  */
-export function archiveViolations(archive: {
-  account: TypedRow;
-  installments?: readonly TypedRow[];
-  contacts?: readonly TypedRow[];
-  payments?: readonly TypedRow[];
-}): ArchiveViolation[] {
+export function archiveViolations(
+  archive: {
+    account: TypedRow;
+    installments?: readonly TypedRow[];
+    contacts?: readonly TypedRow[];
+    payments?: readonly TypedRow[];
+  },
+  errorsOnly = false,
+): ArchiveViolation[] {
+  const rowRules = errorsOnly ? ERROR_ROW_RULES_OF : ROW_RULES_OF;
   const out: ArchiveViolation[] = [];
   const add = (path: string, r: ContractRule) =>
     out.push({
@@ -479,14 +493,14 @@ export function archiveViolations(archive: {
       expected: r.expected,
       columns: r.columns,
     });
-  for (const r of rowViolations('accounts', archive.account)) add('account', r);
+  for (const r of rowRules.get('accounts') ?? []) if (r.js(archive.account)) add('account', r);
   const lists = [
     ['installments', archive.installments],
     ['contacts', archive.contacts],
     ['payments', archive.payments],
   ] as const;
   for (const [table, rows] of lists) {
-    const rules = ROW_RULES_OF.get(table) ?? [];
+    const rules = rowRules.get(table) ?? [];
     if (rows)
       for (let i = 0; i < rows.length; i++)
         for (const r of rules) if (r.js(rows[i]!)) add(`${table}.${i}`, r);
@@ -494,6 +508,7 @@ export function archiveViolations(archive: {
   const ins = archive.installments ?? [];
   for (const rule of CONTRACT_RULES) {
     if (rule.scope !== 'account' || rule.table !== 'installments') continue;
+    if (errorsOnly && rule.severity !== 'error') continue;
     if (rule.needs.includes('payments') && archive.payments === undefined) continue;
     for (const i of rule.js(ins, { payments: archive.payments ?? [] })) add(`installments.${i}`, rule);
   }

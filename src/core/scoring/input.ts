@@ -99,8 +99,7 @@ export function admitArchive(input: ArchiveInput, nowMs: number): AdmittedArchiv
     contacts: input.contacts as readonly TypedRow[],
     ...(input.payments ? { payments: input.payments as readonly TypedRow[] } : {}),
   };
-  for (const v of archiveViolations(rows))
-    if (v.severity === 'error') issues.push(ruleIssue(v, rowAt(rows, v.path)));
+  for (const v of archiveViolations(rows, true)) issues.push(ruleIssue(v, rowAt(rows, v.path)));
   return issues.length
     ? { ok: false, issues }
     : { ok: true, archive: toArchive({ ...input, contacts: stamped.rows }) };
