@@ -144,7 +144,7 @@ export interface BatchFloor {
  * account, scoreAndDecide of them together, the answer's UTF-8 bytes and the ledger rows' JSON bytes (the log's
  * record). CPU µs per account of each stage, from the cheapest of `rounds` rounds (the first two warm up).
  */
-export async function measureBatchFloor(accounts = 1000, rounds = 7): Promise<BatchFloor> {
+export async function measureBatchFloor(accounts = 1000, rounds = 15): Promise<BatchFloor> {
   const state = await loadLiveState({ modelsRoot: 'models', policyPath: DEFAULT_POLICY_PATH });
   const example = JSON.parse(readFileSync('docs/examples/score-request.json', 'utf8'));
   const now = Date.parse('2024-12-09T15:00:00Z');
