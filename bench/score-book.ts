@@ -8,17 +8,18 @@
 // target, where the time goes on the calling thread (read, score+decide — with worker threads, waiting for them —
 // and write), and the process's CPU seconds (DuckDB's and the workers' threads included) beside the wall.
 // Then the in-process floor (issue 15): score-and-decide of the example account of docs/api.md, one account per
-// call on this thread, with and without parsing the request body's archive.
+// call on this thread, with and without a JSON line's validation and admission (as `score --accounts` takes it).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { widenYoungGeneration } from '../src/cli/heap-tuning.ts';
-import { archiveSchema, toArchive } from '../src/core/scoring/input.ts';
+import { admitArchive, archiveSchema, toArchive } from '../src/core/scoring/input.ts';
 import { generateWorld } from '../src/data/generate.ts';
 import { ingestHistory } from '../src/data/history-copy.ts';
 import { loadBatchState, scoreBook } from '../src/pipeline/score-book.ts';
+import { archiveLineParser } from '../src/service/compiled-parse.ts';
 import { scoreAndDecide } from '../src/service/score-request.ts';
 
 // As the repayrisk command runs (see heap-tuning.ts).
@@ -177,13 +178,19 @@ try {
   const decided = rate(() => {
     scoreAndDecide([archive], state, now, one);
   });
+  // As a line of `repayrisk score --accounts` is taken: the compiled check, then admitArchive.
+  const parseLine = archiveLineParser();
   const parsed = rate(() => {
-    scoreAndDecide([toArchive(archiveSchema.parse(raw))], state, now, one);
+    const p = parseLine(raw);
+    if (!p.success) throw new Error('the example archive does not validate');
+    const a = admitArchive(p.data, now);
+    if (!a.ok) throw new Error('the example archive is refused');
+    scoreAndDecide([a.archive], state, now, one);
   });
   console.log(
     `in-process floor (example account, one per call, one core, best of 5 by CPU time): score-and-decide ` +
       `${fmt(decided)} accounts/s (${(decided / FLOOR_TARGET).toFixed(2)}x issue 15's ${fmt(FLOOR_TARGET)}/s); ` +
-      `with parsing the archive (zod) ${fmt(parsed)} accounts/s`,
+      `with a JSON line's validation and admission (as \`score --accounts\`) ${fmt(parsed)} accounts/s`,
   );
 } finally {
   if (!values.keep) rmSync(dir, { recursive: true, force: true });

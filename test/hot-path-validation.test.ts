@@ -3,12 +3,14 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { archiveSchema } from '../src/core/scoring/input.ts';
+import { publishedRequestSchemas } from '../src/http/request-validation.ts';
+import { contactsRequestSchema } from '../src/http/schemas.ts';
 import {
+  archiveLineParser,
   compileRequestCheck,
   compileRequestSchema,
-  publishedRequestSchemas,
-} from '../src/http/request-validation.ts';
-import { contactsRequestSchema } from '../src/http/schemas.ts';
+  requestJsonSchema,
+} from '../src/service/compiled-parse.ts';
 import { type Json, mutate, mutation, validContactBodies, validScoreBodies } from './helpers/fuzz-bodies.ts';
 
 /**
@@ -131,6 +133,27 @@ describe('the compiled request check', () => {
     };
     expect(published.archive).toEqual(doc.components.schemas.AccountArchive);
     expect(published.contacts).toEqual(doc.components.schemas.ContactsRequest);
+  });
+
+  it('compiles the JSON lines of `score --accounts` from the same constraints the document publishes', () => {
+    // Descriptions aside, the schema generated outside the HTTP layer is the published one, so every agreement
+    // test below holds for the JSON-lines parser too.
+    const undescribed = (v: unknown): unknown =>
+      Array.isArray(v)
+        ? v.map(undescribed)
+        : v !== null && typeof v === 'object'
+          ? Object.fromEntries(
+              Object.entries(v)
+                .filter(([k]) => k !== 'description')
+                .map(([k, x]) => [k, undescribed(x)]),
+            )
+          : v;
+    expect(undescribed(requestJsonSchema(archiveSchema))).toEqual(undescribed(published.archive));
+    const line = archiveLineParser();
+    expect(line(example)).toEqual(archiveSchema.safeParse(example, { reportInput: true }));
+    const bad = structuredClone(example) as { account: Record<string, unknown> };
+    bad.account.as_of_date = '2024-02-30';
+    expect(line(bad)).toEqual(archiveSchema.safeParse(bad, { reportInput: true }));
   });
 
   it('agrees with zod on the example archive and gives the same value', () => {

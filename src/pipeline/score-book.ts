@@ -9,12 +9,13 @@ import type { CallSlots } from '../core/policy/capacity.ts';
 import type { DecisionTreatment } from '../core/schema/enums.ts';
 import { fieldIssues } from '../core/schema/issues.ts';
 import type { AccountRow } from '../core/schema/tables.ts';
-import { admitArchive, archiveSchema } from '../core/scoring/input.ts';
+import { admitArchive } from '../core/scoring/input.ts';
 import type { AccountArchive } from '../core/scoring/score.ts';
 import { isTimeZone } from '../core/time/timezone.ts';
 import { digestFiles } from '../data/file-digest.ts';
 import { COPY_TABLES, defaultCopyPath } from '../data/history-copy.ts';
 import { HistoryStore } from '../data/history-store.ts';
+import { archiveLineParser } from '../service/compiled-parse.ts';
 import type { LiveState } from '../service/live-types.ts';
 import { type ChunkResult, decideChunk } from './book-chunk.ts';
 import { scoreFromCopy } from './book-copy.ts';
@@ -382,8 +383,9 @@ async function historySource(input: { history: string; asOf?: string }): Promise
 }
 
 /**
- * JSON lines, one archive each (`archiveSchema`, then `admitArchive` against the wall clock `clockMs`, as the API
- * does); a bad line becomes an error naming its line and fields.
+ * JSON lines, one archive each (`archiveSchema`, by the API's compiled check with zod's wording of a refusal, then
+ * `admitArchive` against the wall clock `clockMs`, as the API does); a bad line becomes an error naming its line and
+ * fields.
  */
 async function accountsSource(input: { accounts: string }, clockMs: number): Promise<BookSource> {
   const path = input.accounts;
@@ -401,6 +403,7 @@ async function accountsSource(input: { accounts: string }, clockMs: number): Pro
   });
   if (content) lines++;
   async function* items(): AsyncGenerator<BookItem> {
+    const parseLine = archiveLineParser();
     const rl = createInterface({
       input: createReadStream(path, 'utf8'),
       crlfDelay: Number.POSITIVE_INFINITY,
@@ -417,7 +420,7 @@ async function accountsSource(input: { accounts: string }, clockMs: number): Pro
         yield error([{ path: '(line)', message: `not JSON: ${(e as Error).message}` }]);
         continue;
       }
-      const parsed = archiveSchema.safeParse(raw, { reportInput: true });
+      const parsed = parseLine(raw);
       const admitted = parsed.success
         ? admitArchive(parsed.data, clockMs)
         : { ok: false as const, issues: fieldIssues(parsed.error) };
