@@ -2,7 +2,7 @@ import type { z } from 'zod';
 
 /**
  * zod checks that a compiled validator may run as a plain function instead of through zod's issue machinery (the
- * compiled request check in http/request-validation.ts): a `superRefine` whose only effect is one issue when a
+ * compiled request check in service/compiled-parse.ts): a `superRefine` whose only effect is one issue when a
  * predicate fails is that predicate, and a check that only informs the JSON Schema generator is nothing (null).
  * zod itself still runs the check as written, and words the issue.
  */

@@ -1,6 +1,7 @@
 /**
- * ISO date and timestamp texts as the data contract reads them. A module of their own, with no dependencies, so the
- * CLI can check its date options without loading the column schemas (and zod); `columns.ts` re-exports them.
+ * ISO date and timestamp texts as the data contract reads them. A module of their own, depending only on the
+ * dependency-free time/instant.ts, so the CLI can check its date options without loading the column schemas (and
+ * zod); `columns.ts` re-exports them.
  */
 import { monthDays } from '../time/instant.ts';
 

@@ -19,7 +19,7 @@ export function daysFromCivil(y: number, m: number, d: number): number {
   return era * 146_097 + doe - 719_468;
 }
 
-/** The decimal number in s[from, to), or −1 when a character there is not an ASCII digit. */
+/** The decimal number in s[from, to), −1 when a character there is not an ASCII digit, NaN when s ends before `to`. */
 export function digitsAt(s: string, from: number, to: number): number {
   let v = 0;
   for (let i = from; i < to; i++) {
