@@ -104,6 +104,10 @@ describe('scoreArchives drivers (the committed champion)', () => {
     const scores = scoreArchives(batch, state.champion);
     for (const i of [0, 1, 255, 256, 257, 511, 512, 599])
       expect(scoreArchives([batch[i]!], state.champion)[0], `account ${i}`).toEqual(scores[i]);
+    // What scoring keeps between calls (the feature matrix, the history buffer, the explanation blocks) leaks
+    // nothing into the next call, of any size; a few rows take the forest's node-link walk.
+    expect(scoreArchives(batch.slice(10, 13), state.champion)).toEqual(scores.slice(10, 13));
+    expect(scoreArchives(batch, state.champion)).toEqual(scores);
   });
 
   it('explains a block of rows bit for bit as row by row, for both of the champion`s models', () => {
