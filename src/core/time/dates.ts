@@ -2,9 +2,7 @@
  * Calendar dates as integer day numbers (days since 1970-01-01, UTC). Cheap to add and compare; formatted to
  * ISO only at the edge.
  */
-import { daysFromCivil, digitsAt } from './instant.ts';
-
-const MS_PER_DAY = 86_400_000;
+import { daysFromCivil, digitsAt, MS_PER_DAY } from './instant.ts';
 
 /** Day number of an ISO date `YYYY-MM-DD`. */
 export function dayOf(iso: string): number {

@@ -4,7 +4,8 @@
  * The values are `Date.parse`'s (test/instant.test.ts holds them equal on random and malformed texts).
  */
 
-const MS_PER_DAY = 86_400_000;
+/** Milliseconds in a UTC day. */
+export const MS_PER_DAY = 86_400_000;
 
 /**
  * Days since 1970-01-01 of year y (>= 100), month m (1..12), day d, counting d past the month's end as Date.UTC

@@ -1,6 +1,6 @@
 import { describeValue, type FieldIssue } from '../schema/issues.ts';
 import { isoOf } from './dates.ts';
-import { instantMs } from './instant.ts';
+import { instantMs, MS_PER_DAY } from './instant.ts';
 
 /**
  * What a caller's clock may claim against the server's. A dialer's clock runs a little fast or slow; a contact it
@@ -21,8 +21,6 @@ export const AS_OF_DAYS_AHEAD = 1;
 
 /** A reported instant as the server takes it: the ISO string to use, or why it is refused. */
 export type ReportedInstant = { ok: true; ts: string } | { ok: false; message: string };
-
-const DAY_MS = 86_400_000;
 
 const minutes = (ms: number) => `${Math.round(ms / 60_000)} minute(s)`;
 
@@ -67,7 +65,7 @@ export function stampReportedTimes<T extends { ts: string }>(
  * AS_OF_DAYS_AHEAD (a customer east of UTC may already be a day ahead). `date` must be a valid ISO date.
  */
 export function asOfDateProblem(date: string, nowMs: number): string | null {
-  const latest = isoOf(Math.floor(nowMs / DAY_MS) + AS_OF_DAYS_AHEAD);
+  const latest = isoOf(Math.floor(nowMs / MS_PER_DAY) + AS_OF_DAYS_AHEAD);
   if (date < EARLIEST_REPORTED_DATE || date > latest)
     return `expected a date from ${EARLIEST_REPORTED_DATE} to ${latest} (the server's UTC date + ${AS_OF_DAYS_AHEAD} day)`;
   return null;
